@@ -1,0 +1,40 @@
+# error-shield — see README.md. `make dev`, `make test`, `make bench`.
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+export WASM_BINDGEN_BIN := $(HOME)/.cargo/bin/wasm-bindgen
+export WASM_OPT_BIN := $(CURDIR)/node_modules/.bin/wasm-opt
+export ESBUILD_BIN := $(CURDIR)/node_modules/.bin/esbuild
+export WRANGLER_SEND_METRICS := false
+
+SOURCES := Cargo.toml Cargo.lock $(shell find src -type f)
+
+.PHONY: build dev test unit e2e bench fuzz bootstrap clean
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+# worker-build output (build/shield.js + the Wasm) behind our entry (build/index.js).
+build: bootstrap build/index.js
+
+build/index.js: $(SOURCES)
+	worker-build --release --panic-unwind
+	mv build/index.js build/shield.js
+	cp src/js/entry.js build/index.js
+
+dev: build
+	@scripts/dev.sh
+
+unit: bootstrap
+	cargo test --lib --bins
+
+e2e: build
+	cargo test --test '*'
+
+test: build
+	cargo test
+
+bench: build
+	@scripts/bench.sh
+
+clean:
+	rm -rf build target

@@ -1,0 +1,129 @@
+//! The one error type: every way a request can fail, with what the operator
+//! needs to debug it. Turned into a response by `render::Renderer::respond`
+//! data and into a log line by `record::Record::new`, nowhere else.
+
+use std::fmt;
+
+/// Why a request failed: the `cause` field of the log record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cause {
+    /// DNS/connect/reset/TLS error, or an unparseable origin response.
+    OriginUnreachable,
+    /// No response headers within `ORIGIN_TIMEOUT_MS`.
+    OriginTimeout,
+    /// The origin answered with a status in `FAILURE_STATUSES`.
+    OriginErrorStatus,
+    /// The worker's own code returned an error.
+    WorkerError,
+    /// Rust code panicked; the instance keeps serving.
+    WorkerPanic,
+    /// The Wasm instance trapped; answered by the JS entry.
+    WorkerTrap,
+    /// Invalid configuration, or a request that loops back to the worker.
+    ConfigError,
+}
+
+impl Cause {
+    /// The snake_case name used in log records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::OriginUnreachable => "origin_unreachable",
+            Cause::OriginTimeout => "origin_timeout",
+            Cause::OriginErrorStatus => "origin_error_status",
+            Cause::WorkerError => "worker_error",
+            Cause::WorkerPanic => "worker_panic",
+            Cause::WorkerTrap => "worker_trap",
+            Cause::ConfigError => "config_error",
+        }
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failed request: the cause plus the details that go to the log only.
+///
+/// Nothing in here ever reaches the client; the client sees the uniform 500.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Why it failed.
+    pub cause: Cause,
+    /// A human description for the operator.
+    pub message: String,
+    /// The origin's status, for `origin_error_status`.
+    pub origin_status: Option<u16>,
+    /// The first bytes of the failing origin body (already capped).
+    pub origin_body: Option<String>,
+    /// `file:line:col` of a panic.
+    pub location: Option<String>,
+    /// How many times the origin was tried, when retries are on.
+    pub attempts: Option<u32>,
+    /// Extra fields an application attached for the log (never the body).
+    pub context: Vec<(String, String)>,
+}
+
+impl Failure {
+    /// A failure with a cause and an operator-facing message.
+    pub fn new(cause: Cause, message: impl Into<String>) -> Self {
+        Failure {
+            cause,
+            message: message.into(),
+            origin_status: None,
+            origin_body: None,
+            location: None,
+            attempts: None,
+            context: Vec::new(),
+        }
+    }
+
+    /// Adds a field to the log record of this failure (never to the response).
+    pub fn with_context(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.context.push((key.into(), value.into()));
+        self
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.cause, self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cause_names_match_the_contract() {
+        let table = [
+            (Cause::OriginUnreachable, "origin_unreachable"),
+            (Cause::OriginTimeout, "origin_timeout"),
+            (Cause::OriginErrorStatus, "origin_error_status"),
+            (Cause::WorkerError, "worker_error"),
+            (Cause::WorkerPanic, "worker_panic"),
+            (Cause::WorkerTrap, "worker_trap"),
+            (Cause::ConfigError, "config_error"),
+        ];
+        for (cause, name) in table {
+            assert_eq!(cause.as_str(), name);
+            assert_eq!(cause.to_string(), name);
+        }
+    }
+
+    #[test]
+    fn context_is_kept_in_order() {
+        let f = Failure::new(Cause::WorkerError, "boom")
+            .with_context("user", "42")
+            .with_context("route", "/a");
+        assert_eq!(
+            f.context,
+            vec![("user".into(), "42".into()), ("route".into(), "/a".into())]
+        );
+        assert_eq!(f.to_string(), "worker_error: boom");
+    }
+}

@@ -1,0 +1,194 @@
+//! The one log record per failure (CONTRACT §5): a single line of JSON for
+//! `console.error`. Pure: built from our own types, tested natively.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::failure::Failure;
+
+/// What the log needs to know about the request that failed.
+#[derive(Debug, Clone, Default)]
+pub struct RequestInfo<'a> {
+    /// The request id (§4).
+    pub request_id: &'a str,
+    /// Cloudflare's ray id, when the request has one.
+    pub cf_ray: Option<&'a str>,
+    /// The HTTP method.
+    pub method: &'a str,
+    /// The full incoming URL; query values are redacted when logged.
+    pub url: &'a str,
+    /// Milliseconds from the request's arrival to the failure.
+    pub duration_ms: u64,
+    /// Whether a stored copy was served instead of the 500.
+    pub served_stale: bool,
+}
+
+#[derive(Serialize)]
+struct Record<'a> {
+    level: &'static str,
+    cause: &'static str,
+    request_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cf_ray: Option<&'a str>,
+    method: &'a str,
+    url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin_status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin_body: Option<&'a str>,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attempts: Option<u32>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    served_stale: bool,
+    duration_ms: u64,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    context: Map<String, Value>,
+}
+
+/// The JSON line for `failure` on `request`. This is the only place a
+/// failure becomes log text.
+pub fn log_line(failure: &Failure, request: &RequestInfo<'_>) -> String {
+    let context = failure
+        .context
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+        .collect();
+    let record = Record {
+        level: "error",
+        cause: failure.cause.as_str(),
+        request_id: request.request_id,
+        cf_ray: request.cf_ray,
+        method: request.method,
+        url: redact_query(&crate::config::redact_url(request.url)),
+        origin_status: failure.origin_status,
+        origin_body: failure.origin_body.as_deref(),
+        message: &failure.message,
+        location: failure.location.as_deref(),
+        attempts: failure.attempts,
+        served_stale: request.served_stale,
+        duration_ms: request.duration_ms,
+        context,
+    };
+    serde_json::to_string(&record).unwrap_or_else(|e| {
+        format!(r#"{{"level":"error","cause":"worker_error","message":"log record: {e}"}}"#)
+    })
+}
+
+/// Replaces every query value with `REDACTED`, keeping the names (they help
+/// debugging; values may carry tokens). The fragment is dropped.
+pub fn redact_query(url: &str) -> String {
+    let url = url.split('#').next().unwrap_or(url);
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_owned();
+    };
+    let mut out = String::with_capacity(url.len());
+    out.push_str(base);
+    out.push('?');
+    for (i, pair) in query.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        match pair.split_once('=') {
+            Some((name, _)) => {
+                out.push_str(name);
+                out.push_str("=REDACTED");
+            }
+            None => out.push_str(pair),
+        }
+    }
+    out
+}
+
+/// The first `max` bytes of a failing body as text for the log, cut at a
+/// character boundary; invalid UTF-8 is replaced.
+pub fn excerpt(bytes: &[u8], max: usize) -> String {
+    let bytes = &bytes[..bytes.len().min(max)];
+    let text = String::from_utf8_lossy(bytes);
+    // A multi-byte character cut in half shows as one replacement char at the end.
+    text.into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::failure::Cause;
+
+    fn request<'a>() -> RequestInfo<'a> {
+        RequestInfo {
+            request_id: "rid-1",
+            cf_ray: None,
+            method: "GET",
+            url: "https://host/path?token=s3cret&flag&b=2",
+            duration_ms: 41,
+            served_stale: false,
+        }
+    }
+
+    #[test]
+    fn origin_error_record_has_the_contract_fields() {
+        let mut f = Failure::new(Cause::OriginErrorStatus, "origin answered 502");
+        f.origin_status = Some(502);
+        f.origin_body = Some("stack trace".into());
+        let v: Value = serde_json::from_str(&log_line(&f, &request())).unwrap();
+        assert_eq!(v["level"], "error");
+        assert_eq!(v["cause"], "origin_error_status");
+        assert_eq!(v["request_id"], "rid-1");
+        assert_eq!(v["method"], "GET");
+        assert_eq!(v["url"], "https://host/path?token=REDACTED&flag&b=REDACTED");
+        assert_eq!(v["origin_status"], 502);
+        assert_eq!(v["origin_body"], "stack trace");
+        assert_eq!(v["message"], "origin answered 502");
+        assert_eq!(v["duration_ms"], 41);
+        for absent in ["location", "cf_ray", "attempts", "served_stale", "context"] {
+            assert!(v.get(absent).is_none(), "{absent} should be omitted");
+        }
+    }
+
+    #[test]
+    fn optional_fields_appear_when_set() {
+        let mut f = Failure::new(Cause::WorkerPanic, "boom").with_context("tenant", "t1");
+        f.location = Some("src/lib.rs:1:2".into());
+        f.attempts = Some(3);
+        let req = RequestInfo {
+            cf_ray: Some("ray-9"),
+            served_stale: true,
+            ..request()
+        };
+        let line = log_line(&f, &req);
+        assert!(!line.contains('\n'));
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["location"], "src/lib.rs:1:2");
+        assert_eq!(v["cf_ray"], "ray-9");
+        assert_eq!(v["attempts"], 3);
+        assert_eq!(v["served_stale"], true);
+        assert_eq!(v["context"]["tenant"], "t1");
+    }
+
+    #[test]
+    fn urls_are_redacted() {
+        let table = [
+            ("https://h/p", "https://h/p"),
+            ("https://h/p?", "https://h/p?"),
+            ("https://h/p?a=1", "https://h/p?a=REDACTED"),
+            (
+                "https://h/p?a=1&a=2#frag",
+                "https://h/p?a=REDACTED&a=REDACTED",
+            ),
+            ("https://u:pw@h/p?x==y", "https://REDACTED@h/p?x=REDACTED"),
+        ];
+        for (url, want) in table {
+            assert_eq!(redact_query(&crate::config::redact_url(url)), want);
+        }
+    }
+
+    #[test]
+    fn excerpts_are_capped_and_lossy() {
+        assert_eq!(excerpt(b"hello world", 5), "hello");
+        assert_eq!(excerpt(b"hi", 0), "");
+        assert_eq!(excerpt("héllo".as_bytes(), 2), "h\u{fffd}");
+        assert_eq!(excerpt(&[0xff, b'a'], 10), "\u{fffd}a");
+    }
+}

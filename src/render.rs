@@ -1,0 +1,341 @@
+//! The three bodies of the uniform 500, built once per isolate with a slot
+//! for the request id, plus the fixed headers. Pure: tested natively.
+
+use crate::config::Config;
+use crate::negotiate::Format;
+
+/// The `Content-Security-Policy` of the HTML page: no scripts, no loads.
+pub const HTML_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// The placeholders an operator's `ERROR_PAGE_HTML` may use.
+const PLACEHOLDERS: [&str; 4] = ["title", "message", "request_id", "support_url"];
+
+/// A parsed `ERROR_PAGE_HTML`: literal text and placeholders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template(Vec<Part>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Text(String),
+    Slot(&'static str),
+}
+
+impl Template {
+    /// Parses a template; `Err` carries the first unknown placeholder.
+    pub fn parse(src: &str) -> Result<Template, String> {
+        let mut parts = Vec::new();
+        let mut rest = src;
+        while let Some(open) = rest.find("{{") {
+            let Some(close) = rest[open..].find("}}") else {
+                break;
+            };
+            let name = rest[open + 2..open + close].trim();
+            let slot = PLACEHOLDERS
+                .iter()
+                .find(|p| **p == name)
+                .ok_or_else(|| format!("{{{{{}}}}}", name.chars().take(40).collect::<String>()))?;
+            parts.push(Part::Text(rest[..open].to_owned()));
+            parts.push(Part::Slot(slot));
+            rest = &rest[open + close + 2..];
+        }
+        parts.push(Part::Text(rest.to_owned()));
+        Ok(Template(parts))
+    }
+}
+
+/// A body with the request id still to be slotted in between its pieces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Body(Vec<String>);
+
+impl Body {
+    fn with_id(&self, id: &str) -> String {
+        let len = self.0.iter().map(String::len).sum::<usize>() + id.len() * (self.0.len() - 1);
+        let mut out = String::with_capacity(len);
+        for (i, piece) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push_str(id);
+            }
+            out.push_str(piece);
+        }
+        out
+    }
+}
+
+/// The prebuilt representations of the uniform 500 for one configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Renderer {
+    json: Body,
+    html: Body,
+    text: Body,
+}
+
+/// A response ready to send: status 500, headers, body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// Header name/value pairs.
+    pub headers: Vec<(&'static str, String)>,
+    /// The body; empty for `HEAD`.
+    pub body: String,
+}
+
+impl Renderer {
+    /// Builds the three bodies; the request id is the only part left open.
+    pub fn new(c: &Config) -> Renderer {
+        Renderer {
+            json: json_body(c),
+            html: html_body(c),
+            text: text_body(c),
+        }
+    }
+
+    /// The uniform 500 for `format`, `id` and whether the method is `HEAD`.
+    pub fn render(&self, format: Format, id: &str, head: bool) -> Rendered {
+        let body = match format {
+            Format::Json => &self.json,
+            Format::Html => &self.html,
+            Format::Text => &self.text,
+        };
+        let mut headers = vec![
+            ("content-type", format.content_type().to_owned()),
+            ("cache-control", "no-store".to_owned()),
+            ("x-request-id", id.to_owned()),
+            ("x-content-type-options", "nosniff".to_owned()),
+            ("vary", "Accept".to_owned()),
+        ];
+        if format == Format::Html {
+            headers.push(("content-security-policy", HTML_CSP.to_owned()));
+        }
+        Rendered {
+            headers,
+            body: if head {
+                String::new()
+            } else {
+                body.with_id(id)
+            },
+        }
+    }
+}
+
+fn json_body(c: &Config) -> Body {
+    let s = |v: &str| serde_json::Value::from(v).to_string();
+    let mut head = format!(
+        r#"{{"type":{},"title":{},"status":500,"detail":{},"request_id":""#,
+        s(&c.problem_type),
+        s(&c.title),
+        s(&c.message)
+    );
+    let mut tail = String::from("\"");
+    if let Some(url) = &c.support_url {
+        tail.push_str(&format!(r#","support_url":{}"#, s(url)));
+    }
+    tail.push('}');
+    head.shrink_to_fit();
+    Body(vec![head, tail])
+}
+
+fn text_body(c: &Config) -> Body {
+    let mut head = format!(
+        "{}\n\n{}\n\nRequest ID: ",
+        plain(&c.title),
+        plain(&c.message)
+    );
+    let mut tail = String::from("\n");
+    if let Some(url) = &c.support_url {
+        tail.push_str(&format!("Support: {}\n", plain(url)));
+    }
+    head.shrink_to_fit();
+    Body(vec![head, tail])
+}
+
+fn html_body(c: &Config) -> Body {
+    let support = c
+        .support_url
+        .as_deref()
+        .map(escape_html)
+        .unwrap_or_default();
+    if let Some(Template(parts)) = &c.page_template {
+        let mut pieces = vec![String::new()];
+        for part in parts {
+            let last = pieces.last_mut().expect("pieces starts non-empty");
+            match part {
+                Part::Text(t) => last.push_str(t),
+                Part::Slot("request_id") => pieces.push(String::new()),
+                Part::Slot("title") => last.push_str(&escape_html(&c.title)),
+                Part::Slot("message") => last.push_str(&escape_html(&c.message)),
+                Part::Slot(_) => last.push_str(&support),
+            }
+        }
+        return Body(pieces);
+    }
+    let title = escape_html(&c.title);
+    let link = if support.is_empty() {
+        String::new()
+    } else {
+        format!("<p><a href=\"{support}\">Contact support</a></p>")
+    };
+    let head = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+<meta name=\"robots\" content=\"noindex\"><title>{title}</title><style>{CSS}</style></head>\
+<body><main><p class=\"code\">500</p><h1>{title}</h1><p>{message}</p>\
+<p class=\"id\">Request ID: <code>",
+        message = escape_html(&c.message),
+    );
+    let tail = format!("</code></p>{link}</main></body></html>\n");
+    Body(vec![head, tail])
+}
+
+const CSS: &str = ":root{color-scheme:light dark;--bg:#f7f7f8;--fg:#1c1c1f;--mu:#55555c;--ac:#0b57d0;--card:#fff}\
+@media(prefers-color-scheme:dark){:root{--bg:#141417;--fg:#ececf0;--mu:#a9a9b3;--ac:#8ab4f8;--card:#1f1f24}}\
+*{box-sizing:border-box}body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;\
+background:var(--bg);color:var(--fg);font:16px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;padding:1rem}\
+main{background:var(--card);max-width:34rem;width:100%;padding:2rem;border-radius:12px;box-shadow:0 1px 4px #0002}\
+h1{font-size:1.5rem;margin:0 0 .5rem}.code{margin:0;color:var(--mu);font-weight:600;letter-spacing:.1em}\
+.id{color:var(--mu);font-size:.9rem;overflow-wrap:anywhere}code{user-select:all;font-size:.95em}\
+a{color:var(--ac)}a:focus-visible{outline:3px solid var(--ac);outline-offset:2px}";
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text for `text/plain`: control characters become spaces.
+fn plain(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config {
+            title: "Oops <b>&\"'".into(),
+            message: "Try\nagain </p><script>alert(1)</script>".into(),
+            support_url: Some("https://help.example.com/?a=1&b=\"2\"".into()),
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn json_is_rfc_9457_with_the_id() {
+        let r = Renderer::new(&config()).render(Format::Json, "abc-1", false);
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(v["type"], "about:blank");
+        assert_eq!(v["title"], "Oops <b>&\"'");
+        assert_eq!(v["status"], 500);
+        assert_eq!(v["detail"], "Try\nagain </p><script>alert(1)</script>");
+        assert_eq!(v["request_id"], "abc-1");
+        assert_eq!(v["support_url"], "https://help.example.com/?a=1&b=\"2\"");
+        let keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys.len(), 6);
+    }
+
+    #[test]
+    fn support_url_is_omitted_when_unset() {
+        let r = Renderer::new(&Config::default()).render(Format::Json, "x", false);
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert!(v.get("support_url").is_none());
+        assert_eq!(v["detail"], crate::config::DEFAULT_MESSAGE);
+    }
+
+    #[test]
+    fn html_escapes_everything_configured() {
+        let r = Renderer::new(&config()).render(Format::Html, "id-9", false);
+        assert!(r.body.contains("Oops &lt;b&gt;&amp;&quot;&#39;"));
+        assert!(r.body.contains("&lt;/p&gt;&lt;script&gt;"));
+        assert!(!r.body.contains("<script"));
+        assert!(r
+            .body
+            .contains("href=\"https://help.example.com/?a=1&amp;b=&quot;2&quot;\""));
+        assert!(r.body.contains("<code>id-9</code>"));
+        assert!(r.body.len() < 4096, "page is {} bytes", r.body.len());
+    }
+
+    #[test]
+    fn text_has_title_message_id_and_no_control_characters() {
+        let r = Renderer::new(&config()).render(Format::Text, "id-7", false);
+        assert_eq!(
+            r.body,
+            "Oops <b>&\"'\n\nTry again </p><script>alert(1)</script>\n\nRequest ID: id-7\nSupport: https://help.example.com/?a=1&b=\"2\"\n"
+        );
+    }
+
+    #[test]
+    fn headers_are_the_fixed_set_per_format() {
+        let renderer = Renderer::new(&Config::default());
+        for (format, ct, csp) in [
+            (Format::Json, "application/problem+json", false),
+            (Format::Html, "text/html; charset=utf-8", true),
+            (Format::Text, "text/plain; charset=utf-8", false),
+        ] {
+            let r = renderer.render(format, "rid", false);
+            let get = |n: &str| {
+                r.headers
+                    .iter()
+                    .find(|(k, _)| *k == n)
+                    .map(|(_, v)| v.as_str())
+            };
+            assert_eq!(get("content-type"), Some(ct));
+            assert_eq!(get("cache-control"), Some("no-store"));
+            assert_eq!(get("x-request-id"), Some("rid"));
+            assert_eq!(get("x-content-type-options"), Some("nosniff"));
+            assert_eq!(get("vary"), Some("Accept"));
+            assert_eq!(get("content-security-policy").is_some(), csp);
+        }
+    }
+
+    #[test]
+    fn head_has_headers_and_no_body() {
+        let r = Renderer::new(&Config::default()).render(Format::Html, "rid", true);
+        assert!(r.body.is_empty());
+        assert_eq!(r.headers.len(), 6);
+    }
+
+    #[test]
+    fn bodies_differ_only_by_request_id() {
+        let renderer = Renderer::new(&config());
+        for format in Format::ALL {
+            let a = renderer.render(format, "AAAA", false).body;
+            let b = renderer.render(format, "BBBB", false).body;
+            assert_eq!(a.replace("AAAA", "BBBB"), b);
+        }
+    }
+
+    #[test]
+    fn custom_templates_substitute_escaped_values() {
+        let page = "<h1>{{title}}</h1><p>{{ message }}</p><i>{{request_id}}</i><a href=\"{{support_url}}\">{{request_id}}</a>";
+        let c = Config {
+            page_template: Some(Template::parse(page).unwrap()),
+            ..config()
+        };
+        let r = Renderer::new(&c).render(Format::Html, "r1", false);
+        assert_eq!(
+            r.body,
+            "<h1>Oops &lt;b&gt;&amp;&quot;&#39;</h1><p>Try\nagain &lt;/p&gt;&lt;script&gt;alert(1)&lt;/script&gt;</p><i>r1</i><a href=\"https://help.example.com/?a=1&amp;b=&quot;2&quot;\">r1</a>"
+        );
+    }
+
+    #[test]
+    fn unknown_placeholders_are_rejected() {
+        assert_eq!(
+            Template::parse("{{title}} {{secret}}"),
+            Err("{{secret}}".to_string())
+        );
+        assert!(Template::parse("no placeholders, {{ unterminated").is_ok());
+    }
+}

@@ -1,0 +1,197 @@
+//! The guard around a handler: per-isolate state (config parsed once, the
+//! 500 prebuilt), the request id, `catch_unwind`, and the one place where a
+//! `Failure` becomes the response and the log record.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
+
+use futures_util::FutureExt;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Headers, Request, Response, ResponseInit};
+
+use crate::config::Config;
+use crate::failure::{Cause, Failure};
+use crate::negotiate::negotiate;
+use crate::record::{log_line, RequestInfo};
+use crate::render::Renderer;
+use crate::request_id;
+
+/// Everything built once per isolate.
+pub struct Shield {
+    /// The parsed configuration, or why it is invalid.
+    pub config: Result<Config, Failure>,
+    renderer: Renderer,
+}
+
+thread_local! {
+    static SHIELD: Cell<Option<&'static Shield>> = const { Cell::new(None) };
+    static LAST_PANIC: RefCell<Option<(String, Option<String>)>> = const { RefCell::new(None) };
+}
+
+impl Shield {
+    /// The isolate's shield, built from `env` on first use.
+    pub fn get(env: &JsValue) -> &'static Shield {
+        SHIELD.with(|cell| {
+            cell.get().unwrap_or_else(|| {
+                install_panic_hook();
+                let config = Config::from_vars(|name| env_var(env, name));
+                let renderer = Renderer::new(config.as_ref().unwrap_or(&Config::default()));
+                // Leaked once per isolate: the state lives as long as the instance.
+                let shield: &'static Shield = Box::leak(Box::new(Shield { config, renderer }));
+                cell.set(Some(shield));
+                shield
+            })
+        })
+    }
+}
+
+/// Reads a string binding; numbers and booleans from `[vars]` count too.
+fn env_var(env: &JsValue, name: &str) -> Option<String> {
+    let v = js_sys::Reflect::get(env, &JsValue::from_str(name)).ok()?;
+    if v.is_undefined() || v.is_null() {
+        return None;
+    }
+    v.as_string()
+        .or_else(|| js_sys::JSON::stringify(&v).ok().map(String::from))
+}
+
+/// Records the message and location of a panic for the log record, instead
+/// of printing it: the record is the one place failures are reported.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = match info.payload().downcast_ref::<&str>() {
+            Some(s) => (*s).to_owned(),
+            None => info
+                .payload()
+                .downcast_ref::<String>()
+                .cloned()
+                .unwrap_or_else(|| "panic".into()),
+        };
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+        LAST_PANIC.with(|p| *p.borrow_mut() = Some((message, location)));
+    }));
+}
+
+/// What the guard knows about the request before the handler runs.
+pub struct Incoming {
+    /// The incoming request (read further only on failure).
+    pub request: Request,
+    /// The request id (§4).
+    pub id: String,
+    /// The incoming URL.
+    pub url: String,
+    started: f64,
+}
+
+impl Incoming {
+    /// Reads the URL and picks the request id.
+    pub fn new(request: Request) -> Incoming {
+        let headers = request.headers();
+        let client = headers.get("x-request-id").ok().flatten();
+        let id = match client.as_deref().filter(|id| request_id::is_valid(id)) {
+            Some(id) => id.to_owned(),
+            None => request_id::choose(
+                None,
+                headers.get("cf-ray").ok().flatten().as_deref(),
+                request_id::mint,
+            ),
+        };
+        Incoming {
+            url: request.url(),
+            id,
+            request,
+            started: js_sys::Date::now(),
+        }
+    }
+
+    /// A request header (for the failure path and opt-in features).
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.request.headers().get(name).ok().flatten()
+    }
+}
+
+/// Runs `handler` under the guard: an `Err` or a panic becomes the uniform
+/// 500 and one log record.
+pub async fn run<F, Fut>(request: Request, env: &JsValue, handler: F) -> Response
+where
+    F: FnOnce(&'static Shield, Rc<Incoming>) -> Fut,
+    Fut: Future<Output = Result<Response, Failure>>,
+{
+    let shield = Shield::get(env);
+    let incoming = Rc::new(Incoming::new(request));
+    let outcome = match &shield.config {
+        Err(e) => Err(e.clone()),
+        Ok(_) => AssertUnwindSafe(handler(shield, Rc::clone(&incoming)))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err(panic_failure())),
+    };
+    match outcome {
+        Ok(response) => response,
+        Err(failure) => shield.fail(&incoming, &failure),
+    }
+}
+
+/// The failure of the panic that was just caught.
+fn panic_failure() -> Failure {
+    let (message, location) = LAST_PANIC
+        .with(|p| p.borrow_mut().take())
+        .unwrap_or_else(|| ("panic".into(), None));
+    let mut f = Failure::new(Cause::WorkerPanic, message);
+    f.location = location;
+    f
+}
+
+impl Shield {
+    /// Logs `failure` and returns the uniform 500 for `incoming`.
+    pub fn fail(&self, incoming: &Incoming, failure: &Failure) -> Response {
+        log(incoming, failure, false);
+        self.respond(incoming)
+    }
+
+    /// The uniform 500 in the format the request's `Accept` asks for. The
+    /// only place a failure becomes a response.
+    pub fn respond(&self, incoming: &Incoming) -> Response {
+        let default = self
+            .config
+            .as_ref()
+            .map_or(Config::default().default_format, |c| c.default_format);
+        let format = negotiate(incoming.header("accept").as_deref(), default);
+        let head = incoming.request.method() == "HEAD";
+        let rendered = self.renderer.render(format, &incoming.id, head);
+        let headers = Headers::new().unwrap_or_else(|_| unreachable_headers());
+        for (name, value) in &rendered.headers {
+            let _ = headers.set(name, value);
+        }
+        let init = ResponseInit::new();
+        init.set_status(500);
+        init.set_headers(&headers);
+        let body = (!head).then_some(rendered.body.as_str());
+        Response::new_with_opt_str_and_init(body, &init).unwrap_or_else(|_| Response::error())
+    }
+}
+
+/// `new Headers()` cannot fail; this keeps the type checker honest without
+/// an `unwrap`.
+fn unreachable_headers() -> Headers {
+    JsValue::from(js_sys::Object::new()).unchecked_into()
+}
+
+/// Writes the one log record of `failure`. The only place a failure is logged.
+pub fn log(incoming: &Incoming, failure: &Failure, served_stale: bool) {
+    let method = incoming.request.method();
+    let cf_ray = incoming.header("cf-ray");
+    let info = RequestInfo {
+        request_id: &incoming.id,
+        cf_ray: cf_ray.as_deref(),
+        method: &method,
+        url: &incoming.url,
+        duration_ms: (js_sys::Date::now() - incoming.started).max(0.0) as u64,
+        served_stale,
+    };
+    web_sys::console::error_1(&JsValue::from_str(&log_line(failure, &info)));
+}

@@ -1,0 +1,326 @@
+//! End-to-end harness: the real worker under `wrangler dev --local` (real
+//! workerd) in front of a fake origin on loopback, a small HTTP client, and
+//! the log records read from wrangler's output.
+#![allow(dead_code)]
+
+pub mod origin;
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub use origin::Origin;
+
+/// The project root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Builds the worker once per test binary (a no-op when `make test` built it).
+fn ensure_built() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let status = Command::new("make")
+            .arg("-s")
+            .arg("build")
+            .current_dir(root())
+            .status()
+            .expect("run make build");
+        assert!(status.success(), "make build failed");
+    });
+}
+
+/// A free loopback port (bound then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// One `wrangler dev` serving the worker with the given vars. Its whole
+/// process group dies when this value drops or the test process exits
+/// (its guard shell watches a pipe from us).
+pub struct Worker {
+    pub base: String,
+    output: Arc<Mutex<String>>,
+    guard: Child,
+}
+
+impl Worker {
+    pub fn start(vars: &[(&str, &str)]) -> Worker {
+        ensure_built();
+        let port = free_port();
+        let inspector = free_port();
+        let persist =
+            std::env::temp_dir().join(format!("error-shield-e2e-{}-{port}", std::process::id()));
+        let mut args: Vec<String> = vec![
+            "node_modules/.bin/wrangler".into(),
+            "dev".into(),
+            "--local".into(),
+            "--ip".into(),
+            "127.0.0.1".into(),
+            "--port".into(),
+            port.to_string(),
+            "--inspector-port".into(),
+            inspector.to_string(),
+            "--persist-to".into(),
+            persist.display().to_string(),
+            "--log-level".into(),
+            "info".into(),
+        ];
+        for (k, v) in vars {
+            args.push("--var".into());
+            args.push(format!("{k}:{v}"));
+        }
+        // The guard: runs wrangler in the background, waits for our pipe to
+        // close (we exited or dropped it), then kills its process group.
+        let script = r#"trap '' TERM INT; "$@" </dev/null & cat >/dev/null; kill -TERM -- -$$ 2>/dev/null; sleep 2; kill -KILL -- -$$ 2>/dev/null"#;
+        let mut guard = Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .arg("guard")
+            .args(&args)
+            .current_dir(root())
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CI", "true")
+            .env("NO_COLOR", "1")
+            .env("FORCE_COLOR", "0")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .expect("spawn wrangler dev");
+        let output = Arc::new(Mutex::new(String::new()));
+        for pipe in [
+            Box::new(guard.stdout.take().expect("stdout")) as Box<dyn Read + Send>,
+            Box::new(guard.stderr.take().expect("stderr")),
+        ] {
+            let output = Arc::clone(&output);
+            thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    let mut out = output.lock().unwrap();
+                    out.push_str(&strip_ansi(&line));
+                    out.push('\n');
+                }
+            });
+        }
+        let worker = Worker {
+            base: format!("http://127.0.0.1:{port}"),
+            output,
+            guard,
+        };
+        worker.wait_ready();
+        worker
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while Instant::now() < deadline {
+            if self.output.lock().unwrap().contains("Ready on") {
+                // The first request also proves the worker answers.
+                if let Ok(resp) = ureq::AgentBuilder::new()
+                    .timeout(Duration::from_secs(10))
+                    .build()
+                    .get(&format!("{}/__ready", self.base))
+                    .call()
+                {
+                    let _ = resp.into_string();
+                    return;
+                } else {
+                    return;
+                }
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+        panic!("wrangler dev did not become ready:\n{}", self.output());
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Everything wrangler printed so far.
+    pub fn output(&self) -> String {
+        self.output.lock().unwrap().clone()
+    }
+
+    /// All failure records printed so far.
+    pub fn records(&self) -> Vec<Value> {
+        self.output().lines().filter_map(parse_record).collect()
+    }
+
+    /// The records for `request_id`, waiting up to 5 s for at least one.
+    pub fn records_for(&self, request_id: &str) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let found: Vec<Value> = self
+                .records()
+                .into_iter()
+                .filter(|r| r["request_id"] == request_id)
+                .collect();
+            if !found.is_empty() || Instant::now() > deadline {
+                return found;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The one record for `request_id`; fails unless there is exactly one.
+    pub fn record_for(&self, request_id: &str) -> Value {
+        let mut found = self.records_for(request_id);
+        // Give a duplicate a moment to show up before declaring there is one.
+        thread::sleep(Duration::from_millis(200));
+        found = if found.is_empty() {
+            found
+        } else {
+            self.records()
+                .into_iter()
+                .filter(|r| r["request_id"] == request_id)
+                .collect()
+        };
+        assert_eq!(
+            found.len(),
+            1,
+            "want exactly one record for {request_id}, got {found:?}\n--- output ---\n{}",
+            self.output()
+        );
+        found.remove(0)
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        drop(self.guard.stdin.take());
+        let _ = self.guard.wait();
+    }
+}
+
+/// A log record from one line of wrangler output, if it holds one.
+pub fn parse_record(line: &str) -> Option<Value> {
+    let start = line.find("{\"level\":")?;
+    let end = line.rfind('}')?;
+    serde_json::from_str(line.get(start..=end)?).ok()
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for d in chars.by_ref() {
+                    if d.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A response as the client saw it.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+    pub fn request_id(&self) -> String {
+        self.header("x-request-id")
+            .unwrap_or_else(|| panic!("no x-request-id on {self:?}"))
+            .to_string()
+    }
+}
+
+fn agent() -> ureq::Agent {
+    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
+    AGENT
+        .get_or_init(|| {
+            ureq::AgentBuilder::new()
+                .redirects(0)
+                .timeout(Duration::from_secs(60))
+                .max_idle_connections(0)
+                .build()
+        })
+        .clone()
+}
+
+/// Sends a request and returns whatever came back (any status).
+pub fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Resp {
+    let mut req = agent().request(method, url);
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    let result = match body {
+        Some(b) => req.send_bytes(b),
+        None => req.call(),
+    };
+    let resp = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    let status = resp.status();
+    let mut headers = Vec::new();
+    let mut names = resp.headers_names();
+    names.dedup();
+    names.sort();
+    names.dedup();
+    for name in names {
+        for v in resp.all(&name) {
+            headers.push((name.clone(), v.to_string()));
+        }
+    }
+    let mut body = Vec::new();
+    if method != "HEAD" {
+        resp.into_reader()
+            .take(256 * 1024 * 1024)
+            .read_to_end(&mut body)
+            .expect("read body");
+    }
+    Resp {
+        status,
+        headers,
+        body,
+    }
+}
+
+pub fn get(url: &str, headers: &[(&str, &str)]) -> Resp {
+    send("GET", url, headers, None)
+}

@@ -1,0 +1,433 @@
+//! A fake origin on loopback: plain HTTP/1.1 on std, one thread per
+//! connection, `Connection: close`, with a route for every behaviour the
+//! end-to-end tests need (echo, statuses, streams, resets, garbage, sleeps).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// What every failing route puts in its body: must never reach a client.
+pub const SECRET_BODY: &str =
+    "ORIGIN-SECRET-BODY Traceback (most recent call last): db password=hunter2";
+/// Headers of failing responses that must never reach a client.
+pub const SECRET_HEADERS: [(&str, &str); 3] = [
+    ("set-cookie", "origin_session=leaked"),
+    ("server", "SecretOrigin/1.0"),
+    ("x-powered-by", "SecretFramework 9"),
+];
+
+/// A running fake origin.
+pub struct Origin {
+    pub port: u16,
+    hits: Arc<Mutex<HashMap<String, u32>>>,
+    flags: Arc<Mutex<HashMap<String, String>>>,
+}
+
+impl Origin {
+    pub fn start() -> Origin {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind origin");
+        let port = listener.local_addr().expect("addr").port();
+        let hits = Arc::new(Mutex::new(HashMap::new()));
+        let flags = Arc::new(Mutex::new(HashMap::new()));
+        let state = (Arc::clone(&hits), Arc::clone(&flags));
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let state = (Arc::clone(&state.0), Arc::clone(&state.1));
+                thread::spawn(move || {
+                    let _ = serve(stream, &state.0, &state.1);
+                });
+            }
+        });
+        Origin { port, hits, flags }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// How many requests reached `path` (without query).
+    pub fn hits(&self, path: &str) -> u32 {
+        self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+    }
+
+    /// Sets a flag routes read (e.g. make a cacheable route fail).
+    pub fn set_flag(&self, key: &str, value: &str) {
+        self.flags.lock().unwrap().insert(key.into(), value.into());
+    }
+}
+
+pub struct Req {
+    pub method: String,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Req {
+    fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or("")
+    }
+    fn query(&self, name: &str) -> Option<&str> {
+        let q = self.target.split_once('?')?.1;
+        q.split('&')
+            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// FNV-1a 64: a cheap checksum to compare bodies without storing them.
+pub fn fnv(hash: u64, bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(hash, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))
+}
+pub const FNV_START: u64 = 0xcbf29ce484222325;
+
+/// The deterministic byte at offset `i` of generated bodies.
+pub fn pattern(i: usize) -> u8 {
+    (i.wrapping_mul(31) % 251) as u8
+}
+
+fn read_head(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Req>> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Ok(None);
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let target = parts.next().unwrap_or("").to_string();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
+            break;
+        }
+        if let Some((k, v)) = h.trim_end().split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    Ok(Some(Req {
+        method,
+        target,
+        headers,
+    }))
+}
+
+/// Reads the request body (content-length or chunked), returning length and checksum.
+fn read_body(reader: &mut BufReader<TcpStream>, req: &Req) -> std::io::Result<(u64, u64)> {
+    let mut len = 0u64;
+    let mut sum = FNV_START;
+    let mut buf = vec![0u8; 64 * 1024];
+    if req
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    {
+        loop {
+            let mut size_line = String::new();
+            reader.read_line(&mut size_line)?;
+            let size = u64::from_str_radix(size_line.trim().split(';').next().unwrap_or("0"), 16)
+                .unwrap_or(0);
+            if size == 0 {
+                let mut trailer = String::new();
+                while reader.read_line(&mut trailer)? > 2 {
+                    trailer.clear();
+                }
+                break;
+            }
+            let mut left = size;
+            while left > 0 {
+                let n = reader.read(&mut buf[..left.min(64 * 1024) as usize])?;
+                if n == 0 {
+                    return Ok((len, sum));
+                }
+                sum = fnv(sum, &buf[..n]);
+                len += n as u64;
+                left -= n as u64;
+            }
+            let mut crlf = [0u8; 2];
+            reader.read_exact(&mut crlf)?;
+        }
+    } else if let Some(cl) = req
+        .header("content-length")
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        let mut left = cl;
+        while left > 0 {
+            let n = reader.read(&mut buf[..left.min(64 * 1024) as usize])?;
+            if n == 0 {
+                break;
+            }
+            sum = fnv(sum, &buf[..n]);
+            len += n as u64;
+            left -= n as u64;
+        }
+    }
+    Ok((len, sum))
+}
+
+fn reset(stream: &TcpStream) {
+    // SO_LINGER 0: close() sends RST instead of FIN.
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            &linger as *const _ as *const libc::c_void,
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
+}
+
+fn respond(
+    w: &mut TcpStream,
+    status: u16,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> std::io::Result<()> {
+    let mut head = format!(
+        "HTTP/1.1 {status} {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        reason(status),
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    w.write_all(head.as_bytes())?;
+    w.write_all(body)?;
+    w.flush()
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        302 => "Found",
+        404 => "Not Found",
+        418 => "I'm a teapot",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Status",
+    }
+}
+
+fn secret_headers() -> Vec<(&'static str, String)> {
+    SECRET_HEADERS
+        .iter()
+        .map(|(k, v)| (*k, v.to_string()))
+        .collect()
+}
+
+fn serve(
+    stream: TcpStream,
+    hits: &Mutex<HashMap<String, u32>>,
+    flags: &Mutex<HashMap<String, String>>,
+) -> std::io::Result<()> {
+    let mut w = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+    let Some(req) = read_head(&mut reader)? else {
+        return Ok(());
+    };
+    let path = req.path().to_string();
+    let hit = {
+        let mut h = hits.lock().unwrap();
+        let n = h.entry(path.clone()).or_insert(0);
+        *n += 1;
+        *n
+    };
+    let flag = |k: &str| flags.lock().unwrap().get(k).cloned();
+    match path.as_str() {
+        "/garbage" => {
+            w.write_all(b"THIS IS NOT HTTP AT ALL\r\n\r\n\x00\x01\x02")?;
+            return Ok(());
+        }
+        "/reset" => {
+            reset(&w);
+            return Ok(());
+        }
+        "/flaky" => {
+            // Resets the first connection of each key, answers the next ones.
+            let key = format!("flaky:{}", req.query("key").unwrap_or(""));
+            let n = {
+                let mut h = hits.lock().unwrap();
+                let n = h.entry(key).or_insert(0);
+                *n += 1;
+                *n
+            };
+            if n == 1 {
+                reset(&w);
+                return Ok(());
+            }
+            return respond(
+                &mut w,
+                200,
+                &[],
+                format!("ok after {n} connections").as_bytes(),
+            );
+        }
+        "/sleep" => {
+            let ms = req.query("ms").and_then(|v| v.parse().ok()).unwrap_or(1000);
+            thread::sleep(Duration::from_millis(ms));
+            return respond(&mut w, 200, &[], b"slept");
+        }
+        "/slowloris" => {
+            w.write_all(b"HTTP/1.1 200 OK\r\nX-Slow: ")?;
+            let end = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < end {
+                w.write_all(b"a")?;
+                w.flush()?;
+                thread::sleep(Duration::from_millis(200));
+            }
+            return Ok(());
+        }
+        _ => {}
+    }
+    let (body_len, body_sum) = read_body(&mut reader, &req)?;
+    if let Some(code) = path
+        .strip_prefix("/status/")
+        .and_then(|c| c.parse::<u16>().ok())
+    {
+        let body: &[u8] = if code == 204 || code == 304 {
+            b""
+        } else {
+            SECRET_BODY.as_bytes()
+        };
+        return respond(&mut w, code, &secret_headers(), body);
+    }
+    match path.as_str() {
+        "/echo" | "/" => {
+            let headers: Vec<String> = req
+                .headers
+                .iter()
+                .map(|(k, v)| format!("[{},{}]", json(k), json(v)))
+                .collect();
+            let body = format!(
+                r#"{{"method":{},"target":{},"headers":[{}],"body_len":{},"body_sum":"{:016x}","hit":{}}}"#,
+                json(&req.method),
+                json(&req.target),
+                headers.join(","),
+                body_len,
+                body_sum,
+                hit
+            );
+            respond(
+                &mut w,
+                200,
+                &[
+                    ("content-type", "application/json".into()),
+                    ("x-origin-hit", hit.to_string()),
+                ],
+                body.as_bytes(),
+            )
+        }
+        "/cookies" => {
+            let n: usize = req.query("n").and_then(|v| v.parse().ok()).unwrap_or(3);
+            let cookies: Vec<(&str, String)> = (0..n)
+                .map(|i| ("set-cookie", format!("c{i}=v{i}; Path=/; HttpOnly")))
+                .collect();
+            respond(&mut w, 200, &cookies, b"cookies")
+        }
+        "/redirect" => respond(
+            &mut w,
+            302,
+            &[
+                ("location", "/echo?from=redirect".into()),
+                ("set-cookie", "r=1".into()),
+            ],
+            b"",
+        ),
+        "/loop" => respond(&mut w, 302, &[("location", "/loop".into())], b""),
+        "/stream" => {
+            // Headers and a first chunk now, the rest after a pause.
+            w.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")?;
+            w.write_all(b"c\r\nfirst-chunk\n\r\n")?;
+            w.flush()?;
+            thread::sleep(Duration::from_millis(
+                req.query("ms").and_then(|v| v.parse().ok()).unwrap_or(1500),
+            ));
+            w.write_all(b"b\r\nlast-chunk\n\r\n0\r\n\r\n")?;
+            w.flush()
+        }
+        "/bytes" => {
+            let n: usize = req.query("n").and_then(|v| v.parse().ok()).unwrap_or(1024);
+            let status: u16 = req
+                .query("status")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(200);
+            w.write_all(format!("HTTP/1.1 {status} {}\r\nConnection: close\r\nContent-Length: {n}\r\nContent-Type: application/octet-stream\r\n\r\n", reason(status)).as_bytes())?;
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut sent = 0;
+            while sent < n {
+                let k = (n - sent).min(buf.len());
+                for (j, b) in buf[..k].iter_mut().enumerate() {
+                    *b = pattern(sent + j);
+                }
+                w.write_all(&buf[..k])?;
+                sent += k;
+            }
+            w.flush()
+        }
+        "/reset-after-headers" => {
+            w.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 100000\r\nServer: SecretOrigin/1.0\r\n\r\nORIGIN-SECRET-BODY partial")?;
+            w.flush()?;
+            thread::sleep(Duration::from_millis(100));
+            reset(&w);
+            Ok(())
+        }
+        "/bad-header" => {
+            w.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\nX-Bad: a\x01b\x7fc\r\nContent-Length: 2\r\n\r\nok")?;
+            w.flush()
+        }
+        "/cacheable" => {
+            let key = req.query("key").unwrap_or("");
+            if flag(&format!("fail:{key}")).is_some() {
+                return respond(&mut w, 503, &secret_headers(), SECRET_BODY.as_bytes());
+            }
+            let cc = req
+                .query("cc")
+                .unwrap_or("max-age=0")
+                .replace("%20", " ")
+                .replace("%3D", "=")
+                .replace("%2C", ",");
+            respond(
+                &mut w,
+                200,
+                &[("cache-control", cc), ("content-type", "text/plain".into())],
+                format!("fresh {key} #{hit}").as_bytes(),
+            )
+        }
+        _ => respond(
+            &mut w,
+            404,
+            &[("content-type", "text/plain".into())],
+            b"no such route",
+        ),
+    }
+}
+
+fn json(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}

@@ -1,6 +1,8 @@
 //! A fake origin on loopback: plain HTTP/1.1 on std, one thread per
 //! connection, `Connection: close`, with a route for every behaviour the
 //! end-to-end tests need (echo, statuses, streams, resets, garbage, sleeps).
+//! `make dev` serves the same routes as its demo origin.
+#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -28,8 +30,14 @@ pub struct Origin {
 }
 
 impl Origin {
+    /// On a free loopback port.
     pub fn start() -> Origin {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind origin");
+        Origin::start_on(0)
+    }
+
+    /// On `port` (0: any free one).
+    pub fn start_on(port: u16) -> Origin {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind origin");
         let port = listener.local_addr().expect("addr").port();
         let hits = Arc::new(Mutex::new(HashMap::new()));
         let flags = Arc::new(Mutex::new(HashMap::new()));

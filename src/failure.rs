@@ -94,6 +94,13 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
+/// Any workers-rs error out of a handler is a `worker_error`.
+impl From<worker::Error> for Failure {
+    fn from(e: worker::Error) -> Self {
+        Failure::new(Cause::WorkerError, e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,42 @@
 //! error-shield: one uniform, safe HTTP 500 and one structured log record for
 //! every failure of a Cloudflare Worker or of the origin it fronts.
+//!
+//! Used as a worker (the default `proxy` feature), it is an origin proxy: see
+//! the README. Used as a library (`default-features = false`), it guards any
+//! workers-rs handler: an `Err` or a panic becomes the uniform 500 in the
+//! format the client's `Accept` asks for (problem JSON, HTML or text, with a
+//! request id), and one JSON log line records what happened.
+//!
+//! ```no_run
+//! use error_shield::{Failure, Shield};
+//! use worker::{event, Context, Env, Request, Response, Result};
+//!
+//! #[event(fetch)]
+//! async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+//!     Shield::from_env(&env).run(req, env, ctx, handle).await
+//! }
+//!
+//! async fn handle(req: Request, _env: Env, _ctx: Context) -> std::result::Result<Response, Failure> {
+//!     let id = req.path().trim_start_matches('/').parse::<u32>()
+//!         // Context goes to the log record only, never to the client.
+//!         .map_err(|e| Failure::from(worker::Error::RustError(e.to_string())).with_context("path", req.path()))?;
+//!     Ok(Response::ok(format!("item {id}"))?)
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! The pure parts work anywhere, which is how they are tested:
+//!
+//! ```
+//! use error_shield::{config::Config, negotiate::{negotiate, Format}, render::Renderer};
+//!
+//! let config = Config::default();
+//! let format = negotiate(Some("text/html;q=0.5, application/json"), config.default_format);
+//! assert_eq!(format, Format::Json);
+//! let page = Renderer::new(&config).render(format, "req-1", false);
+//! assert!(page.body.contains(r#""request_id":"req-1""#));
+//! ```
+#![warn(missing_docs)]
 
 pub mod config;
 pub mod failure;
@@ -9,19 +46,15 @@ pub mod record;
 pub mod render;
 pub mod request_id;
 
-#[cfg(target_arch = "wasm32")]
 mod fault;
-#[cfg(target_arch = "wasm32")]
 mod proxy;
-#[cfg(target_arch = "wasm32")]
-pub mod shield;
+mod shield;
 
-// The generated JS entry finds workers-rs's init exports through this crate.
-#[cfg(target_arch = "wasm32")]
-extern crate worker;
+pub use failure::{Cause, Failure};
+pub use shield::Shield;
 
 /// The worker's fetch handler: the origin proxy under the guard.
-#[cfg(target_arch = "wasm32")]
+#[cfg(feature = "proxy")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub async fn fetch(
     request: web_sys::Request,
@@ -34,7 +67,7 @@ pub async fn fetch(
 /// Answers a request whose Wasm instance trapped: called by the JS entry on
 /// the re-instantiated module, so the trap gets the uniform 500 and its log
 /// record like every other failure.
-#[cfg(target_arch = "wasm32")]
+#[cfg(feature = "proxy")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn trap(
     request: web_sys::Request,
@@ -44,10 +77,5 @@ pub fn trap(
     // `message` stays a JS value: a Rust string argument would be copied into
     // the dead instance's memory before the glue re-instantiates the module.
     let message = message.as_string().unwrap_or_else(|| "Wasm trap".into());
-    let shield = shield::Shield::get(&env);
-    let incoming = shield::Incoming::new(request);
-    shield.fail(
-        &incoming,
-        &failure::Failure::new(failure::Cause::WorkerTrap, message),
-    )
+    shield::trap(request, &env, message)
 }

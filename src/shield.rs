@@ -18,10 +18,10 @@ use crate::record::{log_line, RequestInfo};
 use crate::render::Renderer;
 use crate::request_id;
 
-/// Everything built once per isolate.
+/// The guard, built once per isolate: the configuration (or why it is
+/// invalid) and the prebuilt 500s.
 pub struct Shield {
-    /// The parsed configuration, or why it is invalid.
-    pub config: Result<Config, Failure>,
+    pub(crate) config: Result<Config, Failure>,
     renderer: Renderer,
 }
 
@@ -32,7 +32,7 @@ thread_local! {
 
 impl Shield {
     /// The isolate's shield, built from `env` on first use.
-    pub fn get(env: &JsValue) -> &'static Shield {
+    pub(crate) fn get(env: &JsValue) -> &'static Shield {
         SHIELD.with(|cell| {
             cell.get().unwrap_or_else(|| {
                 install_panic_hook();
@@ -77,19 +77,19 @@ fn install_panic_hook() {
 }
 
 /// What the guard knows about the request before the handler runs.
-pub struct Incoming {
+pub(crate) struct Incoming {
     /// The incoming request (read further only on failure).
-    pub request: Request,
+    pub(crate) request: Request,
     /// The request id (§4).
-    pub id: String,
+    pub(crate) id: String,
     /// The incoming URL.
-    pub url: String,
+    pub(crate) url: String,
     started: f64,
 }
 
 impl Incoming {
     /// Reads the URL and picks the request id.
-    pub fn new(request: Request) -> Incoming {
+    pub(crate) fn new(request: Request) -> Incoming {
         let headers = request.headers();
         let client = headers.get("x-request-id").ok().flatten();
         let id = match client.as_deref().filter(|id| request_id::is_valid(id)) {
@@ -109,30 +109,76 @@ impl Incoming {
     }
 
     /// A request header (for the failure path and opt-in features).
-    pub fn header(&self, name: &str) -> Option<String> {
+    pub(crate) fn header(&self, name: &str) -> Option<String> {
         self.request.headers().get(name).ok().flatten()
     }
 }
 
 /// Runs `handler` under the guard: an `Err` or a panic becomes the uniform
-/// 500 and one log record.
-pub async fn run<F, Fut>(request: Request, env: &JsValue, handler: F) -> Response
+/// 500 and one log record. The origin proxy's entry point.
+pub(crate) async fn run<F, Fut>(request: Request, env: &JsValue, handler: F) -> Response
 where
     F: FnOnce(&'static Shield, Rc<Incoming>) -> Fut,
     Fut: Future<Output = Result<Response, Failure>>,
 {
     let shield = Shield::get(env);
     let incoming = Rc::new(Incoming::new(request));
-    let outcome = match &shield.config {
-        Err(e) => Err(e.clone()),
-        Ok(_) => AssertUnwindSafe(handler(shield, Rc::clone(&incoming)))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|_| Err(panic_failure())),
-    };
-    match outcome {
-        Ok(response) => response,
-        Err(failure) => shield.fail(&incoming, &failure),
+    let work = handler(shield, Rc::clone(&incoming));
+    shield.guard(&incoming, work).await
+}
+
+impl Shield {
+    /// The isolate's shield, configured from the worker's variables (parsed
+    /// once per isolate; an invalid one makes every request a `config_error`).
+    pub fn from_env(env: &worker::Env) -> &'static Shield {
+        Shield::get(env)
+    }
+
+    /// Runs a workers-rs `handler` under the guard: its `Err` (a
+    /// [`worker::Error`], a [`Failure`] with context, or anything that
+    /// converts into one) or its panic becomes the uniform 500 in the
+    /// negotiated format and one log record. Never returns `Err`.
+    pub async fn run<F, Fut, E>(
+        &'static self,
+        req: worker::Request,
+        env: worker::Env,
+        ctx: worker::Context,
+        handler: F,
+    ) -> worker::Result<worker::Response>
+    where
+        F: FnOnce(worker::Request, worker::Env, worker::Context) -> Fut,
+        Fut: Future<Output = Result<worker::Response, E>>,
+        E: Into<Failure>,
+    {
+        // `Clone::clone` copies the handle; `Request::clone` would tee the body.
+        let incoming = Incoming::new(Clone::clone(req.inner()));
+        // Created inside the guarded future, so a panic while building it is caught too.
+        let work = async move {
+            handler(req, env, ctx)
+                .await
+                .map(Response::from)
+                .map_err(Into::into)
+        };
+        Ok(self.guard(&incoming, work).await.into())
+    }
+
+    /// The one guard: polls `work` inside `catch_unwind` and turns an `Err`
+    /// or a panic into the response and the log record.
+    async fn guard<Fut>(&'static self, incoming: &Incoming, work: Fut) -> Response
+    where
+        Fut: Future<Output = Result<Response, Failure>>,
+    {
+        let outcome = match &self.config {
+            Err(e) => Err(e.clone()),
+            Ok(_) => AssertUnwindSafe(work)
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| Err(panic_failure())),
+        };
+        match outcome {
+            Ok(response) => response,
+            Err(failure) => self.fail(incoming, &failure),
+        }
     }
 }
 
@@ -148,14 +194,14 @@ fn panic_failure() -> Failure {
 
 impl Shield {
     /// Logs `failure` and returns the uniform 500 for `incoming`.
-    pub fn fail(&self, incoming: &Incoming, failure: &Failure) -> Response {
+    pub(crate) fn fail(&self, incoming: &Incoming, failure: &Failure) -> Response {
         log(incoming, failure, false);
         self.respond(incoming)
     }
 
     /// The uniform 500 in the format the request's `Accept` asks for. The
     /// only place a failure becomes a response.
-    pub fn respond(&self, incoming: &Incoming) -> Response {
+    fn respond(&self, incoming: &Incoming) -> Response {
         let default = self
             .config
             .as_ref()
@@ -182,7 +228,7 @@ fn unreachable_headers() -> Headers {
 }
 
 /// Writes the one log record of `failure`. The only place a failure is logged.
-pub fn log(incoming: &Incoming, failure: &Failure, served_stale: bool) {
+pub(crate) fn log(incoming: &Incoming, failure: &Failure, served_stale: bool) {
     let method = incoming.request.method();
     let cf_ray = incoming.header("cf-ray");
     let info = RequestInfo {
@@ -194,4 +240,13 @@ pub fn log(incoming: &Incoming, failure: &Failure, served_stale: bool) {
         served_stale,
     };
     web_sys::console::error_1(&JsValue::from_str(&log_line(failure, &info)));
+}
+
+/// The uniform 500 and the record for a request whose instance trapped.
+pub(crate) fn trap(request: Request, env: &JsValue, message: String) -> Response {
+    let shield = Shield::get(env);
+    shield.fail(
+        &Incoming::new(request),
+        &Failure::new(Cause::WorkerTrap, message),
+    )
 }

@@ -387,3 +387,25 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     }
     out
 }
+
+impl Worker {
+    /// Resident memory (KiB) of the largest workerd process of this worker.
+    pub fn workerd_rss_kb(&self) -> u64 {
+        let out = Command::new("ps")
+            .args(["-e", "-o", "pgid=,rss=,comm="])
+            .output()
+            .expect("ps");
+        let pgid = self.guard.id().to_string();
+        let rss = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| {
+                let mut f = l.split_whitespace();
+                let (g, rss, comm) = (f.next()?, f.next()?, f.next()?);
+                (g == pgid && comm.contains("workerd")).then(|| rss.parse::<u64>().ok())?
+            })
+            .max()
+            .unwrap_or(0);
+        assert!(rss > 0, "no workerd process found in process group {pgid}");
+        rss
+    }
+}

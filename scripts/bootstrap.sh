@@ -42,3 +42,14 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   say "npm ci (wrangler, esbuild, binaryen)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# Headless Chromium for the browser test of the error page (tests/browser.rs,
+# driven by playwright-core from npm, which downloads no browser of its own):
+# Debian's package, installed only when /usr/bin/chromium is missing.
+if [[ ! -x /usr/bin/chromium ]]; then
+  say "installing Debian's chromium (for tests/browser.rs)"
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+fi

@@ -189,9 +189,10 @@ const CSS: &str = ":root{color-scheme:light dark;--bg:#f7f7f8;--fg:#1c1c1f;--mu:
 @media(prefers-color-scheme:dark){:root{--bg:#141417;--fg:#ececf0;--mu:#a9a9b3;--ac:#8ab4f8;--card:#1f1f24}}\
 *{box-sizing:border-box}body{margin:0;min-height:100vh;display:flex;align-items:center;justify-content:center;\
 background:var(--bg);color:var(--fg);font:16px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;padding:1rem}\
-main{background:var(--card);max-width:34rem;width:100%;padding:2rem;border-radius:12px;box-shadow:0 1px 4px #0002}\
-h1{font-size:1.5rem;margin:0 0 .5rem}.code{margin:0;color:var(--mu);font-weight:600;letter-spacing:.1em}\
-.id{color:var(--mu);font-size:.9rem;overflow-wrap:anywhere}code{user-select:all;font-size:.95em}\
+main{background:var(--card);max-width:34rem;width:100%;padding:min(2rem,6vw);border-radius:12px;\
+box-shadow:0 1px 4px #0002;overflow-wrap:anywhere}main>:last-child{margin-bottom:0}h1{font-size:1.5rem;line-height:1.25;margin:0 0 .5rem}\
+.code{margin:0;color:var(--mu);font-weight:600;letter-spacing:.1em}.id{color:var(--mu);font-size:.9rem}\
+code{-webkit-user-select:all;user-select:all;font-size:.95em}\
 a{color:var(--ac)}a:focus-visible{outline:3px solid var(--ac);outline-offset:2px}";
 
 /// Escapes text for HTML content and attribute values.

@@ -5,7 +5,10 @@
 mod origin;
 
 fn main() {
-    let port = std::env::args().nth(1).and_then(|p| p.parse().ok()).unwrap_or(8790);
+    let port = std::env::args()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(8790);
     let o = origin::Origin::start_on(port);
     eprintln!("demo origin on {}", o.url());
     loop {

@@ -45,6 +45,7 @@ pub mod origin;
 pub mod record;
 pub mod render;
 pub mod request_id;
+pub mod stale;
 
 mod fault;
 mod proxy;
@@ -59,9 +60,12 @@ pub use shield::Shield;
 pub async fn fetch(
     request: web_sys::Request,
     env: wasm_bindgen::JsValue,
-    _ctx: wasm_bindgen::JsValue,
+    ctx: wasm_bindgen::JsValue,
 ) -> web_sys::Response {
-    shield::run(request, &env, proxy::handle).await
+    shield::run(request, &env, |shield, incoming| {
+        proxy::handle(shield, incoming, ctx)
+    })
+    .await
 }
 
 /// Answers a request whose Wasm instance trapped: called by the JS entry on

@@ -1,6 +1,7 @@
 //! The origin proxy: the handler that runs under the guard. Sends the
 //! request on (one call into `js/origin.js`), checks the status, and on a
-//! failing status reads a capped excerpt of the body for the log.
+//! failing status reads a capped excerpt of the body for the log. With
+//! stale-if-error on, keeps good GETs and serves them when the origin fails.
 
 use std::rc::Rc;
 
@@ -12,7 +13,8 @@ use crate::config::Config;
 use crate::failure::{Cause, Failure};
 use crate::origin::{self, HOP_HEADER};
 use crate::record::excerpt;
-use crate::shield::{Incoming, Shield};
+use crate::shield::{self, Incoming, Shield};
+use crate::stale;
 
 #[wasm_bindgen(module = "/src/js/origin.js")]
 extern "C" {
@@ -27,11 +29,39 @@ extern "C" {
 
     #[wasm_bindgen(js_name = bodyExcerpt)]
     fn body_excerpt(response: &Response, max: u32) -> js_sys::Promise;
+
+    fn stash(
+        request: &web_sys::Request,
+        response: &Response,
+        ctx: &JsValue,
+        window_sec: u32,
+    ) -> Response;
+
+    #[wasm_bindgen(js_name = staleCopy)]
+    fn stale_copy(request: &web_sys::Request) -> js_sys::Promise;
+
+    #[wasm_bindgen(js_name = asStale)]
+    fn as_stale(hit: &JsValue, age_sec: f64) -> Response;
+
+    fn sleep(ms: u32) -> js_sys::Promise;
 }
 
 /// Proxies `incoming` to the origin; `Err` for every failure cause.
-pub async fn handle(shield: &'static Shield, incoming: Rc<Incoming>) -> Result<Response, Failure> {
+pub async fn handle(
+    shield: &'static Shield,
+    incoming: Rc<Incoming>,
+    ctx: JsValue,
+) -> Result<Response, Failure> {
     let config = shield.config.as_ref().map_err(Clone::clone)?;
+    match forward(config, &incoming, &ctx).await {
+        Err(failure) if config.stale_if_error_seconds > 0 && is_origin_failure(&failure) => {
+            serve_stale(&incoming, failure).await
+        }
+        outcome => outcome,
+    }
+}
+
+async fn forward(config: &Config, incoming: &Incoming, ctx: &JsValue) -> Result<Response, Failure> {
     if incoming.header(HOP_HEADER).is_some() {
         return Err(Failure::new(
             Cause::ConfigError,
@@ -49,9 +79,12 @@ pub async fn handle(shield: &'static Shield, incoming: Rc<Incoming>) -> Result<R
         ),
         None => (None, None),
     };
-    let response = send(config, &incoming, url, forwarded_host).await?;
+    let response = send(config, incoming, url, forwarded_host).await?;
     let status = response.status();
     if !config.failure_statuses.contains(status) {
+        if config.stale_if_error_seconds > 0 {
+            return Ok(keep_if_cacheable(config, incoming, response, status, ctx));
+        }
         return Ok(response);
     }
     let mut failure = Failure::new(
@@ -59,19 +92,22 @@ pub async fn handle(shield: &'static Shield, incoming: Rc<Incoming>) -> Result<R
         format!("origin answered {status}"),
     );
     failure.origin_status = Some(status);
-    if config.log_origin_body_bytes > 0 {
-        let bytes = JsFuture::from(body_excerpt(&response, config.log_origin_body_bytes as u32))
-            .await
-            .map(|b| js_sys::Uint8Array::new(&b).to_vec())
-            .unwrap_or_default();
-        failure.origin_body = Some(excerpt(&bytes, config.log_origin_body_bytes));
-    } else {
-        let _ = JsFuture::from(body_excerpt(&response, 0)).await;
+    let max = config.log_origin_body_bytes;
+    // Always read (or cancel) the body: the connection is released at once.
+    let bytes = JsFuture::from(body_excerpt(&response, max as u32)).await;
+    if max > 0 {
+        failure.origin_body = Some(excerpt(
+            &bytes
+                .map(|b| js_sys::Uint8Array::new(&b).to_vec())
+                .unwrap_or_default(),
+            max,
+        ));
     }
     Err(failure)
 }
 
-/// One fetch, plus retries of `origin_unreachable` when configured.
+/// One fetch, plus retries of `origin_unreachable` (idempotent, body-less
+/// requests only) with a short jittered backoff, all within the timeout.
 async fn send(
     config: &Config,
     incoming: &Incoming,
@@ -82,31 +118,57 @@ async fn send(
         let req = &incoming.request;
         origin::retryable(&req.method(), req.body().is_some())
     };
-    let attempts_allowed = if retry { config.retries + 1 } else { 1 };
-    let mut attempt = 1;
-    loop {
-        let result = JsFuture::from(origin_fetch(
+    if !retry {
+        let sent = JsFuture::from(origin_fetch(
             &incoming.request,
-            url.clone(),
+            url,
             config.timeout_ms,
             &incoming.id,
             forwarded_host,
         ))
         .await;
-        match result {
-            Ok(response) => return Ok(response.unchecked_into()),
-            Err(err) => {
-                let mut failure = fetch_failure(&err, config.timeout_ms);
-                if retry {
-                    failure.attempts = Some(attempt);
-                }
-                if failure.cause != Cause::OriginUnreachable || attempt >= attempts_allowed {
-                    return Err(failure);
-                }
-                attempt += 1;
+        return sent.map(JsCast::unchecked_into).map_err(|e| {
+            let mut failure = fetch_failure(&e, config.timeout_ms);
+            if config.retries > 0 {
+                failure.attempts = Some(1);
             }
-        }
+            failure
+        });
     }
+    let deadline = js_sys::Date::now() + f64::from(config.timeout_ms);
+    let mut attempt = 1;
+    loop {
+        let left = (deadline - js_sys::Date::now()).max(1.0) as u32;
+        let sent = JsFuture::from(origin_fetch(
+            &incoming.request,
+            url.clone(),
+            left,
+            &incoming.id,
+            forwarded_host,
+        ))
+        .await;
+        let mut failure = match sent {
+            Ok(response) => return Ok(response.unchecked_into()),
+            Err(e) => fetch_failure(&e, config.timeout_ms),
+        };
+        failure.attempts = Some(attempt);
+        let backoff = backoff_ms(attempt);
+        if failure.cause != Cause::OriginUnreachable
+            || attempt > config.retries
+            || js_sys::Date::now() + f64::from(backoff) >= deadline
+        {
+            return Err(failure);
+        }
+        let _ = JsFuture::from(sleep(backoff)).await;
+        attempt += 1;
+    }
+}
+
+/// 25 ms, 50 ms, 100 ms, … plus up to 25 ms of jitter.
+fn backoff_ms(attempt: u32) -> u32 {
+    let mut jitter = [0u8; 1];
+    let _ = getrandom::fill(&mut jitter);
+    25 * (1 << attempt.saturating_sub(1).min(6)) + u32::from(jitter[0]) % 26
 }
 
 /// Classifies a rejected fetch.
@@ -124,5 +186,68 @@ fn fetch_failure(err: &JsValue, timeout_ms: u32) -> Failure {
         )
     } else {
         Failure::new(Cause::OriginUnreachable, message)
+    }
+}
+
+fn is_origin_failure(f: &Failure) -> bool {
+    matches!(
+        f.cause,
+        Cause::OriginUnreachable | Cause::OriginTimeout | Cause::OriginErrorStatus
+    )
+}
+
+fn is_personal(incoming: &Incoming) -> bool {
+    let headers = incoming.request.headers();
+    ["authorization", "cookie"]
+        .iter()
+        .any(|h| headers.has(h).unwrap_or(true))
+}
+
+/// Stores a tee of a cacheable response for stale-if-error, off the hot path.
+fn keep_if_cacheable(
+    config: &Config,
+    incoming: &Incoming,
+    response: Response,
+    status: u16,
+    ctx: &JsValue,
+) -> Response {
+    let headers = response.headers();
+    let window = stale::window(
+        &incoming.request.method(),
+        is_personal(incoming),
+        status,
+        headers.has("set-cookie").unwrap_or(true),
+        headers.get("cache-control").ok().flatten().as_deref(),
+        config.stale_if_error_seconds,
+    );
+    match window {
+        Some(w) => stash(&incoming.request, &response, ctx, w),
+        None => response,
+    }
+}
+
+/// The stored copy instead of the 500, when there is one within its window;
+/// the failure is logged either way (here with `served_stale`).
+async fn serve_stale(incoming: &Incoming, failure: Failure) -> Result<Response, Failure> {
+    if incoming.request.method() != "GET" || is_personal(incoming) {
+        return Err(failure);
+    }
+    let Ok(found) = JsFuture::from(stale_copy(&incoming.request)).await else {
+        return Err(failure);
+    };
+    if found.is_null() {
+        return Err(failure);
+    }
+    let found: js_sys::Array = found.unchecked_into();
+    let (stored_at, window) = (
+        found.get(1).as_f64().unwrap_or(0.0),
+        found.get(2).as_f64().unwrap_or(0.0) as u32,
+    );
+    match stale::age(stored_at, window, js_sys::Date::now()) {
+        Some(age) => {
+            shield::log(incoming, &failure, true);
+            Ok(as_stale(&found.get(0), age as f64))
+        }
+        None => Err(failure),
     }
 }

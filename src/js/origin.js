@@ -54,3 +54,52 @@ export async function bodyExcerpt(res, max) {
   reader.cancel().catch(() => {});
   return out.subarray(0, len);
 }
+
+// Stale-if-error: our own named cache, keyed by the incoming URL. The stored
+// copy carries its storage time and window in headers of ours, and a
+// Cache-Control long enough for the Cache API to keep it that long.
+const STALE_CACHE = "error-shield-stale";
+
+// Returns the response for the client; a tee of its body is stored off the
+// hot path (ctx.waitUntil), never delaying the client.
+export function stash(request, response, ctx, windowSec) {
+  const [forClient, forCache] = response.body ? response.body.tee() : [null, null];
+  const client = new Response(forClient, response);
+  const stored = new Response(forCache, response);
+  stored.headers.set("x-error-shield-stored-at", String(Date.now()));
+  stored.headers.set("x-error-shield-window", String(windowSec));
+  const original = response.headers.get("cache-control");
+  if (original !== null) stored.headers.set("x-error-shield-cache-control", original);
+  stored.headers.set("cache-control", `max-age=${windowSec}`);
+  ctx.waitUntil(caches.open(STALE_CACHE).then((c) => c.put(request.url, stored)).catch(() => {}));
+  return client;
+}
+
+// The stored copy for the request's URL with its storage time and window,
+// or null. Never rejects.
+export async function staleCopy(request) {
+  try {
+    const hit = await (await caches.open(STALE_CACHE)).match(request.url);
+    if (!hit) return null;
+    return [hit, Number(hit.headers.get("x-error-shield-stored-at")), Number(hit.headers.get("x-error-shield-window"))];
+  } catch {
+    return null;
+  }
+}
+
+// The stored copy as the client gets it: our headers removed, the origin's
+// Cache-Control restored, Age and X-Served-Stale added.
+export function asStale(hit, ageSec) {
+  const res = new Response(hit.body, hit);
+  const original = res.headers.get("x-error-shield-cache-control");
+  for (const h of ["x-error-shield-stored-at", "x-error-shield-window", "x-error-shield-cache-control", "cache-control"]) res.headers.delete(h);
+  if (original !== null) res.headers.set("cache-control", original);
+  res.headers.set("age", String(ageSec));
+  res.headers.set("x-served-stale", "1");
+  return res;
+}
+
+// Resolves after `ms`: the backoff between retries.
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

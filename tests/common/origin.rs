@@ -414,7 +414,7 @@ fn serve(
                 &mut w,
                 200,
                 &[("cache-control", cc), ("content-type", "text/plain".into())],
-                format!("fresh {key} #{hit}").as_bytes(),
+                format!("fresh {key}").as_bytes(),
             )
         }
         _ => respond(

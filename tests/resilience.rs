@@ -1,0 +1,160 @@
+//! Issue 6 end to end: stale-if-error from the Cache API, and safe retries.
+
+mod common;
+
+use std::sync::OnceLock;
+use std::thread;
+use std::time::Duration;
+
+use common::{get, send, Origin, Worker};
+
+const WINDOW_S: u64 = 3;
+
+struct Env {
+    origin: Origin,
+    worker: Worker,
+}
+
+fn env() -> &'static Env {
+    static ENV: OnceLock<Env> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let origin = Origin::start();
+        let window = WINDOW_S.to_string();
+        let worker = Worker::start(&[
+            ("ORIGIN_URL", &origin.url()),
+            ("STALE_IF_ERROR_SECONDS", &window),
+            ("ORIGIN_RETRIES", "2"),
+            ("ORIGIN_TIMEOUT_MS", "2000"),
+        ]);
+        Env { origin, worker }
+    })
+}
+
+fn rid(tag: &str) -> String {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    format!(
+        "{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
+/// Fetches `/cacheable?key=…` once while the origin is healthy, then makes
+/// that key fail at the origin.
+fn prime_then_fail(e: &Env, key: &str, cc: &str, headers: &[(&str, &str)]) -> String {
+    let url = e.worker.url(&format!("/cacheable?key={key}&cc={cc}"));
+    let first = get(&url, headers);
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert!(first.header("x-served-stale").is_none());
+    // The copy is stored off the hot path: give waitUntil a moment.
+    thread::sleep(Duration::from_millis(300));
+    e.origin.set_flag(&format!("fail:{key}"), "1");
+    url
+}
+
+#[test]
+fn a_stale_copy_is_served_when_the_origin_starts_failing() {
+    let e = env();
+    let url = prime_then_fail(e, "fresh", "max-age%3D0", &[]);
+    let id = rid("stale");
+    let r = get(&url, &[("x-request-id", &id)]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "fresh fresh");
+    assert_eq!(r.header("x-served-stale"), Some("1"));
+    assert_eq!(r.header("cache-control"), Some("max-age=0"));
+    let age: u64 = r.header("age").expect("Age").parse().expect("numeric Age");
+    assert!(age <= WINDOW_S);
+    let record = e.worker.record_for(&id);
+    assert_eq!(record["cause"], "origin_error_status");
+    assert_eq!(record["served_stale"], true);
+}
+
+#[test]
+fn a_stale_copy_is_not_served_past_its_window() {
+    let e = env();
+    let url = prime_then_fail(e, "expired", "max-age%3D0", &[]);
+    thread::sleep(Duration::from_millis(WINDOW_S * 1000 + 700));
+    let r = get(&url, &[]);
+    assert_eq!(r.status, 500);
+    assert!(r.header("x-served-stale").is_none());
+}
+
+#[test]
+fn the_origins_stale_if_error_directive_wins() {
+    let e = env();
+    let url = prime_then_fail(e, "directive", "max-age%3D0%2C%20stale-if-error%3D1", &[]);
+    assert_eq!(get(&url, &[]).status, 200, "within the origin's 1 s");
+    thread::sleep(Duration::from_millis(1600));
+    assert_eq!(
+        get(&url, &[]).status,
+        500,
+        "the origin said 1 s, not {WINDOW_S} s"
+    );
+}
+
+#[test]
+fn personal_requests_and_uncacheable_responses_never_get_stale_copies() {
+    let e = env();
+    // Stored from an anonymous request, but asked for with a cookie: no.
+    let url = prime_then_fail(e, "cookie", "max-age%3D0", &[]);
+    assert_eq!(get(&url, &[("cookie", "sid=1")]).status, 500);
+    assert_eq!(get(&url, &[("authorization", "Bearer x")]).status, 500);
+    // Asked for with credentials first: never stored.
+    let url = prime_then_fail(e, "authed", "max-age%3D0", &[("authorization", "Bearer x")]);
+    assert_eq!(get(&url, &[]).status, 500);
+    // no-store and private responses are never stored.
+    for (key, cc) in [
+        ("nostore", "no-store"),
+        ("private", "private%2C%20max-age%3D60"),
+    ] {
+        let url = prime_then_fail(e, key, cc, &[]);
+        assert_eq!(get(&url, &[]).status, 500, "{key}");
+    }
+}
+
+#[test]
+fn a_get_is_retried_after_a_failed_connect_and_succeeds() {
+    let e = env();
+    let r = get(&e.worker.url("/flaky?key=get"), &[]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), "ok after 2 connections");
+}
+
+#[test]
+fn a_post_is_never_retried() {
+    let e = env();
+    let id = rid("post");
+    let r = send(
+        "POST",
+        &e.worker.url("/flaky?key=post"),
+        &[("x-request-id", &id)],
+        Some(b"body"),
+    );
+    assert_eq!(r.status, 500);
+    let record = e.worker.record_for(&id);
+    assert_eq!(record["cause"], "origin_unreachable");
+    assert_eq!(record["attempts"], 1);
+}
+
+#[test]
+fn retries_stop_after_origin_retries_and_record_the_attempts() {
+    let e = env();
+    let id = rid("reset");
+    let before = e.origin.hits("/reset");
+    let r = get(&e.worker.url("/reset"), &[("x-request-id", &id)]);
+    assert_eq!(r.status, 500);
+    assert_eq!(e.worker.record_for(&id)["attempts"], 3);
+    assert_eq!(e.origin.hits("/reset") - before, 3);
+}
+
+#[test]
+fn a_timeout_is_never_retried() {
+    let e = env();
+    let id = rid("timeout");
+    let r = get(&e.worker.url("/sleep?ms=4000"), &[("x-request-id", &id)]);
+    assert_eq!(r.status, 500);
+    let record = e.worker.record_for(&id);
+    assert_eq!(record["cause"], "origin_timeout");
+    assert_eq!(record["attempts"], 1);
+    assert_eq!(e.origin.hits("/sleep"), 1);
+}

@@ -8,7 +8,7 @@ export WRANGLER_SEND_METRICS := false
 
 SOURCES := Cargo.toml Cargo.lock $(shell find src -type f)
 
-.PHONY: build dev test unit e2e bench fuzz bootstrap clean
+.PHONY: build app dev test unit e2e bench fuzz bootstrap clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -30,7 +30,7 @@ unit: bootstrap
 e2e: build
 	cargo test --test '*'
 
-test: build
+test: build app
 	cargo test
 
 bench: build
@@ -38,3 +38,9 @@ bench: build
 
 clean:
 	rm -rf build target
+
+# The library-mode example (examples/app), built like the proxy.
+app: bootstrap examples/app/build/index.js
+
+examples/app/build/index.js: $(SOURCES) $(shell find examples/app/src -type f) examples/app/Cargo.toml
+	cd examples/app && CARGO_TARGET_DIR=$(CURDIR)/target/app worker-build --release --panic-unwind

@@ -24,6 +24,17 @@ pub enum Cause {
 }
 
 impl Cause {
+    /// Every cause.
+    pub const ALL: [Cause; 7] = [
+        Cause::OriginUnreachable,
+        Cause::OriginTimeout,
+        Cause::OriginErrorStatus,
+        Cause::WorkerError,
+        Cause::WorkerPanic,
+        Cause::WorkerTrap,
+        Cause::ConfigError,
+    ];
+
     /// The snake_case name used in log records.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -94,10 +105,50 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// Any workers-rs error out of a handler is a `worker_error`.
+/// The JS error name that carries a [`Failure`] through `worker::Error`.
+const CARRIER: &str = "ErrorShieldFailure";
+
+/// Any workers-rs error out of a handler is a `worker_error`; a `Failure`
+/// that travelled as a `worker::Error` (e.g. out of a `Router` handler)
+/// comes back whole, context included.
 impl From<worker::Error> for Failure {
     fn from(e: worker::Error) -> Self {
+        if let worker::Error::Internal(value) = &e {
+            let error = wasm_bindgen::JsCast::dyn_ref::<js_sys::Error>(value);
+            if let Some(error) = error.filter(|err| err.name() == CARRIER) {
+                if let Some(f) = Failure::from_carrier(&String::from(error.message())) {
+                    return f;
+                }
+            }
+        }
         Failure::new(Cause::WorkerError, e.to_string())
+    }
+}
+
+/// Lets a `Failure` with its context travel where a `worker::Error` is
+/// expected: `return Err(failure.into())` inside a `Router` handler.
+impl From<Failure> for worker::Error {
+    fn from(f: Failure) -> Self {
+        let error = js_sys::Error::new(&f.to_carrier());
+        error.set_name(CARRIER);
+        worker::Error::Internal(error.into())
+    }
+}
+
+impl Failure {
+    fn to_carrier(&self) -> String {
+        serde_json::json!({"cause": self.cause.as_str(), "message": self.message, "context": self.context}).to_string()
+    }
+
+    fn from_carrier(s: &str) -> Option<Failure> {
+        let v: serde_json::Value = serde_json::from_str(s).ok()?;
+        let cause = Cause::ALL.into_iter().find(|c| v["cause"] == c.as_str())?;
+        let mut f = Failure::new(cause, v["message"].as_str()?);
+        for pair in v["context"].as_array()? {
+            f.context
+                .push((pair[0].as_str()?.to_owned(), pair[1].as_str()?.to_owned()));
+        }
+        Some(f)
     }
 }
 
@@ -120,6 +171,13 @@ mod tests {
             assert_eq!(cause.as_str(), name);
             assert_eq!(cause.to_string(), name);
         }
+    }
+
+    #[test]
+    fn a_failure_survives_its_trip_through_the_carrier() {
+        let f = Failure::new(Cause::OriginTimeout, "slow \"db\"").with_context("k", "v");
+        assert_eq!(Failure::from_carrier(&f.to_carrier()), Some(f));
+        assert_eq!(Failure::from_carrier("not json"), None);
     }
 
     #[test]

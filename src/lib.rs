@@ -47,7 +47,9 @@ pub mod render;
 pub mod request_id;
 pub mod stale;
 
+#[cfg(feature = "proxy")]
 mod fault;
+#[cfg(feature = "proxy")]
 mod proxy;
 mod shield;
 

@@ -5,6 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+#[cfg(feature = "proxy")]
 use std::rc::Rc;
 
 use futures_util::FutureExt;
@@ -116,6 +117,7 @@ impl Incoming {
 
 /// Runs `handler` under the guard: an `Err` or a panic becomes the uniform
 /// 500 and one log record. The origin proxy's entry point.
+#[cfg(feature = "proxy")]
 pub(crate) async fn run<F, Fut>(request: Request, env: &JsValue, handler: F) -> Response
 where
     F: FnOnce(&'static Shield, Rc<Incoming>) -> Fut,
@@ -243,6 +245,7 @@ pub(crate) fn log(incoming: &Incoming, failure: &Failure, served_stale: bool) {
 }
 
 /// The uniform 500 and the record for a request whose instance trapped.
+#[cfg(feature = "proxy")]
 pub(crate) fn trap(request: Request, env: &JsValue, message: String) -> Response {
     let shield = Shield::get(env);
     shield.fail(

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+#[allow(unused_imports)]
 pub use origin::Origin;
 
 /// The project root.
@@ -23,17 +24,39 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Which worker to serve.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Project {
+    /// The origin proxy (the crate itself).
+    Proxy,
+    /// The library-mode example in `examples/app`.
+    App,
+}
+
+impl Project {
+    fn dir(self) -> PathBuf {
+        match self {
+            Project::Proxy => root(),
+            Project::App => root().join("examples/app"),
+        }
+    }
+}
+
 /// Builds the worker once per test binary (a no-op when `make test` built it).
-fn ensure_built() {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
+fn ensure_built(project: Project) {
+    static BUILT: [OnceLock<()>; 2] = [OnceLock::new(), OnceLock::new()];
+    let (slot, target) = match project {
+        Project::Proxy => (&BUILT[0], "build"),
+        Project::App => (&BUILT[1], "app"),
+    };
+    slot.get_or_init(|| {
         let status = Command::new("make")
             .arg("-s")
-            .arg("build")
+            .arg(target)
             .current_dir(root())
             .status()
-            .expect("run make build");
-        assert!(status.success(), "make build failed");
+            .expect("run make");
+        assert!(status.success(), "make {target} failed");
     });
 }
 
@@ -56,14 +79,23 @@ pub struct Worker {
 }
 
 impl Worker {
+    /// The origin proxy with `vars`.
     pub fn start(vars: &[(&str, &str)]) -> Worker {
-        ensure_built();
+        Worker::start_project(Project::Proxy, vars)
+    }
+
+    /// `project` with `vars`.
+    pub fn start_project(project: Project, vars: &[(&str, &str)]) -> Worker {
+        ensure_built(project);
         let port = free_port();
         let inspector = free_port();
         let persist =
             std::env::temp_dir().join(format!("error-shield-e2e-{}-{port}", std::process::id()));
         let mut args: Vec<String> = vec![
-            "node_modules/.bin/wrangler".into(),
+            root()
+                .join("node_modules/.bin/wrangler")
+                .display()
+                .to_string(),
             "dev".into(),
             "--local".into(),
             "--ip".into(),
@@ -89,7 +121,7 @@ impl Worker {
             .arg(script)
             .arg("guard")
             .args(&args)
-            .current_dir(root())
+            .current_dir(project.dir())
             .env("WRANGLER_SEND_METRICS", "false")
             .env("CI", "true")
             .env("NO_COLOR", "1")

@@ -1,0 +1,33 @@
+//! A workers-rs app guarded by error-shield: every route's `Err` or panic
+//! becomes the uniform 500 with a request id, and one log record.
+
+use error_shield::{Cause, Failure, Shield};
+use worker::{event, Context, Env, Request, Response, Result, Router};
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    Shield::from_env(&env).run(req, env, ctx, routes).await
+}
+
+async fn routes(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    Router::new()
+        .get("/hello", |_, _| Response::ok("hello from a guarded app"))
+        // An `Err` from workers-rs: a `worker_error` with its message in the log.
+        .get("/items/:id", |_, ctx| {
+            let id = ctx.param("id").map(String::as_str).unwrap_or_default();
+            let id: u32 = id.parse().map_err(|e| worker::Error::RustError(format!("bad item id {id:?}: {e}")))?;
+            Response::ok(format!("item {id}"))
+        })
+        // Our own failure with context for the log record only.
+        .get("/orders/:id", |_, ctx| {
+            let id = ctx.param("id").cloned().unwrap_or_default();
+            Err(Failure::new(Cause::WorkerError, "order store unavailable").with_context("order_id", id).with_context("store", "orders-eu").into())
+        })
+        .get_async("/panic", |_, _| async move {
+            let empty: Vec<u32> = Vec::new();
+            // An out-of-bounds index: a real panic, not an explicit one.
+            Response::ok(format!("{}", empty[std::hint::black_box(3)]))
+        })
+        .run(req, env)
+        .await
+}

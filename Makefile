@@ -44,3 +44,7 @@ app: bootstrap examples/app/build/index.js
 
 examples/app/build/index.js: $(SOURCES) $(shell find examples/app/src -type f) examples/app/Cargo.toml
 	cd examples/app && CARGO_TARGET_DIR=$(CURDIR)/target/app worker-build --release --panic-unwind
+
+# A long property-test run: 10^6 cases per property (about 10x `make test`).
+fuzz: bootstrap
+	PROPTEST_CASES=1000000 cargo test --release --test properties

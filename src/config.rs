@@ -70,7 +70,7 @@ impl Config {
             c.origin = Some(parse_origin(&v).ok_or_else(|| {
                 invalid(
                     "ORIGIN_URL",
-                    &redact_url(&v),
+                    &redact_userinfo(&v),
                     "an http(s) URL without query or fragment",
                 )
             })?);
@@ -193,11 +193,24 @@ fn is_http_url(v: &str) -> bool {
     };
     let authority = rest.split('/').next().unwrap_or("");
     let host = authority.rsplit('@').next().unwrap_or("");
-    let host_ok = !host.is_empty() && !host.starts_with(':');
-    let port_ok = match host.rsplit_once(':') {
-        Some((h, port)) if !h.ends_with(']') && !h.contains(':') => port.parse::<u16>().is_ok(),
-        _ => true,
+    // `[v6]:port` or `name:port`: what follows the host must be a port.
+    let (name, port) = match host.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((addr, rest)) => (
+                addr,
+                rest.strip_prefix(':')
+                    .map(Some)
+                    .unwrap_or(if rest.is_empty() { None } else { Some("x") }),
+            ),
+            None => return false,
+        },
+        None => match host.split_once(':') {
+            Some((name, port)) => (name, Some(port)),
+            None => (host, None),
+        },
     };
+    let host_ok = !name.is_empty();
+    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok());
     host_ok && port_ok && !v.contains(|c: char| c.is_whitespace() || c.is_control())
 }
 
@@ -211,6 +224,15 @@ pub fn redact_url(v: &str) -> String {
     match after[..authority_end].rfind('@') {
         Some(at) => format!("{}://REDACTED@{}", &v[..scheme_end], &after[at + 1..]),
         None => v.to_owned(),
+    }
+}
+
+/// For a value that failed to parse: everything between `://` and the last
+/// `@` is hidden, even when the password holds `/`, `?` or `#`.
+fn redact_userinfo(v: &str) -> String {
+    match (v.find("://"), v.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://REDACTED@{}", &v[..s], &v[at + 1..]),
+        _ => v.to_owned(),
     }
 }
 
@@ -323,6 +345,9 @@ mod tests {
             ("ORIGIN_URL", "https://x/?q=1"),
             ("ORIGIN_URL", "https://:80"),
             ("ORIGIN_URL", "http://host:99999"),
+            ("ORIGIN_URL", "http://[::1]:99999"),
+            ("ORIGIN_URL", "http://[::1]:abc"),
+            ("ORIGIN_URL", "http://[::1"),
             ("ORIGIN_TIMEOUT_MS", "soon"),
             ("ORIGIN_TIMEOUT_MS", "0"),
             ("ORIGIN_TIMEOUT_MS", "-5"),
@@ -356,6 +381,15 @@ mod tests {
         let err = Config::from_vars(vars(&[("ORIGIN_URL", "https://user:hunter2@host/a b")]))
             .unwrap_err();
         assert_eq!(err.context[1].1, "https://REDACTED@host/a b");
+        let err =
+            Config::from_vars(vars(&[("ORIGIN_URL", "https://u:pa/ss?#@host/ x")])).unwrap_err();
+        assert_eq!(err.context[1].1, "https://REDACTED@host/ x");
+        for ok in ["http://[::1]:8080/p", "http://[::1]", "https://h:443"] {
+            assert!(
+                Config::from_vars(vars(&[("ORIGIN_URL", ok)])).is_ok(),
+                "{ok}"
+            );
+        }
     }
 
     #[test]

@@ -102,13 +102,11 @@ pub fn redact_query(url: &str) -> String {
     out
 }
 
-/// The first `max` bytes of a failing body as text for the log, cut at a
-/// character boundary; invalid UTF-8 is replaced.
+/// The first `max` bytes of a failing body as text for the log. Invalid
+/// UTF-8 (and a character cut in half at the end) becomes U+FFFD, so the
+/// text is at most `3 × max` bytes, and `max + 2` for a UTF-8 body.
 pub fn excerpt(bytes: &[u8], max: usize) -> String {
-    let bytes = &bytes[..bytes.len().min(max)];
-    let text = String::from_utf8_lossy(bytes);
-    // A multi-byte character cut in half shows as one replacement char at the end.
-    text.into_owned()
+    String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned()
 }
 
 #[cfg(test)]

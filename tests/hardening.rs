@@ -37,6 +37,24 @@ fn env() -> &'static Env {
     })
 }
 
+/// A second worker for the tests that read its memory: the load test's
+/// traffic must not show in their figures.
+fn quiet() -> &'static Env {
+    static QUIET: OnceLock<Env> = OnceLock::new();
+    QUIET.get_or_init(|| {
+        let origin = Origin::start();
+        let worker = Worker::start(&[
+            ("ORIGIN_URL", &origin.url()),
+            ("FAULT_INJECTION", "on"),
+            ("LOG_ORIGIN_BODY_BYTES", "64"),
+        ]);
+        Env {
+            _origin: origin,
+            worker,
+        }
+    })
+}
+
 fn id(tag: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
     format!(
@@ -92,7 +110,7 @@ fn hostile_origins_get_the_uniform_500_and_the_right_cause() {
 
 #[test]
 fn a_100_mb_failing_body_is_answered_fast_with_a_capped_excerpt() {
-    let e = env();
+    let e = quiet();
     let rss_before = e.worker.workerd_rss_kb();
     let rid = id("huge");
     let start = Instant::now();
@@ -294,7 +312,7 @@ fn ten_thousand_mixed_requests_at_concurrency_32_get_exactly_the_right_answers()
 
 #[test]
 fn a_thousand_panics_in_a_row_leave_the_instance_serving_with_bounded_memory() {
-    let e = env();
+    let e = quiet();
     let storm = |n: usize| {
         for _ in 0..n {
             let r = get(&e.worker.url("/echo"), &[("x-fault-inject", "panic")]);

@@ -1,6 +1,6 @@
 //! The one error type: every way a request can fail, with what the operator
-//! needs to debug it. Turned into a response by `render::Renderer::respond`
-//! data and into a log line by `record::Record::new`, nowhere else.
+//! needs to debug it. Turned into the response by `Shield::respond` and into
+//! the log line by `record::log_line`, nowhere else.
 
 use std::fmt;
 

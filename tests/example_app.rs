@@ -5,7 +5,7 @@ mod common;
 
 use std::sync::OnceLock;
 
-use common::{get, Project, Worker};
+use common::{get, unique_id, Project, Worker};
 
 fn app() -> &'static Worker {
     static APP: OnceLock<Worker> = OnceLock::new();
@@ -15,15 +15,6 @@ fn app() -> &'static Worker {
             &[("ERROR_TITLE", "App failure"), ("DEFAULT_FORMAT", "text")],
         )
     })
-}
-
-fn rid(tag: &str) -> String {
-    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    format!(
-        "{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    )
 }
 
 #[test]
@@ -48,7 +39,7 @@ fn each_way_a_route_fails_is_the_uniform_500_with_one_record() {
     ];
     let mut bodies = Vec::new();
     for (path, cause, message) in table {
-        let id = rid("app");
+        let id = unique_id("app");
         let r = get(
             &app().url(path),
             &[("x-request-id", &id), ("accept", "application/json")],
@@ -86,7 +77,7 @@ fn each_way_a_route_fails_is_the_uniform_500_with_one_record() {
 
 #[test]
 fn context_attached_by_the_app_reaches_the_record_only() {
-    let id = rid("ctx");
+    let id = unique_id("ctx");
     let r = get(&app().url("/orders/42"), &[("x-request-id", &id)]);
     assert_eq!(r.status, 500);
     assert_eq!(

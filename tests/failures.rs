@@ -10,7 +10,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::origin::{SECRET_BODY, SECRET_HEADERS};
-use common::{get, raw_get, send, Origin, Resp, Worker};
+use common::{get, raw_get, send, unique_id, Origin, Resp, Worker};
 use serde_json::Value;
 
 const TITLE: &str = "Oops <b>\"&'";
@@ -156,12 +156,6 @@ const FORMATS: [(&str, Option<&str>); 5] = [
     ("text", Some("text/plain")),
     ("json", Some("image/webp")),
 ];
-
-fn unique_id(tag: &str) -> String {
-    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!("{tag}-{}-{n}", std::process::id())
-}
 
 fn fail(worker: &Worker, s: &Scenario, accept: Option<&str>, id: &str) -> Resp {
     let mut headers: Vec<(&str, &str)> = s.headers.to_vec();

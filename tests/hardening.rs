@@ -10,58 +10,28 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::origin::SECRET_BODY;
-use common::{get, raw_get, Origin, Worker};
+use common::{get, raw_get, unique_id, Stack};
 
 const TIMEOUT_MS: u64 = 1500;
 
-struct Env {
-    _origin: Origin,
-    worker: Worker,
-}
-
-fn env() -> &'static Env {
-    static ENV: OnceLock<Env> = OnceLock::new();
+fn env() -> &'static Stack {
+    static ENV: OnceLock<Stack> = OnceLock::new();
+    let timeout = TIMEOUT_MS.to_string();
     ENV.get_or_init(|| {
-        let origin = Origin::start();
-        let timeout = TIMEOUT_MS.to_string();
-        let worker = Worker::start(&[
-            ("ORIGIN_URL", &origin.url()),
+        Stack::start(&[
             ("ORIGIN_TIMEOUT_MS", &timeout),
             ("FAULT_INJECTION", "on"),
             ("LOG_ORIGIN_BODY_BYTES", "64"),
-        ]);
-        Env {
-            _origin: origin,
-            worker,
-        }
+        ])
     })
 }
 
 /// A second worker for the tests that read its memory: the load test's
 /// traffic must not show in their figures.
-fn quiet() -> &'static Env {
-    static QUIET: OnceLock<Env> = OnceLock::new();
-    QUIET.get_or_init(|| {
-        let origin = Origin::start();
-        let worker = Worker::start(&[
-            ("ORIGIN_URL", &origin.url()),
-            ("FAULT_INJECTION", "on"),
-            ("LOG_ORIGIN_BODY_BYTES", "64"),
-        ]);
-        Env {
-            _origin: origin,
-            worker,
-        }
-    })
-}
-
-fn id(tag: &str) -> String {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    format!(
-        "{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
+fn quiet() -> &'static Stack {
+    static QUIET: OnceLock<Stack> = OnceLock::new();
+    QUIET
+        .get_or_init(|| Stack::start(&[("FAULT_INJECTION", "on"), ("LOG_ORIGIN_BODY_BYTES", "64")]))
 }
 
 fn assert_no_leak(body: &str, context: &str) {
@@ -86,7 +56,7 @@ fn hostile_origins_get_the_uniform_500_and_the_right_cause() {
         ("/garbage", "origin_unreachable", None),
     ];
     for (path, cause, excerpt) in table {
-        let rid = id("hostile");
+        let rid = unique_id("hostile");
         let start = Instant::now();
         let r = get(&e.worker.url(path), &[("x-request-id", &rid)]);
         assert_eq!(r.status, 500, "{path}");
@@ -112,7 +82,7 @@ fn hostile_origins_get_the_uniform_500_and_the_right_cause() {
 fn a_100_mb_failing_body_is_answered_fast_with_a_capped_excerpt() {
     let e = quiet();
     let rss_before = e.worker.workerd_rss_kb();
-    let rid = id("huge");
+    let rid = unique_id("huge");
     let start = Instant::now();
     let r = get(
         &e.worker.url("/bytes?n=100000000&status=500"),
@@ -160,7 +130,7 @@ fn two_hundred_set_cookie_headers_pass_intact() {
 #[test]
 fn invalid_response_header_bytes_never_crash_or_leak() {
     let e = env();
-    let rid = id("badheader");
+    let rid = unique_id("badheader");
     let r = raw_get(
         &e.worker.base,
         "/bad-header",

@@ -8,21 +8,11 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::origin::{fnv, pattern, FNV_START};
-use common::{get, send, Origin, Worker};
+use common::{get, send, Stack, Worker};
 
-struct Env {
-    origin: Origin,
-    worker: Worker,
-}
-
-fn env() -> &'static Env {
-    static ENV: OnceLock<Env> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let origin = Origin::start();
-        let base = format!("{}/", origin.url());
-        let worker = Worker::start(&[("ORIGIN_URL", &base)]);
-        Env { origin, worker }
-    })
+fn env() -> &'static Stack {
+    static ENV: OnceLock<Stack> = OnceLock::new();
+    ENV.get_or_init(|| Stack::start(&[]))
 }
 
 fn echo_header<'a>(echo: &'a serde_json::Value, name: &str) -> Option<&'a str> {

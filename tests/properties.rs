@@ -255,15 +255,7 @@ fn template_source(pieces: &[Piece]) -> String {
 
 const FORMATS: [Format; 3] = [Format::Json, Format::Html, Format::Text];
 
-const CAUSES: [Cause; 7] = [
-    Cause::OriginUnreachable,
-    Cause::OriginTimeout,
-    Cause::OriginErrorStatus,
-    Cause::WorkerError,
-    Cause::WorkerPanic,
-    Cause::WorkerTrap,
-    Cause::ConfigError,
-];
+const CAUSES: [Cause; 7] = Cause::ALL;
 
 // ---------------------------------------------------------------------------
 // Reference implementations and helpers (written independently of src/)

@@ -6,42 +6,25 @@ use std::sync::OnceLock;
 use std::thread;
 use std::time::Duration;
 
-use common::{get, send, Origin, Worker};
+use common::{get, send, unique_id, Stack};
 
 const WINDOW_S: u64 = 3;
 
-struct Env {
-    origin: Origin,
-    worker: Worker,
-}
-
-fn env() -> &'static Env {
-    static ENV: OnceLock<Env> = OnceLock::new();
+fn env() -> &'static Stack {
+    static ENV: OnceLock<Stack> = OnceLock::new();
     ENV.get_or_init(|| {
-        let origin = Origin::start();
         let window = WINDOW_S.to_string();
-        let worker = Worker::start(&[
-            ("ORIGIN_URL", &origin.url()),
+        Stack::start(&[
             ("STALE_IF_ERROR_SECONDS", &window),
             ("ORIGIN_RETRIES", "2"),
             ("ORIGIN_TIMEOUT_MS", "2000"),
-        ]);
-        Env { origin, worker }
+        ])
     })
-}
-
-fn rid(tag: &str) -> String {
-    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    format!(
-        "{tag}-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    )
 }
 
 /// Fetches `/cacheable?key=…` once while the origin is healthy, then makes
 /// that key fail at the origin.
-fn prime_then_fail(e: &Env, key: &str, cc: &str, headers: &[(&str, &str)]) -> String {
+fn prime_then_fail(e: &Stack, key: &str, cc: &str, headers: &[(&str, &str)]) -> String {
     let url = e.worker.url(&format!("/cacheable?key={key}&cc={cc}"));
     let first = get(&url, headers);
     assert_eq!(first.status, 200, "{}", first.text());
@@ -56,7 +39,7 @@ fn prime_then_fail(e: &Env, key: &str, cc: &str, headers: &[(&str, &str)]) -> St
 fn a_stale_copy_is_served_when_the_origin_starts_failing() {
     let e = env();
     let url = prime_then_fail(e, "fresh", "max-age%3D0", &[]);
-    let id = rid("stale");
+    let id = unique_id("stale");
     let r = get(&url, &[("x-request-id", &id)]);
     assert_eq!(r.status, 200);
     assert_eq!(r.text(), "fresh fresh");
@@ -123,7 +106,7 @@ fn a_get_is_retried_after_a_failed_connect_and_succeeds() {
 #[test]
 fn a_post_is_never_retried() {
     let e = env();
-    let id = rid("post");
+    let id = unique_id("post");
     let r = send(
         "POST",
         &e.worker.url("/flaky?key=post"),
@@ -139,7 +122,7 @@ fn a_post_is_never_retried() {
 #[test]
 fn retries_stop_after_origin_retries_and_record_the_attempts() {
     let e = env();
-    let id = rid("reset");
+    let id = unique_id("reset");
     let before = e.origin.hits("/reset");
     let r = get(&e.worker.url("/reset"), &[("x-request-id", &id)]);
     assert_eq!(r.status, 500);
@@ -150,7 +133,7 @@ fn retries_stop_after_origin_retries_and_record_the_attempts() {
 #[test]
 fn a_timeout_is_never_retried() {
     let e = env();
-    let id = rid("timeout");
+    let id = unique_id("timeout");
     let r = get(&e.worker.url("/sleep?ms=4000"), &[("x-request-id", &id)]);
     assert_eq!(r.status, 500);
     let record = e.worker.record_for(&id);

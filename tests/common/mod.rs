@@ -60,6 +60,30 @@ fn ensure_built(project: Project) {
     });
 }
 
+/// A request id unique within this test run, tagged to find its log record.
+pub fn unique_id(tag: &str) -> String {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{tag}-{}-{n}", std::process::id())
+}
+
+/// A fake origin and the proxy in front of it (`ORIGIN_URL` set to it).
+pub struct Stack {
+    pub origin: Origin,
+    pub worker: Worker,
+}
+
+impl Stack {
+    pub fn start(vars: &[(&str, &str)]) -> Stack {
+        let origin = Origin::start();
+        let url = origin.url();
+        let mut all = vec![("ORIGIN_URL", url.as_str())];
+        all.extend_from_slice(vars);
+        let worker = Worker::start(&all);
+        Stack { origin, worker }
+    }
+}
+
 /// A free loopback port (bound then released).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -52,6 +52,7 @@ function trapped(pending, message) {
   }
 }
 
+// The error and its first frames: enough to find the trap, short enough to read.
 function describe(error) {
-  return String(error?.stack ?? error).slice(0, 2000);
+  return String(error?.stack ?? error).split("\n").slice(0, 6).join("\n").slice(0, 1000);
 }

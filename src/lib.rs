@@ -46,6 +46,7 @@ pub mod record;
 pub mod render;
 pub mod request_id;
 pub mod stale;
+pub mod status;
 
 #[cfg(feature = "proxy")]
 mod fault;

@@ -1,0 +1,86 @@
+//! `FAILURE_STATUSES`: the origin statuses that count as failures, parsed
+//! from a comma list of codes and ranges into a 600-bit set.
+
+/// A set of HTTP statuses (100–599), parsed from `500,502-504`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusSet([u64; 10]);
+
+impl StatusSet {
+    /// The statuses `lo..=hi`.
+    pub fn range(lo: u16, hi: u16) -> StatusSet {
+        let mut s = StatusSet([0; 10]);
+        for code in lo..=hi {
+            s.insert(code);
+        }
+        s
+    }
+
+    fn insert(&mut self, code: u16) {
+        let i = usize::from(code);
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+
+    /// Whether `code` is in the set.
+    pub fn contains(&self, code: u16) -> bool {
+        let i = usize::from(code);
+        i < 640 && self.0[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    /// Parses a comma list of codes and ranges; `None` when any part is not
+    /// a status 100–599 or a range is reversed. Empty means no failures.
+    pub fn parse(v: &str) -> Option<StatusSet> {
+        let mut s = StatusSet([0; 10]);
+        if v.trim().is_empty() {
+            return Some(s);
+        }
+        for part in v.split(',') {
+            let (lo, hi) = match part.split_once('-') {
+                Some((lo, hi)) => (status(lo)?, status(hi)?),
+                None => (status(part)?, status(part)?),
+            };
+            if lo > hi {
+                return None;
+            }
+            for code in lo..=hi {
+                s.insert(code);
+            }
+        }
+        Some(s)
+    }
+}
+
+fn status(v: &str) -> Option<u16> {
+    let v = v.trim();
+    if v.len() != 3 || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    v.parse().ok().filter(|c| (100..=599).contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_lists_parse() {
+        let s = StatusSet::parse(" 500 , 502-504,418").unwrap();
+        for (code, want) in [
+            (500, true),
+            (501, false),
+            (502, true),
+            (503, true),
+            (504, true),
+            (505, false),
+            (418, true),
+            (599, false),
+        ] {
+            assert_eq!(s.contains(code), want, "{code}");
+        }
+        assert!(!StatusSet::parse("").unwrap().contains(500));
+        assert!(StatusSet::range(500, 599).contains(599));
+        assert!(!StatusSet::range(500, 599).contains(600));
+        for bad in ["abc", "50", "5000", "500-", "-500", "099", "500-600", "1e3"] {
+            assert!(StatusSet::parse(bad).is_none(), "{bad}");
+        }
+    }
+}

@@ -41,6 +41,10 @@ impl Shield {
                 let renderer = Renderer::new(config.as_ref().unwrap_or(&Config::default()));
                 // Leaked once per isolate: the state lives as long as the instance.
                 let shield: &'static Shield = Box::leak(Box::new(Shield { config, renderer }));
+                #[cfg(feature = "proxy")]
+                if let Ok(config) = &shield.config {
+                    crate::proxy::install(config);
+                }
                 cell.set(Some(shield));
                 shield
             })
@@ -109,6 +113,17 @@ impl Incoming {
         }
     }
 
+    /// The request of a failure that began on the hot path ([`start`]).
+    #[cfg(feature = "proxy")]
+    pub(crate) fn resume(request: Request, id: String, started: f64) -> Incoming {
+        Incoming {
+            url: request.url(),
+            id,
+            request,
+            started,
+        }
+    }
+
     /// A request header (for the failure path and opt-in features).
     pub(crate) fn header(&self, name: &str) -> Option<String> {
         self.request.headers().get(name).ok().flatten()
@@ -127,6 +142,36 @@ where
     let incoming = Rc::new(Incoming::new(request));
     let work = handler(shield, Rc::clone(&incoming));
     shield.guard(&incoming, work).await
+}
+
+/// The hot path's synchronous start: the uniform 500 for a failure found
+/// before the fetch, else the promise of `proxy::proxied`; `undefined` when
+/// the configuration needs the async path ([`run`]).
+#[cfg(feature = "proxy")]
+pub(crate) fn start(request: Request, env: &JsValue) -> JsValue {
+    let shield = Shield::get(env);
+    if shield.config.as_ref().is_ok_and(crate::proxy::needs_async) {
+        return JsValue::UNDEFINED;
+    }
+    let incoming = Incoming::new(request);
+    match shield.guard_now(|config| crate::proxy::start(config, &incoming)) {
+        Ok(promise) => promise.into(),
+        Err(failure) => shield.fail(&incoming, &failure).into(),
+    }
+}
+
+/// The uniform 500 and the record of a hot-path fetch that failed.
+#[cfg(feature = "proxy")]
+pub(crate) fn failed(
+    request: Request,
+    env: &JsValue,
+    origin: &crate::proxy::OriginFailure,
+) -> Response {
+    let shield = Shield::get(env);
+    let incoming = Incoming::resume(request, origin.id(), origin.started());
+    let (Ok(failure) | Err(failure)) =
+        shield.guard_now(|config| Ok(crate::proxy::failure_of(config, origin)));
+    shield.fail(&incoming, &failure)
 }
 
 impl Shield {
@@ -181,6 +226,16 @@ impl Shield {
             Ok(response) => response,
             Err(failure) => self.fail(incoming, &failure),
         }
+    }
+}
+
+impl Shield {
+    /// The synchronous guard: runs `work` inside `catch_unwind`; a panic
+    /// becomes a `worker_panic` failure.
+    fn guard_now<T>(&self, work: impl FnOnce(&Config) -> Result<T, Failure>) -> Result<T, Failure> {
+        let config = self.config.as_ref().map_err(Clone::clone)?;
+        std::panic::catch_unwind(AssertUnwindSafe(|| work(config)))
+            .unwrap_or_else(|_| Err(panic_failure()))
     }
 }
 

@@ -59,11 +59,19 @@ pub use shield::Shield;
 /// The worker's fetch handler, synchronous (the hot path): the uniform 500
 /// for a failure found before the fetch, else the promise of the origin's
 /// response or of a failure for [`failed`]; `undefined` when the
-/// configuration (stale-if-error, retries) needs [`fetch_async`].
+/// configuration (stale-if-error, retries) needs [`fetch_async`]. The JS
+/// entry passes what Rust needs of the request, saving calls back into JS.
 #[cfg(feature = "proxy")]
 #[wasm_bindgen::prelude::wasm_bindgen]
-pub fn fetch(request: web_sys::Request, env: wasm_bindgen::JsValue) -> wasm_bindgen::JsValue {
-    shield::start(request, &env)
+pub fn start(
+    request: web_sys::Request,
+    env: wasm_bindgen::JsValue,
+    url: String,
+    request_id: Option<String>,
+    cf_ray: Option<String>,
+    hop: bool,
+) -> wasm_bindgen::JsValue {
+    shield::start(request, &env, url, request_id, cf_ray, hop)
 }
 
 /// The uniform 500 and the log record for a failure of the hot path's fetch.

@@ -92,8 +92,12 @@ pub(crate) fn needs_async(config: &Config) -> bool {
 
 /// The hot path: sends `incoming` on and returns the promise of the origin's
 /// response, or of an [`OriginFailure`] for [`failed`].
-pub(crate) fn start(config: &Config, incoming: &Incoming) -> Result<js_sys::Promise, Failure> {
-    let (url, forwarded_host) = prepare(config, incoming)?;
+pub(crate) fn start(
+    config: &Config,
+    incoming: &Incoming,
+    hop: bool,
+) -> Result<js_sys::Promise, Failure> {
+    let (url, forwarded_host) = prepare(config, incoming, hop)?;
     Ok(proxied(
         &incoming.request,
         url,
@@ -130,8 +134,9 @@ pub async fn handle(
 fn prepare<'a>(
     config: &Config,
     incoming: &'a Incoming,
+    hop: bool,
 ) -> Result<(Option<String>, Option<&'a str>), Failure> {
-    if incoming.header(HOP_HEADER).is_some() {
+    if hop {
         return Err(Failure::new(
             Cause::ConfigError,
             "request came back to the worker (ORIGIN_URL unset without a zone origin, or pointing at this worker)",
@@ -151,7 +156,8 @@ fn prepare<'a>(
 }
 
 async fn forward(config: &Config, incoming: &Incoming, ctx: &JsValue) -> Result<Response, Failure> {
-    let (url, forwarded_host) = prepare(config, incoming)?;
+    let hop = incoming.header(HOP_HEADER).is_some();
+    let (url, forwarded_host) = prepare(config, incoming, hop)?;
     let response = send(config, incoming, url, forwarded_host).await?;
     let status = response.status();
     if !config.failure_statuses.contains(status) {

@@ -89,7 +89,9 @@ pub(crate) struct Incoming {
     pub(crate) id: String,
     /// The incoming URL.
     pub(crate) url: String,
-    started: f64,
+    /// `Date.now()` at the start; `None` while still in the request's first
+    /// synchronous turn, where the clock of workerd stands still.
+    started: Option<f64>,
 }
 
 impl Incoming {
@@ -97,19 +99,28 @@ impl Incoming {
     pub(crate) fn new(request: Request) -> Incoming {
         let headers = request.headers();
         let client = headers.get("x-request-id").ok().flatten();
-        let id = match client.as_deref().filter(|id| request_id::is_valid(id)) {
-            Some(id) => id.to_owned(),
-            None => request_id::choose(
-                None,
-                headers.get("cf-ray").ok().flatten().as_deref(),
-                request_id::mint,
-            ),
-        };
+        let id = choose_id(client, || headers.get("cf-ray").ok().flatten());
         Incoming {
             url: request.url(),
             id,
             request,
-            started: js_sys::Date::now(),
+            started: Some(js_sys::Date::now()),
+        }
+    }
+
+    /// The hot path's request, with what the JS entry already read of it.
+    #[cfg(feature = "proxy")]
+    pub(crate) fn read(
+        request: Request,
+        url: String,
+        client_id: Option<String>,
+        cf_ray: Option<String>,
+    ) -> Incoming {
+        Incoming {
+            url,
+            id: choose_id(client_id, || cf_ray),
+            request,
+            started: None,
         }
     }
 
@@ -120,13 +131,21 @@ impl Incoming {
             url: request.url(),
             id,
             request,
-            started,
+            started: Some(started),
         }
     }
 
     /// A request header (for the failure path and opt-in features).
     pub(crate) fn header(&self, name: &str) -> Option<String> {
         self.request.headers().get(name).ok().flatten()
+    }
+}
+
+/// The request id (§4): the client's when valid, else `cf-ray`, else fresh.
+fn choose_id(client: Option<String>, cf_ray: impl FnOnce() -> Option<String>) -> String {
+    match client.filter(|id| request_id::is_valid(id)) {
+        Some(id) => id,
+        None => request_id::choose(None, cf_ray().as_deref(), request_id::mint),
     }
 }
 
@@ -148,13 +167,20 @@ where
 /// before the fetch, else the promise of `proxy::proxied`; `undefined` when
 /// the configuration needs the async path ([`run`]).
 #[cfg(feature = "proxy")]
-pub(crate) fn start(request: Request, env: &JsValue) -> JsValue {
+pub(crate) fn start(
+    request: Request,
+    env: &JsValue,
+    url: String,
+    client_id: Option<String>,
+    cf_ray: Option<String>,
+    hop: bool,
+) -> JsValue {
     let shield = Shield::get(env);
     if shield.config.as_ref().is_ok_and(crate::proxy::needs_async) {
         return JsValue::UNDEFINED;
     }
-    let incoming = Incoming::new(request);
-    match shield.guard_now(|config| crate::proxy::start(config, &incoming)) {
+    let incoming = Incoming::read(request, url, client_id, cf_ray);
+    match shield.guard_now(|config| crate::proxy::start(config, &incoming, hop)) {
         Ok(promise) => promise.into(),
         Err(failure) => shield.fail(&incoming, &failure).into(),
     }
@@ -293,7 +319,9 @@ pub(crate) fn log(incoming: &Incoming, failure: &Failure, served_stale: bool) {
         cf_ray: cf_ray.as_deref(),
         method: &method,
         url: &incoming.url,
-        duration_ms: (js_sys::Date::now() - incoming.started).max(0.0) as u64,
+        duration_ms: incoming
+            .started
+            .map_or(0, |t| (js_sys::Date::now() - t).max(0.0) as u64),
         served_stale,
     };
     web_sys::console::error_1(&JsValue::from_str(&log_line(failure, &info)));

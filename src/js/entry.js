@@ -1,7 +1,7 @@
 // The worker's entry: the Rust fetch handler, plus the one thing Rust cannot
 // do for itself, answering a request whose Wasm instance trapped.
 //
-// The hot path runs no Rust future: Rust's synchronous `fetch` returns a
+// The hot path runs no Rust future: Rust's synchronous `start` returns a
 // response (a failure found before the fetch) or the promise of the origin's
 // outcome, and only a failed fetch calls back into Rust, synchronously
 // (`failed`). A trap there throws to us and is answered at once. Only the
@@ -14,7 +14,7 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import Rust from "./shield.js";
 
-const { fetch: rustFetch, fetchAsync, failed, trap } = Rust.prototype;
+const { start, fetchAsync, failed, trap } = Rust.prototype;
 const inflight = new Set();
 
 addEventListener("error", (event) => {
@@ -29,9 +29,17 @@ addEventListener("error", (event) => {
 export default class ErrorShield extends WorkerEntrypoint {
   fetch(request) {
     const { env } = this;
+    const { headers } = request;
     let out;
     try {
-      out = rustFetch.call(this, request);
+      out = start(
+        request,
+        env,
+        request.url,
+        headers.get("x-request-id"),
+        headers.get("cf-ray"),
+        headers.has("x-error-shield-hop"), // origin::HOP_HEADER
+      );
     } catch (error) {
       return trapped(request, env, describe(error));
     }

@@ -4,7 +4,7 @@
 use crate::failure::{Cause, Failure};
 
 /// Fails the way `kind` asks; unknown or absent kinds do nothing.
-pub async fn inject(kind: Option<&str>) -> Result<(), Failure> {
+pub fn inject(kind: Option<&str>) -> Result<(), Failure> {
     match kind {
         Some("panic") => panic!("injected panic (X-Fault-Inject: panic)"),
         Some("error") => Err(Failure::new(

@@ -57,10 +57,40 @@ mod shield;
 pub use failure::{Cause, Failure};
 pub use shield::Shield;
 
-/// The worker's fetch handler: the origin proxy under the guard.
+/// The worker's fetch handler, synchronous (the hot path): the uniform 500
+/// for a failure found before the fetch, else the promise of the origin's
+/// response or of a failure for [`failed`]; `undefined` when the
+/// configuration (stale-if-error, retries) needs [`fetch_async`]. The JS
+/// entry passes what Rust needs of the request, saving calls back into JS.
 #[cfg(feature = "proxy")]
 #[wasm_bindgen::prelude::wasm_bindgen]
-pub async fn fetch(
+pub fn start(
+    request: web_sys::Request,
+    env: wasm_bindgen::JsValue,
+    url: String,
+    request_id: Option<String>,
+    cf_ray: Option<String>,
+    hop: bool,
+) -> wasm_bindgen::JsValue {
+    shield::start(request, &env, url, request_id, cf_ray, hop)
+}
+
+/// The uniform 500 and the log record for a failure of the hot path's fetch.
+#[cfg(feature = "proxy")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn failed(
+    request: web_sys::Request,
+    env: wasm_bindgen::JsValue,
+    origin: proxy::OriginFailure,
+) -> web_sys::Response {
+    shield::failed(request, &env, &origin)
+}
+
+/// The worker's fetch handler as one future: the origin proxy under the
+/// guard, with stale-if-error and retries.
+#[cfg(feature = "proxy")]
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = fetchAsync)]
+pub async fn fetch_async(
     request: web_sys::Request,
     env: wasm_bindgen::JsValue,
     ctx: wasm_bindgen::JsValue,

@@ -2,6 +2,10 @@
 //! request on (one call into `js/origin.js`), checks the status, and on a
 //! failing status reads a capped excerpt of the body for the log. With
 //! stale-if-error on, keeps good GETs and serves them when the origin fails.
+//!
+//! Two paths share this: the synchronous hot path ([`start`], then
+//! [`failed`] only when the origin fails), where JS checks the status, and
+//! the async [`handle`] for stale-if-error and retries.
 
 use std::rc::Rc;
 
@@ -18,6 +22,29 @@ use crate::stale;
 
 #[wasm_bindgen(module = "/src/js/origin.js")]
 extern "C" {
+    fn configure(failing: js_sys::Uint8Array, max_body_bytes: u32);
+
+    fn proxied(
+        request: &web_sys::Request,
+        url: Option<String>,
+        ms: u32,
+        id: &str,
+        forwarded_host: Option<&str>,
+    ) -> js_sys::Promise;
+
+    /// `proxied`'s outcome when the origin failed.
+    pub type OriginFailure;
+    #[wasm_bindgen(method, getter)]
+    pub(crate) fn id(this: &OriginFailure) -> String;
+    #[wasm_bindgen(method, getter)]
+    pub(crate) fn started(this: &OriginFailure) -> f64;
+    #[wasm_bindgen(method, getter)]
+    fn status(this: &OriginFailure) -> Option<u16>;
+    #[wasm_bindgen(method, getter)]
+    fn body(this: &OriginFailure) -> js_sys::Uint8Array;
+    #[wasm_bindgen(method, getter)]
+    fn error(this: &OriginFailure) -> JsValue;
+
     #[wasm_bindgen(js_name = originFetch)]
     fn origin_fetch(
         request: &web_sys::Request,
@@ -46,6 +73,48 @@ extern "C" {
     fn sleep(ms: u32) -> js_sys::Promise;
 }
 
+/// Hands the status check of the hot path to JS, once per isolate.
+pub(crate) fn install(config: &Config) {
+    let failing: Vec<u8> = (0..600)
+        .map(|s| u8::from(config.failure_statuses.contains(s)))
+        .collect();
+    configure(
+        js_sys::Uint8Array::from(&failing[..]),
+        config.log_origin_body_bytes as u32,
+    );
+}
+
+/// Whether the configuration needs the async [`handle`] (stale-if-error or
+/// retries) rather than the hot path.
+pub(crate) fn needs_async(config: &Config) -> bool {
+    config.stale_if_error_seconds > 0 || config.retries > 0
+}
+
+/// The hot path: sends `incoming` on and returns the promise of the origin's
+/// response, or of an [`OriginFailure`] for [`failed`].
+pub(crate) fn start(
+    config: &Config,
+    incoming: &Incoming,
+    hop: bool,
+) -> Result<js_sys::Promise, Failure> {
+    let (url, forwarded_host) = prepare(config, incoming, hop)?;
+    Ok(proxied(
+        &incoming.request,
+        url,
+        config.timeout_ms,
+        &incoming.id,
+        forwarded_host,
+    ))
+}
+
+/// The failure behind the hot path's [`OriginFailure`].
+pub(crate) fn failure_of(config: &Config, origin: &OriginFailure) -> Failure {
+    match origin.status() {
+        Some(status) => status_failure(config, status, &origin.body().to_vec()),
+        None => fetch_failure(&origin.error(), config.timeout_ms),
+    }
+}
+
 /// Proxies `incoming` to the origin; `Err` for every failure cause.
 pub async fn handle(
     shield: &'static Shield,
@@ -61,8 +130,13 @@ pub async fn handle(
     }
 }
 
-async fn forward(config: &Config, incoming: &Incoming, ctx: &JsValue) -> Result<Response, Failure> {
-    if incoming.header(HOP_HEADER).is_some() {
+/// The checks before the fetch, and the outbound URL and forwarded host.
+fn prepare<'a>(
+    config: &Config,
+    incoming: &'a Incoming,
+    hop: bool,
+) -> Result<(Option<String>, Option<&'a str>), Failure> {
+    if hop {
         return Err(Failure::new(
             Cause::ConfigError,
             "request came back to the worker (ORIGIN_URL unset without a zone origin, or pointing at this worker)",
@@ -70,15 +144,20 @@ async fn forward(config: &Config, incoming: &Incoming, ctx: &JsValue) -> Result<
         .with_context("variable", "ORIGIN_URL"));
     }
     if config.fault_injection {
-        crate::fault::inject(incoming.header("x-fault-inject").as_deref()).await?;
+        crate::fault::inject(incoming.header("x-fault-inject").as_deref())?;
     }
-    let (url, forwarded_host) = match &config.origin {
+    Ok(match &config.origin {
         Some(base) => (
             Some(origin::outbound_url(base, &incoming.url)),
             Some(origin::host(&incoming.url)),
         ),
         None => (None, None),
-    };
+    })
+}
+
+async fn forward(config: &Config, incoming: &Incoming, ctx: &JsValue) -> Result<Response, Failure> {
+    let hop = incoming.header(HOP_HEADER).is_some();
+    let (url, forwarded_host) = prepare(config, incoming, hop)?;
     let response = send(config, incoming, url, forwarded_host).await?;
     let status = response.status();
     if !config.failure_statuses.contains(status) {
@@ -87,23 +166,28 @@ async fn forward(config: &Config, incoming: &Incoming, ctx: &JsValue) -> Result<
         }
         return Ok(response);
     }
+    let max = config.log_origin_body_bytes;
+    // Always read (or cancel) the body: the connection is released at once.
+    let bytes = JsFuture::from(body_excerpt(&response, max as u32)).await;
+    let bytes = bytes
+        .map(|b| js_sys::Uint8Array::new(&b).to_vec())
+        .unwrap_or_default();
+    Err(status_failure(config, status, &bytes))
+}
+
+/// The failure of an origin response with a failing `status`, with the
+/// excerpt of its body.
+fn status_failure(config: &Config, status: u16, body: &[u8]) -> Failure {
     let mut failure = Failure::new(
         Cause::OriginErrorStatus,
         format!("origin answered {status}"),
     );
     failure.origin_status = Some(status);
     let max = config.log_origin_body_bytes;
-    // Always read (or cancel) the body: the connection is released at once.
-    let bytes = JsFuture::from(body_excerpt(&response, max as u32)).await;
     if max > 0 {
-        failure.origin_body = Some(excerpt(
-            &bytes
-                .map(|b| js_sys::Uint8Array::new(&b).to_vec())
-                .unwrap_or_default(),
-            max,
-        ));
+        failure.origin_body = Some(excerpt(body, max));
     }
-    Err(failure)
+    failure
 }
 
 /// One fetch, plus retries of `origin_unreachable` (idempotent, body-less

@@ -41,6 +41,10 @@ impl Shield {
                 let renderer = Renderer::new(config.as_ref().unwrap_or(&Config::default()));
                 // Leaked once per isolate: the state lives as long as the instance.
                 let shield: &'static Shield = Box::leak(Box::new(Shield { config, renderer }));
+                #[cfg(feature = "proxy")]
+                if let Ok(config) = &shield.config {
+                    crate::proxy::install(config);
+                }
                 cell.set(Some(shield));
                 shield
             })
@@ -85,7 +89,9 @@ pub(crate) struct Incoming {
     pub(crate) id: String,
     /// The incoming URL.
     pub(crate) url: String,
-    started: f64,
+    /// `Date.now()` at the start; `None` while still in the request's first
+    /// synchronous turn, where the clock of workerd stands still.
+    started: Option<f64>,
 }
 
 impl Incoming {
@@ -93,25 +99,53 @@ impl Incoming {
     pub(crate) fn new(request: Request) -> Incoming {
         let headers = request.headers();
         let client = headers.get("x-request-id").ok().flatten();
-        let id = match client.as_deref().filter(|id| request_id::is_valid(id)) {
-            Some(id) => id.to_owned(),
-            None => request_id::choose(
-                None,
-                headers.get("cf-ray").ok().flatten().as_deref(),
-                request_id::mint,
-            ),
-        };
+        let id = choose_id(client, || headers.get("cf-ray").ok().flatten());
         Incoming {
             url: request.url(),
             id,
             request,
-            started: js_sys::Date::now(),
+            started: Some(js_sys::Date::now()),
+        }
+    }
+
+    /// The hot path's request, with what the JS entry already read of it.
+    #[cfg(feature = "proxy")]
+    pub(crate) fn read(
+        request: Request,
+        url: String,
+        client_id: Option<String>,
+        cf_ray: Option<String>,
+    ) -> Incoming {
+        Incoming {
+            url,
+            id: choose_id(client_id, || cf_ray),
+            request,
+            started: None,
+        }
+    }
+
+    /// The request of a failure that began on the hot path ([`start`]).
+    #[cfg(feature = "proxy")]
+    pub(crate) fn resume(request: Request, id: String, started: f64) -> Incoming {
+        Incoming {
+            url: request.url(),
+            id,
+            request,
+            started: Some(started),
         }
     }
 
     /// A request header (for the failure path and opt-in features).
     pub(crate) fn header(&self, name: &str) -> Option<String> {
         self.request.headers().get(name).ok().flatten()
+    }
+}
+
+/// The request id (§4): the client's when valid, else `cf-ray`, else fresh.
+fn choose_id(client: Option<String>, cf_ray: impl FnOnce() -> Option<String>) -> String {
+    match client.filter(|id| request_id::is_valid(id)) {
+        Some(id) => id,
+        None => request_id::choose(None, cf_ray().as_deref(), request_id::mint),
     }
 }
 
@@ -127,6 +161,43 @@ where
     let incoming = Rc::new(Incoming::new(request));
     let work = handler(shield, Rc::clone(&incoming));
     shield.guard(&incoming, work).await
+}
+
+/// The hot path's synchronous start: the uniform 500 for a failure found
+/// before the fetch, else the promise of `proxy::proxied`; `undefined` when
+/// the configuration needs the async path ([`run`]).
+#[cfg(feature = "proxy")]
+pub(crate) fn start(
+    request: Request,
+    env: &JsValue,
+    url: String,
+    client_id: Option<String>,
+    cf_ray: Option<String>,
+    hop: bool,
+) -> JsValue {
+    let shield = Shield::get(env);
+    if shield.config.as_ref().is_ok_and(crate::proxy::needs_async) {
+        return JsValue::UNDEFINED;
+    }
+    let incoming = Incoming::read(request, url, client_id, cf_ray);
+    match shield.guard_now(|config| crate::proxy::start(config, &incoming, hop)) {
+        Ok(promise) => promise.into(),
+        Err(failure) => shield.fail(&incoming, &failure).into(),
+    }
+}
+
+/// The uniform 500 and the record of a hot-path fetch that failed.
+#[cfg(feature = "proxy")]
+pub(crate) fn failed(
+    request: Request,
+    env: &JsValue,
+    origin: &crate::proxy::OriginFailure,
+) -> Response {
+    let shield = Shield::get(env);
+    let incoming = Incoming::resume(request, origin.id(), origin.started());
+    let (Ok(failure) | Err(failure)) =
+        shield.guard_now(|config| Ok(crate::proxy::failure_of(config, origin)));
+    shield.fail(&incoming, &failure)
 }
 
 impl Shield {
@@ -184,6 +255,16 @@ impl Shield {
     }
 }
 
+impl Shield {
+    /// The synchronous guard: runs `work` inside `catch_unwind`; a panic
+    /// becomes a `worker_panic` failure.
+    fn guard_now<T>(&self, work: impl FnOnce(&Config) -> Result<T, Failure>) -> Result<T, Failure> {
+        let config = self.config.as_ref().map_err(Clone::clone)?;
+        std::panic::catch_unwind(AssertUnwindSafe(|| work(config)))
+            .unwrap_or_else(|_| Err(panic_failure()))
+    }
+}
+
 /// The failure of the panic that was just caught.
 fn panic_failure() -> Failure {
     let (message, location) = LAST_PANIC
@@ -238,7 +319,9 @@ pub(crate) fn log(incoming: &Incoming, failure: &Failure, served_stale: bool) {
         cf_ray: cf_ray.as_deref(),
         method: &method,
         url: &incoming.url,
-        duration_ms: (js_sys::Date::now() - incoming.started).max(0.0) as u64,
+        duration_ms: incoming
+            .started
+            .map_or(0, |t| (js_sys::Date::now() - t).max(0.0) as u64),
         served_stale,
     };
     web_sys::console::error_1(&JsValue::from_str(&log_line(failure, &info)));

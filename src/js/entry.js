@@ -1,54 +1,88 @@
 // The worker's entry: the Rust fetch handler, plus the one thing Rust cannot
-// do for itself. If the Wasm instance traps (abort, unreachable, stack
-// overflow, out of memory) inside a future, the request's promise never
-// settles and workerd fires a global `error` event instead. We keep the
-// in-flight requests of this isolate and answer each of them from that
-// listener with the uniform 500, rendered and logged by Rust's `trap`
-// export on the freshly re-instantiated module.
+// do for itself, answering a request whose Wasm instance trapped.
+//
+// The hot path runs no Rust future: Rust's synchronous `start` returns a
+// response (a failure found before the fetch) or the promise of the origin's
+// outcome, and only a failed fetch calls back into Rust, synchronously
+// (`failed`). A trap there throws to us and is answered at once. Only the
+// async path (`fetchAsync`, for stale-if-error and retries) runs Rust inside
+// futures: if the instance traps there, the request's promise never settles
+// and workerd fires a global `error` event instead. We keep those in-flight
+// requests and answer each of them from that listener. Every trap gets the
+// uniform 500, rendered and logged by Rust's `trap` export on the freshly
+// re-instantiated module.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import Rust from "./shield.js";
 
-const rustFetch = Rust.prototype.fetch;
-const rustTrap = Rust.prototype.trap;
+const { start, fetchAsync, failed, trap } = Rust.prototype;
 const inflight = new Set();
 
 addEventListener("error", (event) => {
   event.preventDefault();
   const message = describe(event.error ?? event.message);
-  for (const pending of inflight) trapped(pending, message);
+  for (const pending of inflight) {
+    inflight.delete(pending);
+    pending.resolve(trapped(pending.request, pending.env, message));
+  }
 });
 
 export default class ErrorShield extends WorkerEntrypoint {
   fetch(request) {
-    return new Promise((resolve) => {
-      const pending = { request, env: this.env, ctx: this.ctx, resolve };
-      inflight.add(pending);
+    const { env } = this;
+    const { headers } = request;
+    let out;
+    try {
+      out = start(
+        request,
+        env,
+        request.url,
+        headers.get("x-request-id"),
+        headers.get("cf-ray"),
+        headers.has("x-error-shield-hop"), // origin::HOP_HEADER
+      );
+    } catch (error) {
+      return trapped(request, env, describe(error));
+    }
+    if (out === undefined) return tracked(request, env, this.ctx);
+    if (out instanceof Response) return out;
+    return out.then((res) => {
+      if (res instanceof Response) return res;
       try {
-        rustFetch.call(this, request).then(
-          (response) => {
-            inflight.delete(pending);
-            resolve(response);
-          },
-          (error) => trapped(pending, describe(error)),
-        );
+        return failed(request, env, res);
       } catch (error) {
-        trapped(pending, describe(error));
+        return trapped(request, env, describe(error));
       }
     });
   }
 }
 
-function trapped(pending, message) {
-  inflight.delete(pending);
+// The async path, with the request kept in `inflight` until it settles.
+function tracked(request, env, ctx) {
+  return new Promise((resolve) => {
+    const pending = { request, env, resolve };
+    const settle = (response) => {
+      inflight.delete(pending);
+      resolve(response);
+    };
+    inflight.add(pending);
+    try {
+      fetchAsync(request, env, ctx).then(settle, (error) => settle(trapped(request, env, describe(error))));
+    } catch (error) {
+      settle(trapped(request, env, describe(error)));
+    }
+  });
+}
+
+function trapped(request, env, message) {
   try {
-    pending.resolve(rustTrap.call(pending, pending.request, pending.env, message));
+    return trap(request, env, message);
   } catch (error) {
     // The module cannot even render the 500: the smallest safe answer.
     console.error(JSON.stringify({ level: "error", cause: "worker_trap", message: `${message}; then ${describe(error)}` }));
-    pending.resolve(new Response("Internal Server Error\n", {
+    return new Response("Internal Server Error\n", {
       status: 500,
       headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff", vary: "Accept" },
-    }));
+    });
   }
 }
 

@@ -1,5 +1,6 @@
-// The runtime edge of the proxy: one call from Rust per request, so the hot
-// path crosses the Wasm boundary once for the fetch and once for the status.
+// The runtime edge of the proxy. On the hot path Rust makes one call here
+// (`proxied`) and never runs again: the status check happens in JS against
+// the bitmap Rust parsed, and only a failure goes back into Rust.
 
 // Sends `request` to `url` (null: the incoming URL) with the request id and
 // hop marker added, redirects not followed, and an abort after `ms` unless
@@ -26,6 +27,37 @@ export function originFetch(request, url, ms, id, forwardedHost) {
       }
       throw err;
     },
+  );
+}
+
+// Set once per isolate by Rust (`configure`): FAILURE_STATUSES as a bitmap
+// indexed by status, and LOG_ORIGIN_BODY_BYTES.
+let failing = new Uint8Array(0);
+let excerptMax = 0;
+
+export function configure(bitmap, maxBodyBytes) {
+  failing = bitmap;
+  excerptMax = maxBodyBytes;
+}
+
+// What Rust's failure path (`failed`) needs to know about a failed fetch:
+// the origin's failing status and body excerpt, or the fetch's error.
+export class OriginFailure {
+  constructor(id, started, status, body, error) {
+    Object.assign(this, { id, started, status, body, error });
+  }
+}
+
+// The hot path: `originFetch`, then the status check. Resolves to the
+// origin's response, or to an OriginFailure; never rejects.
+export function proxied(request, url, ms, id, forwardedHost) {
+  const started = Date.now();
+  return originFetch(request, url, ms, id, forwardedHost).then(
+    (res) =>
+      failing[res.status] === 1
+        ? bodyExcerpt(res, excerptMax).then((body) => new OriginFailure(id, started, res.status, body))
+        : res,
+    (error) => new OriginFailure(id, started, undefined, undefined, error),
   );
 }
 

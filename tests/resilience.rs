@@ -141,3 +141,52 @@ fn a_timeout_is_never_retried() {
     assert_eq!(record["attempts"], 1);
     assert_eq!(e.origin.hits("/sleep"), 1);
 }
+
+/// With stale-if-error or retries on, requests run inside a Rust future: a
+/// trap there leaves their promises unsettled, and the JS entry answers every
+/// in-flight request from workerd's global `error` event.
+#[test]
+fn a_trap_inside_a_future_answers_every_request_in_flight() {
+    // Its own worker: the trap answers every request in flight on it.
+    static TRAPPING: OnceLock<Stack> = OnceLock::new();
+    let e = TRAPPING
+        .get_or_init(|| Stack::start(&[("ORIGIN_RETRIES", "1"), ("FAULT_INJECTION", "on")]));
+    let base = e.worker.base.clone();
+    let slow_id = unique_id("inflight");
+    let slow = {
+        let slow_id = slow_id.clone();
+        thread::spawn(move || {
+            get(
+                &format!("{base}/sleep?ms=1800"),
+                &[("x-request-id", &slow_id)],
+            )
+        })
+    };
+    thread::sleep(Duration::from_millis(500));
+    for kind in ["abort", "stack_overflow"] {
+        let id = unique_id(kind);
+        let r = get(
+            &e.worker.url("/echo"),
+            &[
+                ("x-fault-inject", kind),
+                ("x-request-id", &id),
+                ("accept", "text/plain"),
+            ],
+        );
+        assert_eq!(r.status, 500, "{kind}");
+        assert!(
+            r.text().contains(&format!("Request ID: {id}")),
+            "{kind}: {}",
+            r.text()
+        );
+        let record = e.worker.record_for(&id);
+        assert_eq!(record["cause"], "worker_trap", "{record}");
+    }
+    // The request that was waiting on the origin when the instance died.
+    let r = slow.join().expect("slow request");
+    assert_eq!(r.status, 500, "{r:?}");
+    assert_eq!(r.header("x-request-id"), Some(slow_id.as_str()));
+    assert_eq!(e.worker.record_for(&slow_id)["cause"], "worker_trap");
+    // And the re-instantiated module serves.
+    assert_eq!(get(&e.worker.url("/echo"), &[]).status, 200);
+}

@@ -20,10 +20,8 @@ const inflight = new Set();
 addEventListener("error", (event) => {
   event.preventDefault();
   const message = describe(event.error ?? event.message);
-  for (const pending of inflight) {
-    inflight.delete(pending);
-    pending.resolve(trapped(pending.request, pending.env, message));
-  }
+  for (const wake of inflight) wake(message);
+  inflight.clear();
 });
 
 export default class ErrorShield extends WorkerEntrypoint {
@@ -57,14 +55,20 @@ export default class ErrorShield extends WorkerEntrypoint {
 }
 
 // The async path, with the request kept in `inflight` until it settles.
+// The listener runs in the context of the request that trapped, and a
+// response made there cannot serve another request. So each request waits on
+// a promise of its own: resolved from the listener, its continuation runs back
+// in this request's context (workerd's cross-request promise resolution),
+// where the 500 is made.
 function tracked(request, env, ctx) {
   return new Promise((resolve) => {
-    const pending = { request, env, resolve };
+    let wake;
     const settle = (response) => {
-      inflight.delete(pending);
+      inflight.delete(wake);
       resolve(response);
     };
-    inflight.add(pending);
+    new Promise((r) => (wake = r)).then((message) => settle(trapped(request, env, message)));
+    inflight.add(wake);
     try {
       fetchAsync(request, env, ctx).then(settle, (error) => settle(trapped(request, env, describe(error))));
     } catch (error) {

@@ -4,9 +4,9 @@
 
 // Sends `request` to `url` (null: the incoming URL) with the request id and
 // hop marker added, redirects not followed, and an abort after `ms` unless
-// the response headers arrived first. Rejects with an Error named
-// "TimeoutError" on timeout, with the fetch error otherwise.
-export function originFetch(request, url, ms, id, forwardedHost) {
+// the response headers arrived first; then one continuation for the outcome
+// (a timeout is an Error named "TimeoutError").
+function dispatch(request, url, ms, id, forwardedHost, onResponse, onError) {
   const out = new Request(url ?? request.url, request);
   out.headers.set("x-request-id", id);
   out.headers.set("x-error-shield-hop", "1"); // proxy::HOP_HEADER
@@ -16,18 +16,22 @@ export function originFetch(request, url, ms, id, forwardedHost) {
   return fetch(out, { redirect: "manual", signal: ctl.signal }).then(
     (res) => {
       clearTimeout(timer);
-      return res;
+      return onResponse(res);
     },
     (err) => {
       clearTimeout(timer);
-      if (ctl.signal.aborted) {
-        const e = new Error(`no response headers within ${ms} ms`);
-        e.name = "TimeoutError";
-        throw e;
-      }
-      throw err;
+      if (!ctl.signal.aborted) return onError(err);
+      const e = new Error(`no response headers within ${ms} ms`);
+      e.name = "TimeoutError";
+      return onError(e);
     },
   );
+}
+
+// The async path's fetch: resolves to the origin's response, rejects with
+// the fetch error.
+export function originFetch(request, url, ms, id, forwardedHost) {
+  return dispatch(request, url, ms, id, forwardedHost, (res) => res, (err) => Promise.reject(err));
 }
 
 // Set once per isolate by Rust (`configure`): FAILURE_STATUSES as a bitmap
@@ -52,7 +56,12 @@ export class OriginFailure {
 // origin's response, or to an OriginFailure; never rejects.
 export function proxied(request, url, ms, id, forwardedHost) {
   const started = Date.now();
-  return originFetch(request, url, ms, id, forwardedHost).then(
+  return dispatch(
+    request,
+    url,
+    ms,
+    id,
+    forwardedHost,
     (res) =>
       failing[res.status] === 1
         ? bodyExcerpt(res, excerptMax).then((body) => new OriginFailure(id, started, res.status, body))

@@ -255,6 +255,7 @@ impl Shield {
     }
 }
 
+#[cfg(feature = "proxy")]
 impl Shield {
     /// The synchronous guard: runs `work` inside `catch_unwind`; a panic
     /// becomes a `worker_panic` failure.

@@ -15,13 +15,18 @@ async fn routes(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         // An `Err` from workers-rs: a `worker_error` with its message in the log.
         .get("/items/:id", |_, ctx| {
             let id = ctx.param("id").map(String::as_str).unwrap_or_default();
-            let id: u32 = id.parse().map_err(|e| worker::Error::RustError(format!("bad item id {id:?}: {e}")))?;
+            let id: u32 = id
+                .parse()
+                .map_err(|e| worker::Error::RustError(format!("bad item id {id:?}: {e}")))?;
             Response::ok(format!("item {id}"))
         })
         // Our own failure with context for the log record only.
         .get("/orders/:id", |_, ctx| {
             let id = ctx.param("id").cloned().unwrap_or_default();
-            Err(Failure::new(Cause::WorkerError, "order store unavailable").with_context("order_id", id).with_context("store", "orders-eu").into())
+            Err(Failure::new(Cause::WorkerError, "order store unavailable")
+                .with_context("order_id", id)
+                .with_context("store", "orders-eu")
+                .into())
         })
         .get_async("/panic", |_, _| async move {
             let empty: Vec<u32> = Vec::new();

@@ -17,7 +17,9 @@ if ! grep -q '^nightly' <<<"$toolchains"; then
   say "installing the nightly toolchain (for --panic-unwind)"
   rustup toolchain install nightly --profile minimal
 fi
-for tc in stable nightly; do
+# The default toolchain (whatever the machine calls it) and nightly.
+default_tc=$(rustup show active-toolchain | awk '{print $1}')
+for tc in "$default_tc" nightly; do
   if ! rustup +"$tc" target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
     say "adding wasm32-unknown-unknown to $tc"
     rustup target add wasm32-unknown-unknown --toolchain "$tc"

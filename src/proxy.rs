@@ -198,33 +198,18 @@ async fn send(
     url: Option<String>,
     forwarded_host: Option<&str>,
 ) -> Result<Response, Failure> {
-    let retry = config.retries > 0 && {
-        let req = &incoming.request;
-        origin::retryable(&req.method(), req.body().is_some())
+    let req = &incoming.request;
+    let retries = if config.retries > 0 && origin::retryable(&req.method(), req.body().is_some()) {
+        config.retries
+    } else {
+        0
     };
-    if !retry {
-        let sent = JsFuture::from(origin_fetch(
-            &incoming.request,
-            url,
-            config.timeout_ms,
-            &incoming.id,
-            forwarded_host,
-        ))
-        .await;
-        return sent.map(JsCast::unchecked_into).map_err(|e| {
-            let mut failure = fetch_failure(&e, config.timeout_ms);
-            if config.retries > 0 {
-                failure.attempts = Some(1);
-            }
-            failure
-        });
-    }
     let deadline = js_sys::Date::now() + f64::from(config.timeout_ms);
     let mut attempt = 1;
     loop {
         let left = (deadline - js_sys::Date::now()).max(1.0) as u32;
         let sent = JsFuture::from(origin_fetch(
-            &incoming.request,
+            req,
             url.clone(),
             left,
             &incoming.id,
@@ -235,12 +220,15 @@ async fn send(
             Ok(response) => return Ok(response.unchecked_into()),
             Err(e) => fetch_failure(&e, config.timeout_ms),
         };
-        failure.attempts = Some(attempt);
+        // With retries configured, every record says how many tries it took.
+        if config.retries > 0 {
+            failure.attempts = Some(attempt);
+        }
+        if failure.cause != Cause::OriginUnreachable || attempt > retries {
+            return Err(failure);
+        }
         let backoff = backoff_ms(attempt);
-        if failure.cause != Cause::OriginUnreachable
-            || attempt > config.retries
-            || js_sys::Date::now() + f64::from(backoff) >= deadline
-        {
+        if js_sys::Date::now() + f64::from(backoff) >= deadline {
             return Err(failure);
         }
         let _ = JsFuture::from(sleep(backoff)).await;

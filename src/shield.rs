@@ -99,7 +99,8 @@ impl Incoming {
     pub(crate) fn new(request: Request) -> Incoming {
         let headers = request.headers();
         let client = headers.get("x-request-id").ok().flatten();
-        let id = choose_id(client, || headers.get("cf-ray").ok().flatten());
+        let cf_ray = headers.get("cf-ray").ok().flatten();
+        let id = request_id::choose(client.as_deref(), cf_ray.as_deref(), request_id::mint);
         Incoming {
             url: request.url(),
             id,
@@ -118,7 +119,7 @@ impl Incoming {
     ) -> Incoming {
         Incoming {
             url,
-            id: choose_id(client_id, || cf_ray),
+            id: request_id::choose(client_id.as_deref(), cf_ray.as_deref(), request_id::mint),
             request,
             started: None,
         }
@@ -138,14 +139,6 @@ impl Incoming {
     /// A request header (for the failure path and opt-in features).
     pub(crate) fn header(&self, name: &str) -> Option<String> {
         self.request.headers().get(name).ok().flatten()
-    }
-}
-
-/// The request id (§4): the client's when valid, else `cf-ray`, else fresh.
-fn choose_id(client: Option<String>, cf_ray: impl FnOnce() -> Option<String>) -> String {
-    match client.filter(|id| request_id::is_valid(id)) {
-        Some(id) => id,
-        None => request_id::choose(None, cf_ray().as_deref(), request_id::mint),
     }
 }
 

@@ -239,6 +239,14 @@ fn secret_headers() -> Vec<(&'static str, String)> {
         .collect()
 }
 
+/// Counts one more hit on `key` and returns the count.
+fn bump(hits: &Mutex<HashMap<String, u32>>, key: String) -> u32 {
+    let mut h = hits.lock().unwrap();
+    let n = h.entry(key).or_insert(0);
+    *n += 1;
+    *n
+}
+
 fn serve(
     stream: TcpStream,
     hits: &Mutex<HashMap<String, u32>>,
@@ -250,12 +258,7 @@ fn serve(
         return Ok(());
     };
     let path = req.path().to_string();
-    let hit = {
-        let mut h = hits.lock().unwrap();
-        let n = h.entry(path.clone()).or_insert(0);
-        *n += 1;
-        *n
-    };
+    let hit = bump(hits, path.clone());
     let flag = |k: &str| flags.lock().unwrap().get(k).cloned();
     match path.as_str() {
         "/garbage" => {
@@ -269,12 +272,7 @@ fn serve(
         "/flaky" => {
             // Resets the first connection of each key, answers the next ones.
             let key = format!("flaky:{}", req.query("key").unwrap_or(""));
-            let n = {
-                let mut h = hits.lock().unwrap();
-                let n = h.entry(key).or_insert(0);
-                *n += 1;
-                *n
-            };
+            let n = bump(hits, key);
             if n == 1 {
                 reset(&w);
                 return Ok(());

@@ -182,17 +182,15 @@ impl Worker {
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(120);
         while Instant::now() < deadline {
+            // Ready once wrangler says so and the worker answers a request
+            // with any HTTP status (a connection error means not yet).
             if self.output.lock().unwrap().contains("Ready on") {
-                // The first request also proves the worker answers.
-                if let Ok(resp) = ureq::AgentBuilder::new()
+                let answer = ureq::AgentBuilder::new()
                     .timeout(Duration::from_secs(10))
                     .build()
                     .get(&format!("{}/__ready", self.base))
-                    .call()
-                {
-                    let _ = resp.into_string();
-                    return;
-                } else {
+                    .call();
+                if matches!(answer, Ok(_) | Err(ureq::Error::Status(..))) {
                     return;
                 }
             }
@@ -216,14 +214,18 @@ impl Worker {
     }
 
     /// The records for `request_id`, waiting up to 5 s for at least one.
+    /// The records printed so far for `request_id`.
+    fn matching(&self, request_id: &str) -> Vec<Value> {
+        self.records()
+            .into_iter()
+            .filter(|r| r["request_id"] == request_id)
+            .collect()
+    }
+
     pub fn records_for(&self, request_id: &str) -> Vec<Value> {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            let found: Vec<Value> = self
-                .records()
-                .into_iter()
-                .filter(|r| r["request_id"] == request_id)
-                .collect();
+            let found = self.matching(request_id);
             if !found.is_empty() || Instant::now() > deadline {
                 return found;
             }
@@ -236,14 +238,9 @@ impl Worker {
         let mut found = self.records_for(request_id);
         // Give a duplicate a moment to show up before declaring there is one.
         thread::sleep(Duration::from_millis(200));
-        found = if found.is_empty() {
-            found
-        } else {
-            self.records()
-                .into_iter()
-                .filter(|r| r["request_id"] == request_id)
-                .collect()
-        };
+        if !found.is_empty() {
+            found = self.matching(request_id);
+        }
         assert_eq!(
             found.len(),
             1,

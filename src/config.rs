@@ -196,15 +196,15 @@ fn is_http_url(v: &str) -> bool {
     let host = authority.rsplit('@').next().unwrap_or("");
     // `[v6]:port` or `name:port`: what follows the host must be a port.
     let (name, port) = match host.strip_prefix('[') {
-        Some(v6) => match v6.split_once(']') {
-            Some((addr, rest)) => (
-                addr,
-                rest.strip_prefix(':')
-                    .map(Some)
-                    .unwrap_or(if rest.is_empty() { None } else { Some("x") }),
-            ),
-            None => return false,
-        },
+        Some(v6) => {
+            let Some((addr, rest)) = v6.split_once(']') else {
+                return false;
+            };
+            if !rest.is_empty() && !rest.starts_with(':') {
+                return false;
+            }
+            (addr, rest.strip_prefix(':'))
+        }
         None => match host.split_once(':') {
             Some((name, port)) => (name, Some(port)),
             None => (host, None),

@@ -1,5 +1,6 @@
-//! The one log record per failure (CONTRACT §5): a single line of JSON for
-//! `console.error`. Pure: built from our own types, tested natively.
+//! The one log record per failure: a single line of JSON for
+//! `console.error`, which Workers Logs and `wrangler tail` index by field.
+//! Pure: built from our own types, tested natively.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -9,7 +10,7 @@ use crate::failure::Failure;
 /// What the log needs to know about the request that failed.
 #[derive(Debug, Clone, Default)]
 pub struct RequestInfo<'a> {
-    /// The request id (§4).
+    /// The request id.
     pub request_id: &'a str,
     /// Cloudflare's ray id, when the request has one.
     pub cf_ray: Option<&'a str>,
@@ -21,17 +22,16 @@ pub struct RequestInfo<'a> {
     pub duration_ms: u64,
     /// Whether a stored copy was served instead of the 500.
     pub served_stale: bool,
+    /// The status the client got.
+    pub status: u16,
 }
 
 #[derive(Serialize)]
 struct Record<'a> {
     level: &'static str,
     cause: &'static str,
-    request_id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cf_ray: Option<&'a str>,
-    method: &'a str,
-    url: String,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    request: Option<Fields<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     origin_status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -41,16 +41,26 @@ struct Record<'a> {
     location: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     attempts: Option<u32>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    served_stale: bool,
-    duration_ms: u64,
     #[serde(skip_serializing_if = "Map::is_empty")]
     context: Map<String, Value>,
 }
 
-/// The JSON line for `failure` on `request`. This is the only place a
-/// failure becomes log text.
-pub fn log_line(failure: &Failure, request: &RequestInfo<'_>) -> String {
+#[derive(Serialize)]
+struct Fields<'a> {
+    request_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cf_ray: Option<&'a str>,
+    method: &'a str,
+    url: String,
+    status: u16,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    served_stale: bool,
+    duration_ms: u64,
+}
+
+/// The JSON line for `failure` on `request` (`None`: a panic outside any
+/// request the guard knows of). The only place a failure becomes log text.
+pub fn line(failure: &Failure, request: Option<&RequestInfo<'_>>) -> String {
     let context = failure
         .context
         .iter()
@@ -59,17 +69,20 @@ pub fn log_line(failure: &Failure, request: &RequestInfo<'_>) -> String {
     let record = Record {
         level: "error",
         cause: failure.cause.as_str(),
-        request_id: request.request_id,
-        cf_ray: request.cf_ray,
-        method: request.method,
-        url: redact_query(&crate::config::redact_url(request.url)),
+        request: request.map(|r| Fields {
+            request_id: r.request_id,
+            cf_ray: r.cf_ray,
+            method: r.method,
+            url: crate::redact::url(r.url),
+            status: r.status,
+            served_stale: r.served_stale,
+            duration_ms: r.duration_ms,
+        }),
         origin_status: failure.origin_status,
         origin_body: failure.origin_body.as_deref(),
         message: &failure.message,
         location: failure.location.as_deref(),
         attempts: failure.attempts,
-        served_stale: request.served_stale,
-        duration_ms: request.duration_ms,
         context,
     };
     serde_json::to_string(&record).unwrap_or_else(|e| {
@@ -77,29 +90,17 @@ pub fn log_line(failure: &Failure, request: &RequestInfo<'_>) -> String {
     })
 }
 
-/// Replaces every query value with `REDACTED`, keeping the names (they help
-/// debugging; values may carry tokens). The fragment is dropped.
-pub fn redact_query(url: &str) -> String {
-    let url = url.split('#').next().unwrap_or(url);
-    let Some((base, query)) = url.split_once('?') else {
-        return url.to_owned();
-    };
-    let mut out = String::with_capacity(url.len());
-    out.push_str(base);
-    out.push('?');
-    for (i, pair) in query.split('&').enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        match pair.split_once('=') {
-            Some((name, _)) => {
-                out.push_str(name);
-                out.push_str("=REDACTED");
-            }
-            None => out.push_str(pair),
-        }
+/// The record of a trap that even the re-instantiated module could not
+/// answer, as the two halves around its JSON-quoted message: the JS entry's
+/// last resort joins them, so the record's shape is still defined here.
+pub fn last_resort_halves() -> (String, String) {
+    const MARK: &str = "\u{1}";
+    let whole = line(&Failure::new(crate::failure::Cause::WorkerTrap, MARK), None);
+    let quoted = serde_json::Value::from(MARK).to_string();
+    match whole.split_once(&quoted) {
+        Some((head, tail)) => (head.to_owned(), tail.to_owned()),
+        None => (whole, String::new()),
     }
-    out
 }
 
 /// The first `max` bytes of a failing body as text for the log. Invalid
@@ -122,6 +123,7 @@ mod tests {
             url: "https://host/path?token=s3cret&flag&b=2",
             duration_ms: 41,
             served_stale: false,
+            status: 500,
         }
     }
 
@@ -130,7 +132,7 @@ mod tests {
         let mut f = Failure::new(Cause::OriginErrorStatus, "origin answered 502");
         f.origin_status = Some(502);
         f.origin_body = Some("stack trace".into());
-        let v: Value = serde_json::from_str(&log_line(&f, &request())).unwrap();
+        let v: Value = serde_json::from_str(&line(&f, Some(&request()))).unwrap();
         assert_eq!(v["level"], "error");
         assert_eq!(v["cause"], "origin_error_status");
         assert_eq!(v["request_id"], "rid-1");
@@ -140,6 +142,7 @@ mod tests {
         assert_eq!(v["origin_body"], "stack trace");
         assert_eq!(v["message"], "origin answered 502");
         assert_eq!(v["duration_ms"], 41);
+        assert_eq!(v["status"], 500);
         for absent in ["location", "cf_ray", "attempts", "served_stale", "context"] {
             assert!(v.get(absent).is_none(), "{absent} should be omitted");
         }
@@ -155,7 +158,7 @@ mod tests {
             served_stale: true,
             ..request()
         };
-        let line = log_line(&f, &req);
+        let line = line(&f, Some(&req));
         assert!(!line.contains('\n'));
         let v: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["location"], "src/lib.rs:1:2");
@@ -166,20 +169,25 @@ mod tests {
     }
 
     #[test]
-    fn urls_are_redacted() {
-        let table = [
-            ("https://h/p", "https://h/p"),
-            ("https://h/p?", "https://h/p?"),
-            ("https://h/p?a=1", "https://h/p?a=REDACTED"),
-            (
-                "https://h/p?a=1&a=2#frag",
-                "https://h/p?a=REDACTED&a=REDACTED",
-            ),
-            ("https://u:pw@h/p?x==y", "https://REDACTED@h/p?x=REDACTED"),
-        ];
-        for (url, want) in table {
-            assert_eq!(redact_query(&crate::config::redact_url(url)), want);
-        }
+    fn a_panic_outside_any_request_has_no_request_fields() {
+        let mut f = Failure::new(Cause::WorkerPanic, "boom");
+        f.location = Some("src/x.rs:3:4".into());
+        let v: Value = serde_json::from_str(&line(&f, None)).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"level":"error","cause":"worker_panic","message":"boom","location":"src/x.rs:3:4"})
+        );
+    }
+
+    #[test]
+    fn the_last_resort_halves_make_a_trap_record_around_any_message() {
+        let (head, tail) = last_resort_halves();
+        let message = "RuntimeError: \"x\"\n  at y";
+        let joined = format!("{head}{}{tail}", Value::from(message));
+        let v: Value = serde_json::from_str(&joined).unwrap();
+        assert_eq!(v["cause"], "worker_trap");
+        assert_eq!(v["message"], message);
+        assert_eq!(v["level"], "error");
     }
 
     #[test]

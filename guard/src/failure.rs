@@ -1,11 +1,15 @@
 //! The one error type: every way a request can fail, with what the operator
-//! needs to debug it. Turned into the response by `Shield::respond` and into
-//! the log line by `record::log_line`, nowhere else.
+//! needs to debug it. Turned into the response by `answer::respond` and into
+//! the log line by `record::line`, nowhere else.
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 /// Why a request failed: the `cause` field of the log record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Cause {
     /// DNS/connect/reset/TLS error, or an unparseable origin response.
     OriginUnreachable,
@@ -58,7 +62,7 @@ impl fmt::Display for Cause {
 /// A failed request: the cause plus the details that go to the log only.
 ///
 /// Nothing in here ever reaches the client; the client sees the uniform 500.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
     /// Why it failed.
     pub cause: Cause,
@@ -110,23 +114,27 @@ const CARRIER: &str = "ErrorShieldFailure";
 
 /// Any workers-rs error out of a handler is a `worker_error`; a `Failure`
 /// that travelled as a `worker::Error` (e.g. out of a `Router` handler)
-/// comes back whole, context included.
+/// comes back whole, every field included.
 impl From<worker::Error> for Failure {
     fn from(e: worker::Error) -> Self {
-        if let worker::Error::Internal(value) = &e {
-            let error = wasm_bindgen::JsCast::dyn_ref::<js_sys::Error>(value);
-            if let Some(error) = error.filter(|err| err.name() == CARRIER) {
-                if let Some(f) = Failure::from_carrier(&String::from(error.message())) {
-                    return f;
-                }
-            }
-        }
-        Failure::new(Cause::WorkerError, e.to_string())
+        carried(&e).unwrap_or_else(|| Failure::new(Cause::WorkerError, e.to_string()))
     }
 }
 
-/// Lets a `Failure` with its context travel where a `worker::Error` is
-/// expected: `return Err(failure.into())` inside a `Router` handler.
+/// The `Failure` inside `e`, when `e` is one that travelled as a carrier.
+fn carried(e: &worker::Error) -> Option<Failure> {
+    let worker::Error::Internal(value) = e else {
+        return None;
+    };
+    let error = wasm_bindgen::JsCast::dyn_ref::<js_sys::Error>(value)?;
+    if error.name() != CARRIER {
+        return None;
+    }
+    Failure::from_carrier(&String::from(error.message()))
+}
+
+/// Lets a `Failure` travel where a `worker::Error` is expected:
+/// `return Err(failure.into())` inside a `Router` handler.
 impl From<Failure> for worker::Error {
     fn from(f: Failure) -> Self {
         let error = js_sys::Error::new(&f.to_carrier());
@@ -136,19 +144,14 @@ impl From<Failure> for worker::Error {
 }
 
 impl Failure {
+    /// The failure as the message of its carrier error (JSON).
     fn to_carrier(&self) -> String {
-        serde_json::json!({"cause": self.cause.as_str(), "message": self.message, "context": self.context}).to_string()
+        serde_json::to_string(self).unwrap_or_else(|_| self.to_string())
     }
 
+    /// The failure back from a carrier's message.
     fn from_carrier(s: &str) -> Option<Failure> {
-        let v: serde_json::Value = serde_json::from_str(s).ok()?;
-        let cause = Cause::ALL.into_iter().find(|c| v["cause"] == c.as_str())?;
-        let mut f = Failure::new(cause, v["message"].as_str()?);
-        for pair in v["context"].as_array()? {
-            f.context
-                .push((pair[0].as_str()?.to_owned(), pair[1].as_str()?.to_owned()));
-        }
-        Some(f)
+        serde_json::from_str(s).ok()
     }
 }
 
@@ -174,9 +177,17 @@ mod tests {
     }
 
     #[test]
-    fn a_failure_survives_its_trip_through_the_carrier() {
-        let f = Failure::new(Cause::OriginTimeout, "slow \"db\"").with_context("k", "v");
+    fn a_failure_survives_its_trip_through_the_carrier_with_every_field() {
+        let mut f = Failure::new(Cause::OriginErrorStatus, "slow \"db\"").with_context("k", "v");
+        f.origin_status = Some(502);
+        f.origin_body = Some("trace".into());
+        f.location = Some("src/a.rs:1:2".into());
+        f.attempts = Some(3);
         assert_eq!(Failure::from_carrier(&f.to_carrier()), Some(f));
+        for cause in Cause::ALL {
+            let f = Failure::new(cause, "m");
+            assert_eq!(Failure::from_carrier(&f.to_carrier()), Some(f));
+        }
         assert_eq!(Failure::from_carrier("not json"), None);
     }
 

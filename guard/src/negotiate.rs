@@ -79,15 +79,58 @@ const MAX_ACCEPT: usize = 8 * 1024;
 
 /// Chooses the format for an `Accept` header value.
 ///
-/// Each format gets the q-value of the most specific media range that
-/// matches it; the highest q wins, then the more specific match, then the
-/// default, then the order json, html, text. No usable range → default.
+/// Each format takes the q of the most specific range naming it (its own
+/// type or an alias, then `type/*`, then `*/*`). The highest q wins; at
+/// equal q a format the client named beats one matched by `type/*`, which
+/// beats `*/*`; then the format the client listed first; then `default`;
+/// then the order json, html, text. No usable range → `default`.
 pub fn negotiate(accept: Option<&str>, default: Format) -> Format {
     let Some(accept) = accept else { return default };
-    let accept = truncate(accept, MAX_ACCEPT);
-    // (specificity, q in thousandths) of the best match per format.
-    let mut best: [Option<(u8, u16)>; 3] = [None; 3];
-    for range in accept.split(',') {
+    let best = best_matches(truncate(accept, MAX_ACCEPT));
+    // Ties go to the default, then to the order of `Format::ALL`.
+    let order = std::iter::once(default).chain(Format::ALL.into_iter().filter(|f| *f != default));
+    let mut winner: Option<(Format, Score)> = None;
+    for format in order {
+        let Some(m) = best[format.index()] else {
+            continue;
+        };
+        let score = m.score();
+        if m.q > 0 && winner.is_none_or(|(_, w)| score > w) {
+            winner = Some((format, score));
+        }
+    }
+    winner.map_or(default, |(f, _)| f)
+}
+
+/// The range that gave a format its q.
+#[derive(Debug, Clone, Copy)]
+struct Match {
+    /// 3 own type, 2 alias, 1 `type/*`, 0 `*/*`.
+    specificity: u8,
+    /// q in thousandths.
+    q: u16,
+    /// Index of the range in the header.
+    position: usize,
+}
+
+/// Orders candidates: q, then named > `type/*` > `*/*`, then earlier.
+type Score = (u16, u8, std::cmp::Reverse<usize>);
+
+impl Match {
+    fn score(self) -> Score {
+        // An alias names its format as fully as the format's own type.
+        (
+            self.q,
+            self.specificity.min(2),
+            std::cmp::Reverse(self.position),
+        )
+    }
+}
+
+/// The most specific range matching each format (the first of equals).
+fn best_matches(accept: &str) -> [Option<Match>; 3] {
+    let mut best: [Option<Match>; 3] = [None; 3];
+    for (position, range) in accept.split(',').enumerate() {
         let mut parts = range.split(';');
         let media = parts.next().unwrap_or("").trim();
         let Some((ty, sub)) = media.split_once('/') else {
@@ -97,41 +140,34 @@ pub fn negotiate(accept: Option<&str>, default: Format) -> Format {
         if ty.is_empty() || sub.is_empty() {
             continue;
         }
-        let mut q = 1000;
-        for param in parts {
-            if let Some((k, v)) = param.split_once('=') {
-                if k.trim().eq_ignore_ascii_case("q") {
-                    match parse_q(v.trim()) {
-                        Some(v) => q = v,
-                        None => q = 0,
-                    }
-                }
-            }
-        }
+        let q = quality(parts);
         for format in Format::ALL {
-            if let Some(spec) = format.specificity(ty, sub) {
+            if let Some(specificity) = format.specificity(ty, sub) {
                 let slot = &mut best[format.index()];
-                if slot.is_none_or(|(s, _)| spec > s) {
-                    *slot = Some((spec, q));
+                if slot.is_none_or(|m| specificity > m.specificity) {
+                    *slot = Some(Match {
+                        specificity,
+                        q,
+                        position,
+                    });
                 }
             }
         }
     }
-    // Ties go to the default, then to the order of `Format::ALL`.
-    let order = std::iter::once(default).chain(Format::ALL.into_iter().filter(|f| *f != default));
-    let mut winner: Option<(Format, u16, u8)> = None;
-    for format in order {
-        if let Some((spec, q)) = best[format.index()] {
-            if q == 0 {
-                continue;
-            }
-            match winner {
-                Some((_, wq, ws)) if (q, spec) <= (wq, ws) => {}
-                _ => winner = Some((format, q, spec)),
+    best
+}
+
+/// The q of a range's parameters: 1 when absent, 0 when malformed.
+fn quality<'a>(params: impl Iterator<Item = &'a str>) -> u16 {
+    let mut q = 1000;
+    for param in params {
+        if let Some((k, v)) = param.split_once('=') {
+            if k.trim().eq_ignore_ascii_case("q") {
+                q = parse_q(v.trim()).unwrap_or(0);
             }
         }
     }
-    winner.map_or(default, |(f, _, _)| f)
+    q
 }
 
 /// A qvalue per RFC 9110 §12.4.2, in thousandths; `None` when malformed.
@@ -205,6 +241,16 @@ mod tests {
             (Some("text/plain;q=abc"), Json, Json),
             // Specificity: text/plain;q=0 beats text/*.
             (Some("text/*, text/plain;q=0"), Text, Html),
+            // An alias names its format as fully as the format's own type;
+            // at equal q the client's order decides.
+            (Some("application/json, text/plain, */*"), Html, Json),
+            (Some("text/plain, application/json"), Json, Text),
+            (Some("application/xhtml+xml, text/plain"), Json, Html),
+            (Some("text/plain, application/xhtml+xml"), Json, Text),
+            // Named beats type/* beats */* at equal q, whatever the order.
+            (Some("*/*, text/*, application/json"), Text, Json),
+            (Some("text/*, application/json"), Html, Json),
+            (Some("application/*, text/plain"), Json, Text),
             (Some("*/*;q=0.1, text/plain"), Json, Text),
             // Case and whitespace.
             (Some("  TEXT/PLAIN ; Q=0.7 "), Json, Text),
@@ -216,6 +262,58 @@ mod tests {
                 *want,
                 "Accept {accept:?} default {default:?}"
             );
+        }
+    }
+
+    /// The `Accept` that common clients send by default (from their
+    /// sources and docs), and what each must get with the default `json`.
+    #[test]
+    fn default_accept_of_common_clients() {
+        let chrome = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7";
+        let firefox = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        let table: &[(&str, Option<&str>, Format, Format)] = &[
+            ("Chrome / Edge navigation", Some(chrome), Json, Html),
+            ("Firefox / Safari navigation", Some(firefox), Json, Html),
+            (
+                "lynx",
+                Some("text/html, text/plain, text/sgml, */*;q=0.01"),
+                Json,
+                Html,
+            ),
+            ("w3m", Some("text/html, text/*;q=0.5, image/*"), Json, Html),
+            (
+                "axios",
+                Some("application/json, text/plain, */*"),
+                Html,
+                Json,
+            ),
+            (
+                "Angular HttpClient",
+                Some("application/json, text/plain, */*"),
+                Text,
+                Json,
+            ),
+            (
+                "jQuery getJSON",
+                Some("application/json, text/javascript, */*; q=0.01"),
+                Html,
+                Json,
+            ),
+            ("HTTPie", Some("application/json, */*;q=0.5"), Text, Json),
+            ("curl / wget / Postman", Some("*/*"), Json, Json),
+            ("curl with DEFAULT_FORMAT=text", Some("*/*"), Text, Text),
+            ("Python requests / httpx", Some("*/*"), Html, Html),
+            ("fetch() in browsers and Node", Some("*/*"), Json, Json),
+            ("Go net/http, Java HttpClient, OkHttp", None, Text, Text),
+            (
+                "an <img> load in Chrome",
+                Some("image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"),
+                Html,
+                Html,
+            ),
+        ];
+        for (client, accept, default, want) in table {
+            assert_eq!(negotiate(*accept, *default), *want, "{client}");
         }
     }
 

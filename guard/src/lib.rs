@@ -1,0 +1,68 @@
+//! error-shield: one uniform, safe HTTP error and one structured log record
+//! for every failure of a Cloudflare Worker written with workers-rs.
+//!
+//! Run your handler under [`Shield::run`]: an `Err` (a [`worker::Error`], a
+//! [`Failure`] with context, or anything that converts into one) or a panic
+//! becomes the uniform 500 in the format the client's `Accept` asks for
+//! (RFC 9457 problem JSON, an HTML page or plain text, each with a request
+//! id), and one JSON line on `console.error` records what happened — the
+//! details the client must never see.
+//!
+//! ```no_run
+//! use error_shield::{Failure, Shield};
+//! use worker::{event, Context, Env, Request, Response, Result};
+//!
+//! #[event(fetch)]
+//! async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+//!     Shield::from_env(&env).run(req, env, ctx, handle).await
+//! }
+//!
+//! async fn handle(req: Request, _env: Env, _ctx: Context) -> std::result::Result<Response, Failure> {
+//!     let id = req.path().trim_start_matches('/').parse::<u32>()
+//!         // Context goes to the log record only, never to the client.
+//!         .map_err(|e| Failure::from(worker::Error::RustError(e.to_string())).with_context("path", req.path()))?;
+//!     Ok(Response::ok(format!("item {id}"))?)
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! The variables `ERROR_TITLE`, `ERROR_MESSAGE`, `SUPPORT_URL`,
+//! `PROBLEM_TYPE`, `ERROR_PAGE_HTML` and `DEFAULT_FORMAT` shape the answer
+//! ([`Page`]); an invalid one makes every request a `config_error`. Build
+//! with `worker-build --release --panic-unwind` so that panics unwind. The
+//! panic hook is chained: hooks installed before it keep running, and a
+//! panic outside [`Shield::run`] (a `ctx.wait_until` future, a `Drop`) still
+//! gets a `worker_panic` record.
+//!
+//! The pure parts work anywhere, which is how they are tested:
+//!
+//! ```
+//! use error_shield::{negotiate::{negotiate, Format}, Page, Renderer};
+//!
+//! let page = Page::default();
+//! let format = negotiate(Some("text/html;q=0.5, application/json"), page.default_format);
+//! assert_eq!(format, Format::Json);
+//! let rendered = Renderer::new(&page).render(format, "req-1", false);
+//! assert!(rendered.body.contains(r#""request_id":"req-1""#));
+//! ```
+#![warn(missing_docs)]
+
+pub mod answer;
+pub mod failure;
+pub mod incoming;
+pub mod negotiate;
+pub mod page;
+pub mod panic;
+pub mod record;
+pub mod redact;
+pub mod render;
+pub mod request_id;
+mod shield;
+pub mod template;
+pub mod vars;
+
+pub use failure::{Cause, Failure};
+pub use incoming::Incoming;
+pub use page::Page;
+pub use render::Renderer;
+pub use shield::{Shield, STATUS};

@@ -6,7 +6,8 @@ export WASM_OPT_BIN := $(CURDIR)/node_modules/.bin/wasm-opt
 export ESBUILD_BIN := $(CURDIR)/node_modules/.bin/esbuild
 export WRANGLER_SEND_METRICS := false
 
-SOURCES := Cargo.toml Cargo.lock $(shell find src -type f)
+GUARD := guard/Cargo.toml $(shell find guard/src -type f)
+SOURCES := Cargo.toml Cargo.lock $(GUARD) $(shell find src -type f)
 
 .PHONY: build app dev test unit e2e bench fuzz bootstrap clean
 
@@ -42,7 +43,7 @@ clean:
 # The library-mode example (examples/app), built like the proxy.
 app: bootstrap examples/app/build/index.js
 
-examples/app/build/index.js: $(SOURCES) $(shell find examples/app/src -type f) examples/app/Cargo.toml
+examples/app/build/index.js: $(GUARD) $(shell find examples/app/src -type f) examples/app/Cargo.toml
 	cd examples/app && CARGO_TARGET_DIR=$(CURDIR)/target/app worker-build --release --panic-unwind
 
 # A long property-test run: 10^6 cases per property (about 10x `make test`).

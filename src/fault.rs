@@ -1,7 +1,7 @@
 //! `FAULT_INJECTION=on`: `X-Fault-Inject` makes the worker fail on purpose,
 //! for the tests and the `make dev` demo. Off by default and free when off.
 
-use crate::failure::{Cause, Failure};
+use error_shield::{Cause, Failure};
 
 /// Fails the way `kind` asks; unknown or absent kinds do nothing.
 pub fn inject(kind: Option<&str>) -> Result<(), Failure> {

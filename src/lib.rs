@@ -1,118 +1,81 @@
-//! error-shield: one uniform, safe HTTP 500 and one structured log record for
-//! every failure of a Cloudflare Worker or of the origin it fronts.
+//! error-shield's origin proxy: the worker this repository deploys. It
+//! passes every request through to the origin untouched and streamed; when
+//! the origin or the worker fails, the guard (the `error-shield` crate)
+//! answers with the uniform error and writes the one record.
 //!
-//! Used as a worker (the default `proxy` feature), it is an origin proxy: see
-//! the README. Used as a library (`default-features = false`), it guards any
-//! workers-rs handler: an `Err` or a panic becomes the uniform 500 in the
-//! format the client's `Accept` asks for (problem JSON, HTML or text, with a
-//! request id), and one JSON log line records what happened.
-//!
-//! ```no_run
-//! use error_shield::{Failure, Shield};
-//! use worker::{event, Context, Env, Request, Response, Result};
-//!
-//! #[event(fetch)]
-//! async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-//!     Shield::from_env(&env).run(req, env, ctx, handle).await
-//! }
-//!
-//! async fn handle(req: Request, _env: Env, _ctx: Context) -> std::result::Result<Response, Failure> {
-//!     let id = req.path().trim_start_matches('/').parse::<u32>()
-//!         // Context goes to the log record only, never to the client.
-//!         .map_err(|e| Failure::from(worker::Error::RustError(e.to_string())).with_context("path", req.path()))?;
-//!     Ok(Response::ok(format!("item {id}"))?)
-//! }
-//! # fn main() {}
-//! ```
-//!
-//! The pure parts work anywhere, which is how they are tested:
-//!
-//! ```
-//! use error_shield::{config::Config, negotiate::{negotiate, Format}, render::Renderer};
-//!
-//! let config = Config::default();
-//! let format = negotiate(Some("text/html;q=0.5, application/json"), config.default_format);
-//! assert_eq!(format, Format::Json);
-//! let page = Renderer::new(&config).render(format, "req-1", false);
-//! assert!(page.body.contains(r#""request_id":"req-1""#));
-//! ```
+//! Rust decides, JS carries out. The JS entry (`js/entry.js`) calls
+//! [`decide`] once per request; Rust plans it and starts the executor
+//! (`js/runtime.js`), whose promise resolves to the origin's response (sent
+//! as is) or to an outcome that the entry hands to [`conclude`], which
+//! answers or starts the next step (a retry, a cache look-up). A trap is
+//! answered by [`trap`] on the re-instantiated module.
 #![warn(missing_docs)]
 
-pub mod config;
-pub mod failure;
-pub mod negotiate;
+pub mod constants;
+mod fault;
+mod isolate;
 pub mod origin;
-pub mod record;
-pub mod render;
-pub mod request_id;
+mod pipeline;
+pub mod plan;
+mod runtime;
+pub mod settings;
 pub mod stale;
 pub mod status;
+pub mod verdict;
 
-#[cfg(feature = "proxy")]
-mod fault;
-#[cfg(feature = "proxy")]
-mod proxy;
-mod shield;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsValue;
 
-pub use failure::{Cause, Failure};
-pub use shield::Shield;
+/// The names and the last-resort answer the JS entry needs, once at load.
+#[wasm_bindgen]
+pub fn constants() -> JsValue {
+    constants::object()
+}
 
-/// The worker's fetch handler, synchronous (the hot path): the uniform 500
-/// for a failure found before the fetch, else the promise of the origin's
-/// response or of a failure for [`failed`]; `undefined` when the
-/// configuration (stale-if-error, retries) needs [`fetch_async`]. The JS
-/// entry passes what Rust needs of the request, saving calls back into JS.
-#[cfg(feature = "proxy")]
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub fn start(
+/// The first step of a request: the answer found before the fetch, or the
+/// promise of the origin's response or of an outcome for [`conclude`].
+#[wasm_bindgen]
+pub fn decide(
     request: web_sys::Request,
-    env: wasm_bindgen::JsValue,
+    env: JsValue,
     url: String,
-    request_id: Option<String>,
+    client_id: Option<String>,
     cf_ray: Option<String>,
     hop: bool,
-) -> wasm_bindgen::JsValue {
-    shield::start(request, &env, url, request_id, cf_ray, hop)
+) -> JsValue {
+    let arrival = pipeline::Arrival {
+        request,
+        url,
+        client_id,
+        cf_ray,
+        hop,
+    };
+    pipeline::decide(&env, arrival)
 }
 
-/// The uniform 500 and the log record for a failure of the hot path's fetch.
-#[cfg(feature = "proxy")]
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub fn failed(
+/// The next step after an outcome: an answer, or the promise of the next
+/// outcome.
+#[wasm_bindgen]
+pub fn conclude(
     request: web_sys::Request,
-    env: wasm_bindgen::JsValue,
-    origin: proxy::OriginFailure,
-) -> web_sys::Response {
-    shield::failed(request, &env, &origin)
+    env: JsValue,
+    ctx: JsValue,
+    outcome: runtime::Outcome,
+) -> JsValue {
+    pipeline::conclude(&env, request, &ctx, &outcome)
 }
 
-/// The worker's fetch handler as one future: the origin proxy under the
-/// guard, with stale-if-error and retries.
-#[cfg(feature = "proxy")]
-#[wasm_bindgen::prelude::wasm_bindgen(js_name = fetchAsync)]
-pub async fn fetch_async(
-    request: web_sys::Request,
-    env: wasm_bindgen::JsValue,
-    ctx: wasm_bindgen::JsValue,
-) -> web_sys::Response {
-    shield::run(request, &env, |shield, incoming| {
-        proxy::handle(shield, incoming, ctx)
-    })
-    .await
-}
-
-/// Answers a request whose Wasm instance trapped: called by the JS entry on
-/// the re-instantiated module, so the trap gets the uniform 500 and its log
-/// record like every other failure.
-#[cfg(feature = "proxy")]
-#[wasm_bindgen::prelude::wasm_bindgen]
+/// The uniform 500 and the record for a request whose instance trapped,
+/// called on the re-instantiated module. `message` and `id` stay JS values:
+/// Rust strings would be copied into the dead instance's memory before the
+/// glue re-instantiates the module.
+#[wasm_bindgen]
 pub fn trap(
     request: web_sys::Request,
-    env: wasm_bindgen::JsValue,
-    message: wasm_bindgen::JsValue,
+    env: JsValue,
+    message: JsValue,
+    id: JsValue,
 ) -> web_sys::Response {
-    // `message` stays a JS value: a Rust string argument would be copied into
-    // the dead instance's memory before the glue re-instantiates the module.
     let message = message.as_string().unwrap_or_else(|| "Wasm trap".into());
-    shield::trap(request, &env, message)
+    pipeline::trap(&env, request, &message, id.as_string())
 }

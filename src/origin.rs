@@ -2,10 +2,6 @@
 //! one as a string (byte-exact, nothing re-encoded), the client-facing host,
 //! and which requests may be retried. Pure: tested natively.
 
-/// Marks a request that already went through error-shield, so one that
-/// comes back to the worker fails fast instead of looping.
-pub const HOP_HEADER: &str = "x-error-shield-hop";
-
 /// The part of an absolute URL after the authority: path, query, fragment.
 fn path_and_query(url: &str) -> &str {
     let after_scheme = url.find("://").map_or(0, |i| i + 3);

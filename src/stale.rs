@@ -2,21 +2,19 @@
 //! whether a kept copy may still be served. Pure: tested natively; the Cache
 //! API calls live in `js/origin.js`.
 
-/// Whether a 200 GET may be stored, and for how many seconds it may be
-/// served when the origin fails. `None`: never store it.
+/// Whether a response to a GET without credentials (the plan checks the
+/// request) may be stored, and for how many seconds it may be served when
+/// the origin fails. `None`: never store it.
 ///
-/// Not stored: requests with `Authorization` or `Cookie` (personal), responses
-/// with `Set-Cookie`, `private` or `no-store`. The origin's own
-/// `stale-if-error=N` wins over the configured window.
+/// Stored: 200s without `Set-Cookie`, `private` or `no-store`. The origin's
+/// own `stale-if-error=N` wins over the configured window.
 pub fn window(
-    method: &str,
-    personal_request: bool,
     status: u16,
     set_cookie: bool,
     cache_control: Option<&str>,
     configured: u32,
 ) -> Option<u32> {
-    if method != "GET" || personal_request || status != 200 || set_cookie {
+    if status != 200 || set_cookie {
         return None;
     }
     let mut window = configured;
@@ -48,62 +46,35 @@ pub fn age(stored_at_ms: f64, window: u32, now_ms: f64) -> Option<u64> {
 mod tests {
     use super::*;
 
-    /// method, personal request, status, Set-Cookie, Cache-Control, configured, expected.
-    type Case = (
-        &'static str,
-        bool,
-        u16,
-        bool,
-        Option<&'static str>,
-        u32,
-        Option<u32>,
-    );
+    /// status, Set-Cookie, Cache-Control, configured → window
+    type Case = (u16, bool, Option<&'static str>, u32, Option<u32>);
 
     #[test]
-    fn only_shareable_200_gets_are_stored() {
-        let table: [Case; 12] = [
-            ("GET", false, 200, false, None, 60, Some(60)),
-            ("GET", false, 200, false, Some("max-age=10"), 60, Some(60)),
+    fn only_shareable_200s_are_stored() {
+        let table: [Case; 11] = [
+            (200, false, None, 60, Some(60)),
+            (200, false, Some("max-age=10"), 60, Some(60)),
             (
-                "GET",
-                false,
                 200,
                 false,
                 Some("public, stale-if-error=300"),
                 60,
                 Some(300),
             ),
-            (
-                "GET",
-                false,
-                200,
-                false,
-                Some("stale-if-error=\"30\""),
-                60,
-                Some(30),
-            ),
-            ("GET", false, 200, false, Some("stale-if-error=0"), 60, None),
-            (
-                "GET",
-                false,
-                200,
-                false,
-                Some("max-age=0, PRIVATE"),
-                60,
-                None,
-            ),
-            ("GET", false, 200, false, Some("no-store"), 60, None),
-            ("GET", true, 200, false, None, 60, None),
-            ("GET", false, 200, true, None, 60, None),
-            ("GET", false, 206, false, None, 60, None),
-            ("POST", false, 200, false, None, 60, None),
-            ("HEAD", false, 200, false, None, 60, None),
+            (200, false, Some("public, stale-if-error=300"), 0, Some(300)),
+            (200, false, Some("stale-if-error=\"30\""), 60, Some(30)),
+            (200, false, Some("stale-if-error=0"), 60, None),
+            (200, false, Some("max-age=0, PRIVATE"), 60, None),
+            (200, false, Some("no-store"), 60, None),
+            (200, true, None, 60, None),
+            (206, false, None, 60, None),
+            (304, false, None, 60, None),
         ];
-        for (method, personal, status, cookie, cc, configured, want) in table {
+        for (status, cookie, cc, configured, want) in table {
             assert_eq!(
-                window(method, personal, status, cookie, cc, configured),
+                window(status, cookie, cc, configured),
                 want,
-                "{method} {personal} {status} {cookie} {cc:?}"
+                "{status} {cookie} {cc:?} {configured}"
             );
         }
     }

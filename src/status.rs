@@ -26,6 +26,12 @@ impl StatusSet {
         i < 640 && self.0[i / 64] & (1 << (i % 64)) != 0
     }
 
+    /// The set as one byte per status 0–599 (1 = failure), for the
+    /// executor's check of each response.
+    pub fn bitmap(&self) -> Vec<u8> {
+        (0..600).map(|s| u8::from(self.contains(s))).collect()
+    }
+
     /// Parses a comma list of codes and ranges; `None` when any part is not
     /// a status 100–599 or a range is reversed. Empty means no failures.
     pub fn parse(v: &str) -> Option<StatusSet> {
@@ -79,6 +85,12 @@ mod tests {
         assert!(!StatusSet::parse("").unwrap().contains(500));
         assert!(StatusSet::range(500, 599).contains(599));
         assert!(!StatusSet::range(500, 599).contains(600));
+        let bitmap = s.bitmap();
+        assert_eq!(bitmap.len(), 600);
+        assert_eq!(
+            (bitmap[500], bitmap[501], bitmap[418], bitmap[0]),
+            (1, 0, 1, 0)
+        );
         for bad in ["abc", "50", "5000", "500-", "-500", "099", "500-600", "1e3"] {
             assert!(StatusSet::parse(bad).is_none(), "{bad}");
         }

@@ -9,12 +9,17 @@
 use std::cell::Cell;
 use std::ops::RangeInclusive;
 
-use error_shield::config::{redact_url, Config, StatusSet};
 use error_shield::failure::{Cause, Failure};
 use error_shield::negotiate::{negotiate, Format};
-use error_shield::record::{excerpt, log_line, redact_query, RequestInfo};
-use error_shield::render::{escape_html, Renderer, Template};
+use error_shield::page::Page;
+use error_shield::record::{line as log_line_of, RequestInfo};
+use error_shield::redact::{credentials as redact_url, query as redact_query};
+use error_shield::render::{escape_html, Renderer};
 use error_shield::request_id::{choose, from_bytes, is_valid};
+use error_shield::template::Template;
+use error_shield_proxy::settings::Settings;
+use error_shield_proxy::status::StatusSet;
+use error_shield_proxy::verdict::excerpt;
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::RngAlgorithm;
@@ -210,15 +215,20 @@ fn texts() -> impl Strategy<Value = Texts> {
     )
 }
 
-fn config_with(t: &Texts, page_template: Option<Template>) -> Config {
-    Config {
+fn config_with(t: &Texts, template: Option<Template>) -> Page {
+    Page {
         title: t.title.clone(),
         message: t.message.clone(),
         support_url: t.support_url.clone(),
         problem_type: t.problem_type.clone(),
-        page_template,
-        ..Config::default()
+        template,
+        ..Page::default()
     }
+}
+
+/// The log line of `failure` on `info`.
+fn log_line(failure: &Failure, info: &RequestInfo<'_>) -> String {
+    log_line_of(failure, Some(info))
 }
 
 /// One piece of a generated `ERROR_PAGE_HTML`.
@@ -714,7 +724,8 @@ proptest! {
         let lookup = |name: &str| {
             NAMES.iter().position(|n| *n == name).and_then(|i| values[i].clone())
         };
-        match Config::from_vars(lookup) {
+        let parsed = Page::from_vars(&lookup).and_then(|page| Settings::from_vars(&lookup).map(|_| page));
+        match parsed {
             Ok(c) => {
                 // Whatever parsed must render: JSON that parses, for any format.
                 let renderer = Renderer::new(&c);
@@ -882,6 +893,7 @@ proptest! {
             url: &url,
             duration_ms,
             served_stale,
+            status: 500,
         };
         let line = log_line(&failure, &info);
         prop_assert!(
@@ -1024,7 +1036,7 @@ proptest! {
     ) {
         match Template::parse(&src) {
             Ok(template) => {
-                let c = Config { page_template: Some(template), ..Config::default() };
+                let c = Page { template: Some(template), ..Page::default() };
                 let body = Renderer::new(&c).render(Format::Html, &id, false).body;
                 if !src.contains("{{") {
                     prop_assert_eq!(&body, &src, "a template without placeholders must be served as is");

@@ -103,13 +103,6 @@ pub fn last_resort_halves() -> (String, String) {
     }
 }
 
-/// The first `max` bytes of a failing body as text for the log. Invalid
-/// UTF-8 (and a character cut in half at the end) becomes U+FFFD, so the
-/// text is at most `3 × max` bytes, and `max + 2` for a UTF-8 body.
-pub fn excerpt(bytes: &[u8], max: usize) -> String {
-    String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,13 +181,5 @@ mod tests {
         assert_eq!(v["cause"], "worker_trap");
         assert_eq!(v["message"], message);
         assert_eq!(v["level"], "error");
-    }
-
-    #[test]
-    fn excerpts_are_capped_and_lossy() {
-        assert_eq!(excerpt(b"hello world", 5), "hello");
-        assert_eq!(excerpt(b"hi", 0), "");
-        assert_eq!(excerpt("héllo".as_bytes(), 2), "h\u{fffd}");
-        assert_eq!(excerpt(&[0xff, b'a'], 10), "\u{fffd}a");
     }
 }

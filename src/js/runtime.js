@@ -1,0 +1,144 @@
+// The executor: the I/O that workerd offers only to JavaScript, carried out
+// as Rust's plan says. No rule lives here: which statuses fail, how much of
+// a body to read, the header names, when to retry and what to store all
+// come from Rust (`configure` once per isolate, then the arguments of each
+// call). Every function resolves to the origin's Response (pass it to the
+// client) or to the request's Outcome (hand it to Rust's `conclude`), and
+// never rejects.
+
+let K = null; // names from Rust (`constants`)
+let failing = new Uint8Array(0); // FAILURE_STATUSES as a bitmap indexed by status
+let excerptMax = 0; // LOG_ORIGIN_BODY_BYTES
+
+export function configure(constants, bitmap, max) {
+  K = constants;
+  failing = bitmap;
+  excerptMax = max;
+}
+
+// What became of a request at the origin, for Rust to judge.
+export class Outcome {
+  constructor(url, id, forwardedHost, keep) {
+    this.url = url; // null: the incoming URL
+    this.id = id;
+    this.forwardedHost = forwardedHost;
+    this.keep = keep; // hand good responses to Rust (stale-if-error)
+    this.started = Date.now();
+    this.attempts = 0;
+    this.status = undefined; // a failing status…
+    this.excerpt = undefined; // …and the first bytes of its body
+    this.error = undefined; // or the fetch's error…
+    this.timedOut = false; // …or the abort at the timeout
+    this.response = undefined; // or a good response, when `keep`
+    this.looked = false; // the stored copy was looked up…
+    this.hit = null; // …and found: [response, storedAt, window]
+  }
+}
+
+// The first attempt.
+export function execute(request, url, id, forwardedHost, ms, keep) {
+  return attempt(request, new Outcome(url, id, forwardedHost, keep), ms);
+}
+
+// Another attempt after `delay` ms, with `ms` left until the timeout.
+export function retry(request, outcome, delay, ms) {
+  return new Promise((resolve) => setTimeout(resolve, delay)).then(() => attempt(request, outcome, ms));
+}
+
+// Sends the request on with the id and hop marker, redirects not followed,
+// aborted after `ms` unless the response headers arrived first.
+function attempt(request, o, ms) {
+  o.attempts++;
+  o.status = o.excerpt = o.error = undefined;
+  o.timedOut = false;
+  const out = new Request(o.url ?? request.url, request);
+  out.headers.set(K.requestId, o.id);
+  out.headers.set(K.hop, "1");
+  if (o.forwardedHost !== undefined) out.headers.set(K.forwardedHost, o.forwardedHost);
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), ms);
+  return fetch(out, { redirect: "manual", signal: ctl.signal }).then(
+    (res) => {
+      clearTimeout(timer);
+      if (failing[res.status] === 1) return excerpt(res, o);
+      if (!o.keep) return res;
+      o.response = res;
+      return o;
+    },
+    (error) => {
+      clearTimeout(timer);
+      o.error = error;
+      o.timedOut = ctl.signal.aborted;
+      return o;
+    },
+  );
+}
+
+// Reads at most excerptMax bytes of a failing body for the log, then
+// cancels the rest so a huge body is never read whole. A body that breaks
+// mid-way yields what arrived.
+async function excerpt(res, o) {
+  o.status = res.status;
+  const max = excerptMax;
+  if (max === 0 || res.body === null) {
+    if (res.body !== null) res.body.cancel().catch(() => {});
+    o.excerpt = new Uint8Array(0);
+    return o;
+  }
+  const out = new Uint8Array(max);
+  let len = 0;
+  const reader = res.body.getReader();
+  try {
+    while (len < max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const n = Math.min(value.byteLength, max - len);
+      out.set(value.subarray(0, n), len);
+      len += n;
+    }
+  } catch {
+    // Reset mid-body: log what we have.
+  }
+  reader.cancel().catch(() => {});
+  o.excerpt = out.subarray(0, len);
+  return o;
+}
+
+// Returns the response for the client; a tee of its body is stored for
+// `windowSec` off the hot path (ctx.waitUntil), never delaying the client.
+export function stash(request, response, ctx, windowSec) {
+  const [forClient, forCache] = response.body ? response.body.tee() : [null, null];
+  const client = new Response(forClient, response);
+  const stored = new Response(forCache, response);
+  stored.headers.set(K.storedAt, String(Date.now()));
+  stored.headers.set(K.window, String(windowSec));
+  const original = response.headers.get(K.cacheControl);
+  if (original !== null) stored.headers.set(K.keptCacheControl, original);
+  stored.headers.set(K.cacheControl, `max-age=${windowSec}`);
+  ctx.waitUntil(caches.open(K.cacheName).then((c) => c.put(request.url, stored)).catch(() => {}));
+  return client;
+}
+
+// Looks up the stored copy of the request's URL into `o.hit`.
+export async function lookUp(request, o) {
+  o.looked = true;
+  try {
+    const hit = await (await caches.open(K.cacheName)).match(request.url);
+    if (hit) o.hit = [hit, Number(hit.headers.get(K.storedAt)), Number(hit.headers.get(K.window))];
+  } catch {
+    // No cache here (e.g. *.workers.dev): as if nothing was stored.
+  }
+  return o;
+}
+
+// The stored copy as the client gets it: our headers removed, the origin's
+// Cache-Control restored, Age and X-Served-Stale added.
+export function asStale(hit, ageSec) {
+  const res = new Response(hit.body, hit);
+  const original = res.headers.get(K.keptCacheControl);
+  for (const h of [K.storedAt, K.window, K.keptCacheControl, K.cacheControl]) res.headers.delete(h);
+  if (original !== null) res.headers.set(K.cacheControl, original);
+  res.headers.set(K.age, String(ageSec));
+  res.headers.set(K.servedStale, "1");
+  return res;
+}

@@ -1,0 +1,144 @@
+//! Before the fetch: where the request goes, with what, for how long, and
+//! what may happen after (retries, stale copies). Pure: tested natively.
+
+use error_shield::{Cause, Failure};
+
+use crate::origin;
+use crate::settings::Settings;
+
+/// What the plan needs to know of the request beyond its URL, read only
+/// when a feature that needs it is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Traits {
+    /// The HTTP method.
+    pub method: String,
+    /// Whether it carries a body.
+    pub has_body: bool,
+    /// Whether it carries credentials (`Authorization`, `Cookie`).
+    pub personal: bool,
+}
+
+/// The plan for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The URL to fetch; `None`: the incoming URL (zone-route mode).
+    pub url: Option<String>,
+    /// The client-facing host, sent as `X-Forwarded-Host` with an origin.
+    pub forwarded_host: Option<String>,
+    /// Time allowed until the response headers arrive, retries included.
+    pub timeout_ms: u32,
+    /// How many times `origin_unreachable` may be retried.
+    pub retries: u32,
+    /// Whether a good response may be stored and a stored copy served:
+    /// stale-if-error is on and the request is a GET without credentials.
+    pub stale: bool,
+}
+
+/// The failure of a request that came back to the worker.
+pub fn loop_failure() -> Failure {
+    Failure::new(
+        Cause::ConfigError,
+        "request came back to the worker (ORIGIN_URL unset without a zone origin, or pointing at this worker)",
+    )
+    .with_context("variable", "ORIGIN_URL")
+}
+
+impl Plan {
+    /// The plan for a request to `url`; `traits` is read only when
+    /// retries or stale-if-error need it.
+    pub fn new(s: &Settings, url: &str, traits: impl FnOnce() -> Traits) -> Plan {
+        let (target, forwarded_host) = match &s.origin {
+            Some(base) => (
+                Some(origin::outbound_url(base, url)),
+                Some(origin::host(url).to_owned()),
+            ),
+            None => (None, None),
+        };
+        let (mut retries, mut stale) = (0, false);
+        if s.retries > 0 || s.stale_if_error_seconds > 0 {
+            let t = traits();
+            if origin::retryable(&t.method, t.has_body) {
+                retries = s.retries;
+            }
+            stale = s.stale_if_error_seconds > 0 && t.method == "GET" && !t.personal;
+        }
+        Plan {
+            url: target,
+            forwarded_host,
+            timeout_ms: s.timeout_ms,
+            retries,
+            stale,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn traits(method: &str, has_body: bool, personal: bool) -> Traits {
+        Traits {
+            method: method.into(),
+            has_body,
+            personal,
+        }
+    }
+
+    #[test]
+    fn the_origin_gets_the_incoming_path_and_the_client_facing_host() {
+        let s = Settings {
+            origin: Some("http://127.0.0.1:9000/v1".into()),
+            ..Settings::default()
+        };
+        let p = Plan::new(&s, "https://w.dev/a?b=1", || {
+            unreachable!("no feature needs it")
+        });
+        assert_eq!(p.url.as_deref(), Some("http://127.0.0.1:9000/v1/a?b=1"));
+        assert_eq!(p.forwarded_host.as_deref(), Some("w.dev"));
+        assert_eq!((p.timeout_ms, p.retries, p.stale), (30_000, 0, false));
+    }
+
+    #[test]
+    fn without_an_origin_the_incoming_url_is_fetched_with_no_forwarded_host() {
+        let p = Plan::new(&Settings::default(), "https://w.dev/a", || unreachable!());
+        assert_eq!((p.url, p.forwarded_host), (None, None));
+    }
+
+    #[test]
+    fn retries_and_stale_copies_follow_the_request() {
+        let s = Settings {
+            retries: 2,
+            stale_if_error_seconds: 60,
+            ..Settings::default()
+        };
+        // method, body, credentials → retries, stale
+        let table = [
+            (traits("GET", false, false), 2, true),
+            (traits("HEAD", false, false), 2, false),
+            (traits("OPTIONS", false, false), 2, false),
+            (traits("GET", false, true), 2, false),
+            (traits("GET", true, false), 0, true),
+            (traits("POST", false, false), 0, false),
+            (traits("PUT", true, false), 0, false),
+        ];
+        for (t, retries, stale) in table {
+            let p = Plan::new(&s, "https://w.dev/", || t.clone());
+            assert_eq!((p.retries, p.stale), (retries, stale), "{t:?}");
+        }
+        let only_retries = Settings {
+            stale_if_error_seconds: 0,
+            ..s.clone()
+        };
+        let p = Plan::new(&only_retries, "https://w.dev/", || {
+            traits("GET", false, false)
+        });
+        assert_eq!((p.retries, p.stale), (2, false));
+    }
+
+    #[test]
+    fn a_loop_is_a_config_error_naming_origin_url() {
+        let f = loop_failure();
+        assert_eq!(f.cause, Cause::ConfigError);
+        assert_eq!(f.context, vec![("variable".into(), "ORIGIN_URL".into())]);
+    }
+}

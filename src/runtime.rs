@@ -1,0 +1,70 @@
+//! The executor's functions (`js/runtime.js`), as Rust calls them. Each
+//! returns the origin's response or the request's [`Outcome`]; none rejects.
+
+use wasm_bindgen::prelude::*;
+use web_sys::{Request, Response};
+
+#[wasm_bindgen(module = "/src/js/runtime.js")]
+extern "C" {
+    /// Hands the names, limits and the failing-status bitmap to JS, once
+    /// per isolate.
+    pub fn configure(constants: &JsValue, failing: js_sys::Uint8Array, excerpt_max: u32);
+
+    /// The first attempt: a promise of the origin's response or an
+    /// [`Outcome`].
+    pub fn execute(
+        request: &Request,
+        url: Option<String>,
+        id: &str,
+        forwarded_host: Option<String>,
+        timeout_ms: u32,
+        keep: bool,
+    ) -> js_sys::Promise;
+
+    /// Another attempt after `delay_ms`.
+    pub fn retry(
+        request: &Request,
+        outcome: &Outcome,
+        delay_ms: u32,
+        timeout_ms: u32,
+    ) -> js_sys::Promise;
+
+    /// Looks up the stored copy into [`Outcome::hit`].
+    #[wasm_bindgen(js_name = lookUp)]
+    pub fn look_up(request: &Request, outcome: &Outcome) -> js_sys::Promise;
+
+    /// The response for the client, a tee of it stored for `window_sec`.
+    pub fn stash(
+        request: &Request,
+        response: &Response,
+        ctx: &JsValue,
+        window_sec: u32,
+    ) -> Response;
+
+    /// The stored copy as the client gets it, with `Age`.
+    #[wasm_bindgen(js_name = asStale)]
+    pub fn as_stale(hit: &JsValue, age_sec: f64) -> Response;
+
+    /// What became of a request at the origin.
+    pub type Outcome;
+    #[wasm_bindgen(method, getter)]
+    pub fn id(this: &Outcome) -> String;
+    #[wasm_bindgen(method, getter)]
+    pub fn started(this: &Outcome) -> f64;
+    #[wasm_bindgen(method, getter)]
+    pub fn attempts(this: &Outcome) -> u32;
+    #[wasm_bindgen(method, getter)]
+    pub fn status(this: &Outcome) -> Option<u16>;
+    #[wasm_bindgen(method, getter)]
+    pub fn excerpt(this: &Outcome) -> Option<js_sys::Uint8Array>;
+    #[wasm_bindgen(method, getter)]
+    pub fn error(this: &Outcome) -> JsValue;
+    #[wasm_bindgen(method, getter, js_name = timedOut)]
+    pub fn timed_out(this: &Outcome) -> bool;
+    #[wasm_bindgen(method, getter)]
+    pub fn response(this: &Outcome) -> Option<Response>;
+    #[wasm_bindgen(method, getter)]
+    pub fn looked(this: &Outcome) -> bool;
+    #[wasm_bindgen(method, getter)]
+    pub fn hit(this: &Outcome) -> Option<js_sys::Array>;
+}

@@ -1,0 +1,258 @@
+//! After an attempt failed: what the failure is, and what to do next (try
+//! again, look for a stored copy, or answer). Pure: tested natively.
+
+use error_shield::{Cause, Failure};
+
+use crate::plan::Plan;
+use crate::settings::Settings;
+
+/// How an attempt at the origin failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt<'a> {
+    /// The origin answered with a status in `FAILURE_STATUSES`.
+    Status {
+        /// The status.
+        status: u16,
+        /// The first bytes of its body (at most `LOG_ORIGIN_BODY_BYTES`).
+        excerpt: &'a [u8],
+    },
+    /// No response headers within the timeout.
+    TimedOut,
+    /// The fetch failed (DNS, connect, reset, TLS, not HTTP).
+    Unreachable(String),
+}
+
+/// The failure of `attempt`, the `attempts`-th try.
+pub fn classify(s: &Settings, attempt: Attempt<'_>, attempts: u32) -> Failure {
+    let mut failure = match attempt {
+        Attempt::Status { status, excerpt } => {
+            let mut f = Failure::new(
+                Cause::OriginErrorStatus,
+                format!("origin answered {status}"),
+            );
+            f.origin_status = Some(status);
+            if s.log_origin_body_bytes > 0 {
+                f.origin_body = Some(self::excerpt(excerpt, s.log_origin_body_bytes as usize));
+            }
+            f
+        }
+        Attempt::TimedOut => Failure::new(
+            Cause::OriginTimeout,
+            format!("no response headers within {} ms", s.timeout_ms),
+        ),
+        Attempt::Unreachable(message) => Failure::new(Cause::OriginUnreachable, message),
+    };
+    // With retries configured, every record says how many tries it took.
+    if s.retries > 0 {
+        failure.attempts = Some(attempts);
+    }
+    failure
+}
+
+/// The first `max` bytes of a failing body as text for the log. Invalid
+/// UTF-8 (and a character cut in half at the end) becomes U+FFFD.
+pub fn excerpt(bytes: &[u8], max: usize) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned()
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Try again after `delay_ms`, with `timeout_ms` left for the headers.
+    Retry {
+        /// The backoff.
+        delay_ms: u32,
+        /// What is left of the timeout after the backoff.
+        timeout_ms: u32,
+    },
+    /// Look for a stored copy to serve instead of the error.
+    LookUp,
+    /// Answer with the error.
+    Fail,
+}
+
+/// The next step after `failure` on the `attempts`-th try, `elapsed_ms`
+/// after the first began; `jitter` is a random byte.
+pub fn next(plan: &Plan, failure: &Failure, attempts: u32, elapsed_ms: f64, jitter: u8) -> Next {
+    if failure.cause == Cause::OriginUnreachable && attempts <= plan.retries {
+        let delay_ms = backoff_ms(attempts, jitter);
+        let left = f64::from(plan.timeout_ms) - elapsed_ms - f64::from(delay_ms);
+        if left >= 1.0 {
+            return Next::Retry {
+                delay_ms,
+                timeout_ms: left as u32,
+            };
+        }
+    }
+    if plan.stale && is_origin_failure(failure.cause) {
+        return Next::LookUp;
+    }
+    Next::Fail
+}
+
+/// 25 ms, 50 ms, 100 ms, … (capped at 1.6 s) plus 0–25 ms of jitter.
+pub fn backoff_ms(attempt: u32, jitter: u8) -> u32 {
+    25 * (1 << attempt.saturating_sub(1).min(6)) + u32::from(jitter) % 26
+}
+
+/// Failures a stored copy may stand in for: the origin's, not the worker's.
+pub fn is_origin_failure(cause: Cause) -> bool {
+    matches!(
+        cause,
+        Cause::OriginUnreachable | Cause::OriginTimeout | Cause::OriginErrorStatus
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(retries: u32, log_bytes: u32) -> Settings {
+        Settings {
+            retries,
+            log_origin_body_bytes: log_bytes,
+            timeout_ms: 1000,
+            ..Settings::default()
+        }
+    }
+
+    fn plan(retries: u32, stale: bool) -> Plan {
+        Plan {
+            url: None,
+            forwarded_host: None,
+            timeout_ms: 1000,
+            retries,
+            stale,
+        }
+    }
+
+    #[test]
+    fn each_attempt_becomes_its_cause_with_the_details_for_the_log() {
+        let f = classify(
+            &settings(0, 4),
+            Attempt::Status {
+                status: 502,
+                excerpt: b"stack trace",
+            },
+            1,
+        );
+        assert_eq!(
+            (f.cause, f.message.as_str()),
+            (Cause::OriginErrorStatus, "origin answered 502")
+        );
+        assert_eq!(
+            (f.origin_status, f.origin_body.as_deref()),
+            (Some(502), Some("stac"))
+        );
+        assert_eq!(f.attempts, None);
+        let f = classify(
+            &settings(0, 0),
+            Attempt::Status {
+                status: 500,
+                excerpt: b"x",
+            },
+            1,
+        );
+        assert_eq!(f.origin_body, None);
+        let f = classify(&settings(2, 4), Attempt::TimedOut, 3);
+        assert_eq!(
+            (f.cause, f.message.as_str()),
+            (Cause::OriginTimeout, "no response headers within 1000 ms")
+        );
+        assert_eq!(f.attempts, Some(3));
+        let f = classify(&settings(1, 4), Attempt::Unreachable("reset".into()), 2);
+        assert_eq!(
+            (f.cause, f.message.as_str(), f.attempts),
+            (Cause::OriginUnreachable, "reset", Some(2))
+        );
+    }
+
+    #[test]
+    fn only_unreachable_is_retried_and_only_within_the_timeout() {
+        let unreachable = Failure::new(Cause::OriginUnreachable, "reset");
+        let timeout = Failure::new(Cause::OriginTimeout, "slow");
+        let status = Failure::new(Cause::OriginErrorStatus, "502");
+        let table = [
+            (
+                plan(2, false),
+                &unreachable,
+                1,
+                0.0,
+                0,
+                Next::Retry {
+                    delay_ms: 25,
+                    timeout_ms: 975,
+                },
+            ),
+            (
+                plan(2, false),
+                &unreachable,
+                2,
+                100.0,
+                25,
+                Next::Retry {
+                    delay_ms: 75,
+                    timeout_ms: 825,
+                },
+            ),
+            (plan(2, false), &unreachable, 3, 0.0, 0, Next::Fail),
+            (plan(2, false), &unreachable, 1, 975.0, 0, Next::Fail),
+            (
+                plan(2, false),
+                &unreachable,
+                1,
+                974.0,
+                0,
+                Next::Retry {
+                    delay_ms: 25,
+                    timeout_ms: 1,
+                },
+            ),
+            (plan(0, false), &unreachable, 1, 0.0, 0, Next::Fail),
+            (plan(2, false), &timeout, 1, 0.0, 0, Next::Fail),
+            (plan(2, false), &status, 1, 0.0, 0, Next::Fail),
+            (plan(2, true), &status, 1, 0.0, 0, Next::LookUp),
+            (plan(2, true), &unreachable, 3, 0.0, 0, Next::LookUp),
+            (
+                plan(0, true),
+                &Failure::new(Cause::WorkerPanic, "p"),
+                1,
+                0.0,
+                0,
+                Next::Fail,
+            ),
+        ];
+        for (p, f, attempts, elapsed, jitter, want) in table {
+            assert_eq!(
+                next(&p, f, attempts, elapsed, jitter),
+                want,
+                "{p:?} {f:?} {attempts} {elapsed}"
+            );
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_from_25_ms_with_up_to_25_ms_of_jitter() {
+        let table = [
+            (1, 0, 25),
+            (2, 0, 50),
+            (3, 0, 100),
+            (7, 0, 1600),
+            (20, 0, 1600),
+            (1, 25, 50),
+            (1, 26, 25),
+            (1, 255, 46),
+        ];
+        for (attempt, jitter, want) in table {
+            assert_eq!(backoff_ms(attempt, jitter), want, "{attempt} {jitter}");
+        }
+    }
+
+    #[test]
+    fn excerpts_are_capped_and_lossy() {
+        assert_eq!(excerpt(b"hello world", 5), "hello");
+        assert_eq!(excerpt(b"hi", 0), "");
+        assert_eq!(excerpt("héllo".as_bytes(), 2), "h\u{fffd}");
+        assert_eq!(excerpt(&[0xff, b'a'], 10), "\u{fffd}a");
+    }
+}

@@ -9,6 +9,8 @@ use wasm_bindgen::JsValue;
 /// Marks a request that already went through error-shield, so one that
 /// comes back to the worker fails fast instead of looping.
 pub const HOP: &str = "x-error-shield-hop";
+/// The hop marker's value on the answer to a looping request.
+pub const LOOPED: &str = "looped";
 /// The client-facing host, sent to the origin.
 pub const FORWARDED_HOST: &str = "x-forwarded-host";
 /// Marks a stored copy served instead of the error.
@@ -33,6 +35,7 @@ pub fn object() -> JsValue {
         ("requestId", header::REQUEST_ID),
         ("cfRay", header::CF_RAY),
         ("hop", HOP),
+        ("looped", LOOPED),
         ("forwardedHost", FORWARDED_HOST),
         ("servedStale", SERVED_STALE),
         ("cacheName", CACHE_NAME),

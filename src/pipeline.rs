@@ -13,7 +13,7 @@ use crate::plan::{self, Plan, Traits};
 use crate::runtime::{self, Outcome};
 use crate::settings::Settings;
 use crate::verdict::{self, Attempt, Next};
-use crate::{fault, stale};
+use crate::{constants, fault, stale};
 
 /// The request as the entry read it.
 pub struct Arrival {
@@ -59,7 +59,14 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
     });
     match started {
         Ok(promise) => promise.into(),
-        Err(failure) => isolate.shield.fail(&incoming, &failure).into(),
+        Err(failure) => {
+            let response = isolate.shield.fail(&incoming, &failure);
+            if a.hop {
+                // Tells the outer hop that this 500 is ours and recorded.
+                let _ = response.headers().set(constants::HOP, constants::LOOPED);
+            }
+            response.into()
+        }
     }
 }
 
@@ -76,6 +83,13 @@ pub fn conclude(env: &JsValue, request: Request, ctx: &JsValue, outcome: &Outcom
             return Ok(keep(settings, &incoming, response, ctx).into());
         }
         let plan = Plan::new(settings, &incoming.url, || traits(&incoming.request));
+        if outcome.looped() {
+            // The inner hop of a loop answered and wrote the one record.
+            return Ok(isolate
+                .shield
+                .respond(&incoming, error_shield::STATUS)
+                .into());
+        }
         let failure = failure_of(settings, outcome);
         if outcome.looked() {
             return Ok(serve_stale(isolate, &incoming, outcome, &failure).into());

@@ -59,6 +59,8 @@ extern "C" {
     pub fn excerpt(this: &Outcome) -> Option<js_sys::Uint8Array>;
     #[wasm_bindgen(method, getter)]
     pub fn error(this: &Outcome) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    pub fn looped(this: &Outcome) -> bool;
     #[wasm_bindgen(method, getter, js_name = timedOut)]
     pub fn timed_out(this: &Outcome) -> bool;
     #[wasm_bindgen(method, getter)]

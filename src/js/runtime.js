@@ -27,6 +27,7 @@ export class Outcome {
     this.attempts = 0;
     this.status = undefined; // a failing status…
     this.excerpt = undefined; // …and the first bytes of its body
+    this.looped = false; // …from this worker itself, which recorded it
     this.error = undefined; // or the fetch's error…
     this.timedOut = false; // …or the abort at the timeout
     this.response = undefined; // or a good response, when `keep`
@@ -50,7 +51,7 @@ export function retry(request, outcome, delay, ms) {
 function attempt(request, o, ms) {
   o.attempts++;
   o.status = o.excerpt = o.error = undefined;
-  o.timedOut = false;
+  o.timedOut = o.looped = false;
   const out = new Request(o.url ?? request.url, request);
   out.headers.set(K.requestId, o.id);
   out.headers.set(K.hop, "1");
@@ -79,6 +80,7 @@ function attempt(request, o, ms) {
 // mid-way yields what arrived.
 async function excerpt(res, o) {
   o.status = res.status;
+  o.looped = res.headers.get(K.hop) === K.looped;
   const max = excerptMax;
   if (max === 0 || res.body === null) {
     if (res.body !== null) res.body.cancel().catch(() => {});

@@ -286,8 +286,12 @@ fn serve(
         }
         "/sleep" => {
             let ms = req.query("ms").and_then(|v| v.parse().ok()).unwrap_or(1000);
+            let status = req
+                .query("status")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(200);
             thread::sleep(Duration::from_millis(ms));
-            return respond(&mut w, 200, &[], b"slept");
+            return respond(&mut w, status, &[], b"slept");
         }
         "/slowloris" => {
             w.write_all(b"HTTP/1.1 200 OK\r\nX-Slow: ")?;

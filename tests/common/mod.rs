@@ -43,7 +43,7 @@ impl Project {
 }
 
 /// Builds the worker once per test binary (a no-op when `make test` built it).
-fn ensure_built(project: Project) {
+pub fn ensure_built(project: Project) {
     static BUILT: [OnceLock<()>; 2] = [OnceLock::new(), OnceLock::new()];
     let (slot, target) = match project {
         Project::Proxy => (&BUILT[0], "build"),

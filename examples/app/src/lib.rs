@@ -9,7 +9,16 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     Shield::from_env(&env).run(req, env, ctx, routes).await
 }
 
-async fn routes(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn routes(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    if req.path() == "/later" {
+        // Work after the response, outside the guard: its panic still gets
+        // a `worker_panic` record from the chained hook.
+        ctx.wait_until(async {
+            let empty: Vec<u32> = Vec::new();
+            let _ = empty[std::hint::black_box(5)];
+        });
+        return Response::ok("accepted");
+    }
     Router::new()
         .get("/hello", |_, _| Response::ok("hello from a guarded app"))
         // An `Err` from workers-rs: a `worker_error` with its message in the log.
@@ -27,6 +36,19 @@ async fn routes(req: Request, env: Env, _ctx: Context) -> Result<Response> {
                 .with_context("order_id", id)
                 .with_context("store", "orders-eu")
                 .into())
+        })
+        // A failure with every field set travels through `worker::Error`.
+        .get("/upstream", |_, _| {
+            let mut failure = Failure::new(Cause::OriginErrorStatus, "inventory answered 503")
+                .with_context("upstream", "inventory");
+            failure.origin_status = Some(503);
+            failure.origin_body = Some("maintenance".into());
+            failure.attempts = Some(2);
+            Err(failure.into())
+        })
+        .get("/panic/:tag", |_, ctx| {
+            let tag = ctx.param("tag").cloned().unwrap_or_default();
+            panic!("tagged panic {tag}")
         })
         .get_async("/panic", |_, _| async move {
             let empty: Vec<u32> = Vec::new();

@@ -1,4 +1,4 @@
-//! The HTML error page (CONTRACT §3) as people see it: the real worker under
+//! The HTML error page as people see it: the real worker under
 //! `wrangler dev` in front of a failing origin, the page loaded in headless
 //! Chromium at 1280×800 and 375×667, light and dark.
 //!
@@ -27,7 +27,7 @@ const BROWSER_ACCEPT: &str =
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
 /// The failing route of the fake origin.
 const PATH: &str = "/status/502";
-/// CONTRACT §3 / issue 5: the page stays small.
+/// The page stays small: one request, no external loads.
 const MAX_BYTES: usize = 4096;
 /// WCAG 2.x AA for normal text, and for the focus ring (non-text, 1.4.11).
 const MIN_TEXT_CONTRAST: f64 = 4.5;

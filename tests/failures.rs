@@ -1,4 +1,4 @@
-//! CONTRACT §1, §3–§5 end to end: every failure cause becomes the uniform 500
+//! Every failure cause, end to end: becomes the uniform 500
 //! in the negotiated format, with exactly one log record, and nothing of the
 //! request or the failing origin leaks.
 
@@ -29,7 +29,7 @@ struct Env {
     bad: Vec<(&'static str, &'static str, Worker)>,
 }
 
-/// Bad configurations (CONTRACT §1), each on its own worker.
+/// Bad configurations, each on its own worker.
 const BAD_CONFIGS: [(&str, &str); 5] = [
     ("ORIGIN_URL", "not a url"),
     ("ORIGIN_TIMEOUT_MS", "soon"),
@@ -186,7 +186,7 @@ fn fail(worker: &Worker, s: &Scenario, accept: Option<&str>, id: &str) -> Resp {
     get(&worker.url(s.path), &headers)
 }
 
-/// Checks the uniform 500 (CONTRACT §3) and returns its body with the id
+/// Checks the uniform 500 and returns its body with the id
 /// replaced by `{id}`.
 fn assert_uniform_500(r: &Resp, format: &str, id: &str, context: &str) -> String {
     assert_eq!(r.status, 500, "{context}: {}", r.text());

@@ -1,4 +1,4 @@
-//! Issue 4 end to end: a hostile origin, a mixed load, and a panic storm.
+//! A hostile origin, a mixed load, and a panic storm.
 //! Bounded in count and time; loopback only.
 
 mod common;

@@ -1,4 +1,4 @@
-//! CONTRACT §2 end to end: everything reaches the origin and comes back
+//! The pass-through end to end: everything reaches the origin and comes back
 //! unchanged, streamed, with the request id added.
 
 mod common;

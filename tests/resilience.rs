@@ -1,4 +1,4 @@
-//! Issue 6 end to end: stale-if-error from the Cache API, and safe retries.
+//! Stale-if-error from the Cache API, and safe retries, end to end.
 
 mod common;
 

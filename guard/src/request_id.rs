@@ -1,5 +1,5 @@
 //! The request id: the client's `X-Request-Id` when well-formed, else
-//! `cf-ray`, else a fresh random one (CONTRACT §4). Randomness is passed in,
+//! `cf-ray`, else a fresh random one. Randomness is passed in,
 //! so this is tested natively.
 
 /// Longest id accepted from a client.

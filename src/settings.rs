@@ -94,28 +94,20 @@ fn parse_origin(v: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use error_shield::vars::pairs;
     use error_shield::Cause;
-
-    fn vars<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
 
     #[test]
     fn defaults_apply_when_nothing_is_set() {
         assert_eq!(
-            Settings::from_vars(&vars(&[])).unwrap(),
+            Settings::from_vars(&pairs(&[])).unwrap(),
             Settings::default()
         );
     }
 
     #[test]
     fn valid_values_parse() {
-        let s = Settings::from_vars(&vars(&[
+        let s = Settings::from_vars(&pairs(&[
             ("ORIGIN_URL", "https://api.example.com/v1/"),
             ("ORIGIN_TIMEOUT_MS", "1500"),
             ("FAILURE_STATUSES", "500,502-504"),
@@ -133,7 +125,7 @@ mod tests {
             (s.stale_if_error_seconds, s.retries, s.fault_injection),
             (60, 2, true)
         );
-        let off = Settings::from_vars(&vars(&[
+        let off = Settings::from_vars(&pairs(&[
             ("FAULT_INJECTION", "off"),
             ("FAILURE_STATUSES", ""),
         ]));
@@ -161,7 +153,7 @@ mod tests {
             ("FAULT_INJECTION", "maybe"),
         ];
         for (var, value) in table {
-            let err = Settings::from_vars(&vars(&[(var, value)])).unwrap_err();
+            let err = Settings::from_vars(&pairs(&[(var, value)])).unwrap_err();
             assert_eq!(err.cause, Cause::ConfigError, "{var}={value}");
             assert_eq!(
                 err.context[0],
@@ -178,12 +170,12 @@ mod tests {
 
     #[test]
     fn credentials_in_a_bad_origin_url_are_redacted() {
-        let err = Settings::from_vars(&vars(&[("ORIGIN_URL", "https://user:hunter2@host/a b")]))
+        let err = Settings::from_vars(&pairs(&[("ORIGIN_URL", "https://user:hunter2@host/a b")]))
             .unwrap_err();
         assert_eq!(err.context[1].1, "https://REDACTED@host/a b");
         for ok in ["http://[::1]:8080/p", "http://[::1]", "https://h:443"] {
             assert!(
-                Settings::from_vars(&vars(&[("ORIGIN_URL", ok)])).is_ok(),
+                Settings::from_vars(&pairs(&[("ORIGIN_URL", ok)])).is_ok(),
                 "{ok}"
             );
         }

@@ -49,6 +49,7 @@
 
 pub mod answer;
 pub mod failure;
+pub mod format;
 pub mod incoming;
 pub mod negotiate;
 pub mod page;

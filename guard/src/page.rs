@@ -99,24 +99,16 @@ fn template(v: &impl Vars) -> Result<Option<Template>, Failure> {
 mod tests {
     use super::*;
     use crate::failure::Cause;
-
-    fn vars<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use crate::vars::pairs;
 
     #[test]
     fn defaults_apply_when_nothing_is_set() {
-        assert_eq!(Page::from_vars(&vars(&[])).unwrap(), Page::default());
+        assert_eq!(Page::from_vars(&pairs(&[])).unwrap(), Page::default());
     }
 
     #[test]
     fn valid_values_are_taken() {
-        let p = Page::from_vars(&vars(&[
+        let p = Page::from_vars(&pairs(&[
             ("ERROR_TITLE", "Oops"),
             ("ERROR_MESSAGE", "Later"),
             ("SUPPORT_URL", " https://status.example.com "),
@@ -143,7 +135,7 @@ mod tests {
             ("DEFAULT_FORMAT", "xml", "xml"),
         ];
         for (var, value, shown) in table {
-            let err = Page::from_vars(&vars(&[(var, value)])).unwrap_err();
+            let err = Page::from_vars(&pairs(&[(var, value)])).unwrap_err();
             assert_eq!(err.cause, Cause::ConfigError, "{var}={value}");
             assert_eq!(err.context[0], ("variable".into(), var.into()), "{var}");
             assert_eq!(err.context[1], ("value".into(), shown.into()), "{var}");
@@ -153,7 +145,7 @@ mod tests {
 
     #[test]
     fn blank_optional_values_count_as_unset() {
-        let p = Page::from_vars(&vars(&[("SUPPORT_URL", " "), ("ERROR_PAGE_HTML", "")])).unwrap();
+        let p = Page::from_vars(&pairs(&[("SUPPORT_URL", " "), ("ERROR_PAGE_HTML", "")])).unwrap();
         assert_eq!((p.support_url, p.template), (None, None));
     }
 }

@@ -17,6 +17,17 @@ impl<F: Fn(&str) -> Option<String>> Vars for F {
     }
 }
 
+/// A lookup over fixed pairs: for tests and for callers that already hold
+/// the values.
+pub fn pairs<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+    move |name| {
+        pairs
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| (*v).to_owned())
+    }
+}
+
 /// Reads a binding of a worker's `env`; numbers and booleans from `[vars]`
 /// count too (as their JSON text), so `ORIGIN_RETRIES = 2` works unquoted.
 pub fn from_env(env: &wasm_bindgen::JsValue, name: &str) -> Option<String> {

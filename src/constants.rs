@@ -34,6 +34,8 @@ pub fn object() -> JsValue {
     for (k, v) in [
         ("requestId", header::REQUEST_ID),
         ("cfRay", header::CF_RAY),
+        ("traceparent", header::TRACEPARENT),
+        ("bypass", crate::maintenance::BYPASS_HEADER),
         ("hop", HOP),
         ("looped", LOOPED),
         ("forwardedHost", FORWARDED_HOST),

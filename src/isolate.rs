@@ -3,7 +3,7 @@
 
 use std::cell::Cell;
 
-use error_shield::{vars, Failure, Shield};
+use error_shield::{vars, Failure, Shield, Words};
 use wasm_bindgen::JsValue;
 
 use crate::settings::Settings;
@@ -35,12 +35,15 @@ impl Isolate {
 
     fn new(env: &JsValue) -> Isolate {
         let lookup = |name: &str| vars::from_env(env, name);
-        let shield = Shield::from_vars(&lookup);
+        let mut shield = Shield::from_vars(&lookup);
         // A bad page variable is reported first: it is the guard's own.
         let settings = match shield.config_error() {
             Some(f) => Err(f.clone()),
             None => Settings::from_vars(&lookup),
         };
+        if let Ok(s) = &settings {
+            shield = prepare(shield, s);
+        }
         let (bitmap, excerpt_max) = match &settings {
             Ok(s) => (s.failure_statuses.bitmap(), s.log_origin_body_bytes),
             Err(_) => (Vec::new(), 0),
@@ -52,4 +55,24 @@ impl Isolate {
         );
         Isolate { shield, settings }
     }
+}
+
+/// The answers the settings may need besides the 500: 502 and 504 by
+/// cause, the maintenance 503 with its own words and `Retry-After`.
+fn prepare(mut shield: Shield, s: &Settings) -> Shield {
+    let page = shield.page().clone();
+    for status in [502, 504] {
+        shield = shield.answering(page.words(status), Vec::new());
+    }
+    let m = &s.maintenance;
+    let words = Words {
+        status: 503,
+        title: m.title.clone(),
+        message: m.message.clone(),
+    };
+    let retry_after = (m.retry_after > 0)
+        .then(|| ("retry-after", m.retry_after.to_string()))
+        .into_iter()
+        .collect();
+    shield.answering(words, retry_after)
 }

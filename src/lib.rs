@@ -14,7 +14,9 @@
 pub mod constants;
 mod fault;
 mod isolate;
+pub mod maintenance;
 pub mod origin;
+mod outcome;
 mod pipeline;
 pub mod plan;
 mod runtime;
@@ -40,6 +42,7 @@ pub fn decide(
     env: JsValue,
     url: String,
     client_id: Option<String>,
+    traceparent: Option<String>,
     cf_ray: Option<String>,
     hop: bool,
 ) -> JsValue {
@@ -47,6 +50,7 @@ pub fn decide(
         request,
         url,
         client_id,
+        traceparent,
         cf_ray,
         hop,
     };

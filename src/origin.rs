@@ -10,6 +10,12 @@ fn path_and_query(url: &str) -> &str {
         .map_or("/", |i| &url[after_scheme + i..])
 }
 
+/// The path of an absolute URL, without query or fragment.
+pub fn path(url: &str) -> &str {
+    let tail = path_and_query(url);
+    &tail[..tail.find(['?', '#']).unwrap_or(tail.len())]
+}
+
 /// The authority (`host[:port]`) of an absolute URL, without credentials.
 pub fn host(url: &str) -> &str {
     let after_scheme = url.find("://").map_or(0, |i| i + 3);
@@ -70,6 +76,20 @@ mod tests {
         ];
         for (origin, incoming, want) in table {
             assert_eq!(outbound_url(origin, incoming), want, "{incoming}");
+        }
+    }
+
+    #[test]
+    fn paths_are_extracted_without_query_or_fragment() {
+        let table = [
+            ("https://w.dev/a/b?c=/d", "/a/b"),
+            ("https://w.dev/a#f", "/a"),
+            ("https://w.dev?q", "/"),
+            ("https://w.dev", "/"),
+            ("https://u:p@w.dev:8443/%2F/x", "/%2F/x"),
+        ];
+        for (url, want) in table {
+            assert_eq!(path(url), want, "{url}");
         }
     }
 

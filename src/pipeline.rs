@@ -3,17 +3,21 @@
 //! either answers or starts the next step. Both are synchronous and run
 //! under the guard's `catch`: a panic is a `worker_panic` like any failure.
 
-use error_shield::incoming::Incoming;
-use error_shield::{answer, panic, request_id, Failure};
-use wasm_bindgen::{JsCast, JsValue};
+use std::cell::Cell;
+
+use error_shield::incoming::{header, Ids, Incoming};
+use error_shield::{panic, request_id, Cause, Failure};
+use wasm_bindgen::JsValue;
 use web_sys::{Request, Response};
 
 use crate::isolate::Isolate;
+use crate::maintenance::{self, BYPASS_HEADER};
+use crate::outcome;
 use crate::plan::{self, Plan, Traits};
 use crate::runtime::{self, Outcome};
 use crate::settings::Settings;
-use crate::verdict::{self, Attempt, Next};
-use crate::{constants, fault, stale};
+use crate::verdict::{self, Next};
+use crate::{constants, fault};
 
 /// The request as the entry read it.
 pub struct Arrival {
@@ -23,6 +27,8 @@ pub struct Arrival {
     pub url: String,
     /// The client's `X-Request-Id`.
     pub client_id: Option<String>,
+    /// `traceparent`.
+    pub traceparent: Option<String>,
     /// `cf-ray`.
     pub cf_ray: Option<String>,
     /// Whether it carries our hop marker (it came back to the worker).
@@ -33,21 +39,22 @@ pub struct Arrival {
 /// executor's first attempt.
 pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
     let isolate = Isolate::get(env);
-    let id = request_id::choose(
-        a.client_id.as_deref(),
-        a.cf_ray.as_deref(),
-        request_id::mint,
-    );
-    let incoming = Incoming::known(a.request, a.url, id, None);
+    let ids = Ids::choose(a.client_id, a.traceparent, a.cf_ray);
+    let incoming = Incoming::known(a.request, a.url, ids, None);
     let started = panic::catch(|| {
         let settings = isolate.settings.as_ref().map_err(Clone::clone)?;
         if a.hop {
             return Err(plan::loop_failure());
         }
+        if let Some(answer) = maintenance_answer(isolate, settings, &incoming) {
+            return Ok(answer.into());
+        }
         if settings.fault_injection {
             fault::inject(incoming.header("x-fault-inject").as_deref())?;
         }
         let plan = Plan::new(settings, &incoming.url, || traits(&incoming.request));
+        let strip =
+            settings.maintenance.bypass_token.is_some() && incoming.header(BYPASS_HEADER).is_some();
         Ok(runtime::execute(
             &incoming.request,
             plan.url,
@@ -55,58 +62,57 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
             plan.forwarded_host,
             plan.timeout_ms,
             plan.stale,
-        ))
+            strip,
+        )
+        .into())
     });
-    match started {
-        Ok(promise) => promise.into(),
-        Err(failure) => {
-            let response = isolate.shield.fail(&incoming, &failure);
-            if a.hop {
-                // Tells the outer hop that this 500 is ours and recorded.
-                let _ = response.headers().set(constants::HOP, constants::LOOPED);
-            }
-            response.into()
+    started.unwrap_or_else(|failure| {
+        let response = fail(isolate, &incoming, &failure);
+        if a.hop {
+            // Tells the outer hop that this 500 is ours and recorded.
+            let _ = response.headers().set(constants::HOP, constants::LOOPED);
         }
-    }
+        response.into()
+    })
 }
 
 /// The next step after the executor handed back an [`Outcome`]: a stored
 /// good response, the uniform error, a stale copy, or the promise of a
 /// retry or a cache look-up.
-pub fn conclude(env: &JsValue, request: Request, ctx: &JsValue, outcome: &Outcome) -> JsValue {
+pub fn conclude(env: &JsValue, request: Request, ctx: &JsValue, out: &Outcome) -> JsValue {
     let isolate = Isolate::get(env);
-    let url = request.url();
-    let incoming = Incoming::known(request, url, outcome.id(), Some(outcome.started()));
+    let incoming = resume(request, out);
     let step = panic::catch(|| {
         let settings = isolate.settings.as_ref().map_err(Clone::clone)?;
-        if let Some(response) = outcome.response() {
-            return Ok(keep(settings, &incoming, response, ctx).into());
+        if let Some(response) = out.response() {
+            return Ok(outcome::keep(settings, &incoming, response, ctx).into());
+        }
+        if out.looped() {
+            // The inner hop of a loop answered and wrote the one record.
+            let status = verdict::status_for(settings.response_status, Cause::ConfigError);
+            return Ok(respond(isolate, &incoming, status).into());
+        }
+        let failure = outcome::failure_of(settings, out);
+        if out.looked() {
+            if let Some(copy) = outcome::stale_copy(&incoming, out, &failure) {
+                return Ok(copy.into());
+            }
+            return Ok(fail(isolate, &incoming, &failure).into());
         }
         let plan = Plan::new(settings, &incoming.url, || traits(&incoming.request));
-        if outcome.looped() {
-            // The inner hop of a loop answered and wrote the one record.
-            return Ok(isolate
-                .shield
-                .respond(&incoming, error_shield::STATUS)
-                .into());
-        }
-        let failure = failure_of(settings, outcome);
-        if outcome.looked() {
-            return Ok(serve_stale(isolate, &incoming, outcome, &failure).into());
-        }
-        let elapsed = js_sys::Date::now() - outcome.started();
+        let elapsed = js_sys::Date::now() - out.started();
         Ok(
-            match verdict::next(&plan, &failure, outcome.attempts(), elapsed, jitter()) {
+            match verdict::next(&plan, &failure, out.attempts(), elapsed, jitter()) {
                 Next::Retry {
                     delay_ms,
                     timeout_ms,
-                } => runtime::retry(&incoming.request, outcome, delay_ms, timeout_ms).into(),
-                Next::LookUp => runtime::look_up(&incoming.request, outcome).into(),
-                Next::Fail => isolate.shield.fail(&incoming, &failure).into(),
+                } => runtime::retry(&incoming.request, out, delay_ms, timeout_ms).into(),
+                Next::LookUp => runtime::look_up(&incoming.request, out).into(),
+                Next::Fail => fail(isolate, &incoming, &failure).into(),
             },
         )
     });
-    step.unwrap_or_else(|failure| isolate.shield.fail(&incoming, &failure).into())
+    step.unwrap_or_else(|failure| fail(isolate, &incoming, &failure).into())
 }
 
 /// The uniform 500 for a request whose instance trapped, under the id it
@@ -117,8 +123,62 @@ pub fn trap(env: &JsValue, request: Request, message: &str, id: Option<String>) 
     if let Some(id) = id {
         incoming.id = id;
     }
-    let failure = Failure::new(error_shield::Cause::WorkerTrap, first_frames(message));
-    isolate.shield.fail(&incoming, &failure)
+    let failure = Failure::new(Cause::WorkerTrap, first_frames(message));
+    fail(isolate, &incoming, &failure)
+}
+
+/// The request of an outcome: the id it was sent with, its arrival time.
+fn resume(request: Request, out: &Outcome) -> Incoming {
+    let url = request.url();
+    let traceparent = request.headers().get(header::TRACEPARENT).ok().flatten();
+    let ids = Ids {
+        id: out.id(),
+        trace_id: traceparent
+            .as_deref()
+            .and_then(request_id::trace_id)
+            .map(str::to_owned),
+    };
+    Incoming::known(request, url, ids, Some(out.started()))
+}
+
+/// Records `failure` and answers with the status its cause gets.
+fn fail(isolate: &Isolate, incoming: &Incoming, failure: &Failure) -> Response {
+    let shield = &isolate.shield;
+    let status = match &isolate.settings {
+        Ok(s) => verdict::status_for(s.response_status, failure.cause),
+        Err(_) => error_shield::STATUS,
+    };
+    shield.fail_with(incoming, failure, status, shield.default_format())
+}
+
+/// The uniform error with `status`, without a record.
+fn respond(isolate: &Isolate, incoming: &Incoming, status: u16) -> Response {
+    let shield = &isolate.shield;
+    shield.respond(incoming, status, shield.default_format())
+}
+
+thread_local! {
+    static NOTICED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The 503 while maintenance is on and the request is not bypassed; one
+/// info line per isolate, never an error record.
+fn maintenance_answer(isolate: &Isolate, s: &Settings, incoming: &Incoming) -> Option<Response> {
+    let m = &s.maintenance;
+    if !m.on {
+        return None;
+    }
+    let token = m
+        .bypass_token
+        .as_ref()
+        .and_then(|_| incoming.header(BYPASS_HEADER));
+    if maintenance::bypassed(m, &incoming.url, token.as_deref()) {
+        return None;
+    }
+    if !NOTICED.replace(true) {
+        web_sys::console::info_1(&JsValue::from_str(&maintenance::notice(m)));
+    }
+    Some(respond(isolate, incoming, 503))
 }
 
 /// The error and its first frames: enough to find the trap, short enough
@@ -137,68 +197,6 @@ fn traits(request: &Request) -> Traits {
         personal: ["authorization", "cookie"]
             .iter()
             .any(|h| headers.has(h).unwrap_or(true)),
-    }
-}
-
-/// The failure of the attempt, as the executor saw it.
-fn failure_of(settings: &Settings, outcome: &Outcome) -> Failure {
-    let attempts = outcome.attempts();
-    if let Some(status) = outcome.status() {
-        let bytes = outcome.excerpt().map(|b| b.to_vec()).unwrap_or_default();
-        let attempt = Attempt::Status {
-            status,
-            excerpt: &bytes,
-        };
-        return verdict::classify(settings, attempt, attempts);
-    }
-    if outcome.timed_out() {
-        return verdict::classify(settings, Attempt::TimedOut, attempts);
-    }
-    let error = outcome.error();
-    let message = error
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| error.as_string())
-        .unwrap_or_else(|| "fetch failed".into());
-    verdict::classify(settings, Attempt::Unreachable(message), attempts)
-}
-
-/// A good response: stored for stale-if-error when it may be.
-fn keep(settings: &Settings, incoming: &Incoming, response: Response, ctx: &JsValue) -> Response {
-    let headers = response.headers();
-    let window = stale::window(
-        response.status(),
-        headers.has("set-cookie").unwrap_or(true),
-        headers.get("cache-control").ok().flatten().as_deref(),
-        settings.stale_if_error_seconds,
-    );
-    match window {
-        Some(w) => runtime::stash(&incoming.request, &response, ctx, w),
-        None => response,
-    }
-}
-
-/// After the look-up: the stored copy within its window (the failure still
-/// recorded, with `served_stale`), else the uniform error.
-fn serve_stale(
-    isolate: &Isolate,
-    incoming: &Incoming,
-    outcome: &Outcome,
-    failure: &Failure,
-) -> Response {
-    let found = outcome.hit().and_then(|hit| {
-        let stored_at = hit.get(1).as_f64()?;
-        let window = hit.get(2).as_f64()? as u32;
-        let age = stale::age(stored_at, window, js_sys::Date::now())?;
-        Some((hit.get(0), age))
-    });
-    match found {
-        Some((copy, age)) => {
-            let response = runtime::as_stale(&copy, age as f64);
-            answer::record(incoming, failure, response.status(), true);
-            response
-        }
-        None => isolate.shield.fail(incoming, failure),
     }
 }
 

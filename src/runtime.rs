@@ -19,6 +19,7 @@ extern "C" {
         forwarded_host: Option<String>,
         timeout_ms: u32,
         keep: bool,
+        strip_bypass: bool,
     ) -> js_sys::Promise;
 
     /// Another attempt after `delay_ms`.

@@ -4,7 +4,7 @@
 use error_shield::{Cause, Failure};
 
 use crate::plan::Plan;
-use crate::settings::Settings;
+use crate::settings::{Settings, StatusPolicy};
 
 /// How an attempt at the origin failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,6 +93,17 @@ pub fn next(plan: &Plan, failure: &Failure, attempts: u32, elapsed_ms: f64, jitt
 /// 25 ms, 50 ms, 100 ms, … (capped at 1.6 s) plus 0–25 ms of jitter.
 pub fn backoff_ms(attempt: u32, jitter: u8) -> u32 {
     25 * (1 << attempt.saturating_sub(1).min(6)) + u32::from(jitter) % 26
+}
+
+/// The status of the uniform error for `cause` under `policy`: with
+/// `by-cause`, 502 when the origin failed or answered badly, 504 when it
+/// was too slow, 500 for the worker's own failures.
+pub fn status_for(policy: StatusPolicy, cause: Cause) -> u16 {
+    match (policy, cause) {
+        (StatusPolicy::ByCause, Cause::OriginUnreachable | Cause::OriginErrorStatus) => 502,
+        (StatusPolicy::ByCause, Cause::OriginTimeout) => 504,
+        _ => 500,
+    }
 }
 
 /// Failures a stored copy may stand in for: the origin's, not the worker's.
@@ -228,6 +239,23 @@ mod tests {
                 want,
                 "{p:?} {f:?} {attempts} {elapsed}"
             );
+        }
+    }
+
+    #[test]
+    fn statuses_follow_the_cause_only_when_asked() {
+        let by_cause = [
+            (Cause::OriginUnreachable, 502),
+            (Cause::OriginErrorStatus, 502),
+            (Cause::OriginTimeout, 504),
+            (Cause::WorkerError, 500),
+            (Cause::WorkerPanic, 500),
+            (Cause::WorkerTrap, 500),
+            (Cause::ConfigError, 500),
+        ];
+        for (cause, status) in by_cause {
+            assert_eq!(status_for(StatusPolicy::ByCause, cause), status, "{cause}");
+            assert_eq!(status_for(StatusPolicy::Always500, cause), 500, "{cause}");
         }
     }
 

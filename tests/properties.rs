@@ -15,7 +15,7 @@ use error_shield::page::Page;
 use error_shield::record::{line as log_line_of, RequestInfo};
 use error_shield::redact::{credentials as redact_url, query as redact_query};
 use error_shield::render::{escape_html, Renderer};
-use error_shield::request_id::{choose, from_bytes, is_valid};
+use error_shield::request_id::{choose, from_bytes, is_valid, trace_id};
 use error_shield::template::Template;
 use error_shield_proxy::settings::Settings;
 use error_shield_proxy::status::StatusSet;
@@ -217,7 +217,7 @@ fn texts() -> impl Strategy<Value = Texts> {
 
 fn config_with(t: &Texts, template: Option<Template>) -> Page {
     Page {
-        title: t.title.clone(),
+        title: Some(t.title.clone()),
         message: t.message.clone(),
         support_url: t.support_url.clone(),
         problem_type: t.problem_type.clone(),
@@ -229,6 +229,49 @@ fn config_with(t: &Texts, template: Option<Template>) -> Page {
 /// The log line of `failure` on `info`.
 fn log_line(failure: &Failure, info: &RequestInfo<'_>) -> String {
     log_line_of(failure, Some(info))
+}
+
+/// `traceparent` values: valid ones, and ones broken in one place.
+fn traceparent() -> impl Strategy<Value = String> {
+    fn valid() -> impl Strategy<Value = String> {
+        const HEX: &[u8] = b"0123456789abcdef";
+        (over(HEX, 32..=32), over(HEX, 16..=16), over(HEX, 2..=2))
+            .prop_map(|(t, p, f)| format!("00-{t}-{p}-{f}"))
+    }
+    prop_oneof![
+        4 => valid(),
+        1 => (valid(), 0..55usize, select(&b"0aAgZ-_ \xff"[..]))
+            .prop_map(|(v, i, c)| {
+                let mut b = v.into_bytes();
+                b[i] = c;
+                String::from_utf8_lossy(&b).into_owned()
+            }),
+        1 => Just("00-00000000000000000000000000000000-00f067aa0ba902b7-01".to_string()),
+        1 => Just("00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01".to_string()),
+        1 => input(60),
+    ]
+}
+
+/// The trace-id of `t` per W3C Trace Context level 1, written plainly.
+fn reference_trace_id(t: &str) -> Option<String> {
+    let parts: Vec<&str> = t.split('-').collect();
+    let lower_hex = |s: &str, n: usize| {
+        s.len() == n
+            && s.chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    };
+    match parts.as_slice() {
+        ["00", trace, parent, flags]
+            if lower_hex(trace, 32)
+                && lower_hex(parent, 16)
+                && lower_hex(flags, 2)
+                && trace.chars().any(|c| c != '0')
+                && parent.chars().any(|c| c != '0') =>
+        {
+            Some(trace.to_string())
+        }
+        _ => None,
+    }
 }
 
 /// One piece of a generated `ERROR_PAGE_HTML`.
@@ -486,24 +529,58 @@ proptest! {
     #[test]
     fn choose_returns_a_valid_id_in_precedence_order(
         client in prop::option::of(id_like()),
+        trace in prop::option::of(traceparent()),
         ray in prop::option::of(id_like()),
         minted in prop_oneof![over(ID_CHARS, 1..=128), any::<[u8; 16]>().prop_map(from_bytes)],
     ) {
         let calls = Cell::new(0);
-        let id = choose(client.as_deref(), ray.as_deref(), || {
+        let trace_id = trace.as_deref().and_then(trace_id);
+        let id = choose(client.as_deref(), trace_id, ray.as_deref(), || {
             calls.set(calls.get() + 1);
             minted.clone()
         });
-        prop_assert!(is_valid(&id), "choose({:?}, {:?}) gave invalid id {:?}", client, ray, id);
-        let want = match (&client, &ray) {
-            (Some(c), _) if reference_is_valid(c) => c,
-            (_, Some(r)) if reference_is_valid(r) => r,
-            _ => &minted,
+        prop_assert!(is_valid(&id), "choose({:?}, {:?}, {:?}) gave invalid id {:?}", client, trace, ray, id);
+        let reference_trace = trace.as_deref().and_then(reference_trace_id);
+        let want = match (&client, &reference_trace, &ray) {
+            (Some(c), _, _) if reference_is_valid(c) => c.as_str(),
+            (_, Some(t), _) => t,
+            (_, _, Some(r)) if reference_is_valid(r) => r.as_str(),
+            _ => minted.as_str(),
         };
-        prop_assert_eq!(&id, want, "wrong precedence for client {:?}, cf-ray {:?}", client, ray);
+        prop_assert_eq!(id.as_str(), want, "wrong precedence for {:?} {:?} {:?}", client, trace, ray);
         let should_mint = !client.as_deref().is_some_and(reference_is_valid)
+            && reference_trace.is_none()
             && !ray.as_deref().is_some_and(reference_is_valid);
         prop_assert_eq!(calls.get(), usize::from(should_mint), "mint called {} times", calls.get());
+    }
+
+    #[test]
+    fn at_equal_q_swapping_two_named_formats_swaps_the_answer(
+        (a, b) in (0..3usize, 1..3usize).prop_map(|(a, d)| (a, (a + d) % 3)),
+        (alias_a, alias_b) in (any::<bool>(), any::<bool>()),
+        q in 1..=1000u16,
+        wildcards in prop::option::of(select(&["*/*", "text/*", "application/*"][..])),
+        default in select(&FORMATS[..]),
+    ) {
+        // Each format's own type, or its alias (text/plain has none).
+        let named = |f: usize, alias: bool| match (f, alias) {
+            (0, false) => "application/problem+json",
+            (0, true) => "application/json",
+            (1, false) => "text/html",
+            (1, true) => "application/xhtml+xml",
+            _ => "text/plain",
+        };
+        let q = format!("{}.{:03}", q / 1000, q % 1000);
+        let (ra, rb) = (format!("{};q={q}", named(a, alias_a)), format!("{};q={q}", named(b, alias_b)));
+        let tail = wildcards.map(|w| format!(", {w};q={q}")).unwrap_or_default();
+        let ab = negotiate(Some(&format!("{ra}, {rb}{tail}")), default);
+        let ba = negotiate(Some(&format!("{rb}, {ra}{tail}")), default);
+        prop_assert_eq!((ab, ba), (FORMATS[a], FORMATS[b]), "q={} default {:?} tail {:?}", q, default, tail);
+    }
+
+    #[test]
+    fn trace_ids_come_only_from_valid_traceparents(t in traceparent()) {
+        prop_assert_eq!(trace_id(&t).map(str::to_owned), reference_trace_id(&t), "{:?}", t);
     }
 
     #[test]
@@ -888,6 +965,7 @@ proptest! {
         failure.context = context.clone();
         let info = RequestInfo {
             request_id: &id,
+            trace_id: None,
             cf_ray: cf_ray.as_deref(),
             method: &method,
             url: &url,

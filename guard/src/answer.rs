@@ -11,16 +11,21 @@ use crate::negotiate::{negotiate, Format};
 use crate::record::{line, RequestInfo};
 use crate::render::Renderer;
 
-/// The uniform error with `status` in the format `incoming`'s `Accept`
-/// asks for; `HEAD` gets the headers only.
-pub fn respond(renderer: &Renderer, default: Format, incoming: &Incoming, status: u16) -> Response {
+/// The uniform error of `renderer` (with `extra` headers) in the format
+/// `incoming`'s `Accept` asks for; `HEAD` gets the headers only.
+pub fn respond(
+    renderer: &Renderer,
+    extra: &[(&'static str, String)],
+    default: Format,
+    incoming: &Incoming,
+) -> Response {
     let format = negotiate(incoming.header(header::ACCEPT).as_deref(), default);
     let head = incoming.request.method() == "HEAD";
     let rendered = renderer.render(format, &incoming.id, head);
     let init = ResponseInit::new();
-    init.set_status(status);
+    init.set_status(renderer.status());
     if let Ok(headers) = Headers::new() {
-        for (name, value) in &rendered.headers {
+        for (name, value) in rendered.headers.iter().chain(extra) {
             let _ = headers.set(name, value);
         }
         init.set_headers(&headers);
@@ -46,6 +51,7 @@ pub fn record(incoming: &Incoming, failure: &Failure, status: u16, served_stale:
     let cf_ray = incoming.header(header::CF_RAY);
     let info = RequestInfo {
         request_id: &incoming.id,
+        trace_id: incoming.trace_id.as_deref(),
         cf_ray: cf_ray.as_deref(),
         method: &method,
         url: &incoming.url,

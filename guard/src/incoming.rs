@@ -11,8 +11,40 @@ pub mod header {
     pub const REQUEST_ID: &str = "x-request-id";
     /// Cloudflare's ray id.
     pub const CF_RAY: &str = "cf-ray";
+    /// W3C Trace Context.
+    pub const TRACEPARENT: &str = "traceparent";
     /// The client's preferred formats.
     pub const ACCEPT: &str = "accept";
+}
+
+/// A request's id and, when it joined a distributed trace, its trace-id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ids {
+    /// The request id.
+    pub id: String,
+    /// The trace-id of a valid `traceparent`.
+    pub trace_id: Option<String>,
+}
+
+impl Ids {
+    /// The ids from the client's `X-Request-Id`, `traceparent` and `cf-ray`.
+    pub fn choose(
+        client: Option<String>,
+        traceparent: Option<String>,
+        cf_ray: Option<String>,
+    ) -> Ids {
+        let trace_id = traceparent
+            .as_deref()
+            .and_then(request_id::trace_id)
+            .map(str::to_owned);
+        let id = request_id::choose(
+            client.as_deref(),
+            trace_id.as_deref(),
+            cf_ray.as_deref(),
+            request_id::mint,
+        );
+        Ids { id, trace_id }
+    }
 }
 
 /// A request under the guard.
@@ -21,6 +53,8 @@ pub struct Incoming {
     pub request: Request,
     /// The request id.
     pub id: String,
+    /// The trace-id of a valid `traceparent`.
+    pub trace_id: Option<String>,
     /// The incoming URL.
     pub url: String,
     /// `Date.now()` at arrival; `None` while still in the request's first
@@ -32,21 +66,27 @@ impl Incoming {
     /// Reads the URL and picks the request id from the request's headers.
     pub fn new(request: Request) -> Incoming {
         let headers = request.headers();
-        let client = headers.get(header::REQUEST_ID).ok().flatten();
-        let cf_ray = headers.get(header::CF_RAY).ok().flatten();
+        let get = |name| headers.get(name).ok().flatten();
+        let ids = Ids::choose(
+            get(header::REQUEST_ID),
+            get(header::TRACEPARENT),
+            get(header::CF_RAY),
+        );
         Incoming {
             url: request.url(),
-            id: request_id::choose(client.as_deref(), cf_ray.as_deref(), request_id::mint),
             request,
+            id: ids.id,
+            trace_id: ids.trace_id,
             started: Some(js_sys::Date::now()),
         }
     }
 
-    /// A request whose URL and id are already known (read by the caller).
-    pub fn known(request: Request, url: String, id: String, started: Option<f64>) -> Incoming {
+    /// A request whose URL and ids are already known (read by the caller).
+    pub fn known(request: Request, url: String, ids: Ids, started: Option<f64>) -> Incoming {
         Incoming {
             request,
-            id,
+            id: ids.id,
+            trace_id: ids.trace_id,
             url,
             started,
         }

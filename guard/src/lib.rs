@@ -63,7 +63,7 @@ pub mod template;
 pub mod vars;
 
 pub use failure::{Cause, Failure};
-pub use incoming::Incoming;
+pub use incoming::{Ids, Incoming};
 pub use page::Page;
-pub use render::Renderer;
+pub use render::{Renderer, Words};
 pub use shield::{Shield, STATUS};

@@ -4,6 +4,7 @@
 
 use crate::failure::Failure;
 use crate::negotiate::Format;
+use crate::render::Words;
 use crate::template::Template;
 use crate::vars::{self, Vars};
 
@@ -11,14 +12,22 @@ use crate::vars::{self, Vars};
 pub const DEFAULT_MESSAGE: &str =
     "Sorry, something went wrong on our side. Please try again in a moment.";
 
-/// The default title of the 500.
-pub const DEFAULT_TITLE: &str = "Internal Server Error";
+/// The title of an answer with `status` when `ERROR_TITLE` is unset.
+pub fn default_title(status: u16) -> &'static str {
+    match status {
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Internal Server Error",
+    }
+}
 
 /// The words and shape of the uniform error.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {
-    /// The title of every representation (`ERROR_TITLE`).
-    pub title: String,
+    /// The title of every representation (`ERROR_TITLE`); unset, the
+    /// title follows the status.
+    pub title: Option<String>,
     /// The human sentence, `detail` in JSON (`ERROR_MESSAGE`).
     pub message: String,
     /// Optional support link (`SUPPORT_URL`).
@@ -34,7 +43,7 @@ pub struct Page {
 impl Default for Page {
     fn default() -> Self {
         Page {
-            title: DEFAULT_TITLE.into(),
+            title: None,
             message: DEFAULT_MESSAGE.into(),
             support_url: None,
             problem_type: "about:blank".into(),
@@ -45,12 +54,24 @@ impl Default for Page {
 }
 
 impl Page {
+    /// What the failure answer with `status` says.
+    pub fn words(&self, status: u16) -> Words {
+        Words {
+            status,
+            title: self
+                .title
+                .clone()
+                .unwrap_or_else(|| default_title(status).into()),
+            message: self.message.clone(),
+        }
+    }
+
     /// Reads the page's variables; the first invalid one is a
     /// `config_error` naming it and its value.
     pub fn from_vars(v: &impl Vars) -> Result<Page, Failure> {
         let d = Page::default();
         Ok(Page {
-            title: vars::text(v, "ERROR_TITLE").unwrap_or(d.title),
+            title: vars::text(v, "ERROR_TITLE"),
             message: vars::text(v, "ERROR_MESSAGE").unwrap_or(d.message),
             support_url: vars::parsed(v, "SUPPORT_URL", "an http(s) URL", |s| {
                 vars::is_http_url(s).then(|| s.to_owned())
@@ -117,7 +138,10 @@ mod tests {
             ("DEFAULT_FORMAT", "HTML"),
         ]))
         .unwrap();
-        assert_eq!((p.title.as_str(), p.message.as_str()), ("Oops", "Later"));
+        assert_eq!(
+            (p.title.as_deref(), p.message.as_str()),
+            (Some("Oops"), "Later")
+        );
         assert_eq!(p.support_url.as_deref(), Some("https://status.example.com"));
         assert_eq!(p.problem_type, "https://errors.example.com/x");
         assert!(p.template.is_some());

@@ -14,6 +14,8 @@ pub struct RequestInfo<'a> {
     pub request_id: &'a str,
     /// Cloudflare's ray id, when the request has one.
     pub cf_ray: Option<&'a str>,
+    /// The trace-id of a valid `traceparent`.
+    pub trace_id: Option<&'a str>,
     /// The HTTP method.
     pub method: &'a str,
     /// The full incoming URL; query values are redacted when logged.
@@ -49,6 +51,8 @@ struct Record<'a> {
 struct Fields<'a> {
     request_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    trace_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     cf_ray: Option<&'a str>,
     method: &'a str,
     url: String,
@@ -71,6 +75,7 @@ pub fn line(failure: &Failure, request: Option<&RequestInfo<'_>>) -> String {
         cause: failure.cause.as_str(),
         request: request.map(|r| Fields {
             request_id: r.request_id,
+            trace_id: r.trace_id,
             cf_ray: r.cf_ray,
             method: r.method,
             url: crate::redact::url(r.url),
@@ -112,6 +117,7 @@ mod tests {
         RequestInfo {
             request_id: "rid-1",
             cf_ray: None,
+            trace_id: None,
             method: "GET",
             url: "https://host/path?token=s3cret&flag&b=2",
             duration_ms: 41,
@@ -136,7 +142,14 @@ mod tests {
         assert_eq!(v["message"], "origin answered 502");
         assert_eq!(v["duration_ms"], 41);
         assert_eq!(v["status"], 500);
-        for absent in ["location", "cf_ray", "attempts", "served_stale", "context"] {
+        for absent in [
+            "location",
+            "cf_ray",
+            "trace_id",
+            "attempts",
+            "served_stale",
+            "context",
+        ] {
             assert!(v.get(absent).is_none(), "{absent} should be omitted");
         }
     }
@@ -148,6 +161,7 @@ mod tests {
         f.attempts = Some(3);
         let req = RequestInfo {
             cf_ray: Some("ray-9"),
+            trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736"),
             served_stale: true,
             ..request()
         };
@@ -156,6 +170,7 @@ mod tests {
         let v: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["location"], "src/lib.rs:1:2");
         assert_eq!(v["cf_ray"], "ray-9");
+        assert_eq!(v["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
         assert_eq!(v["attempts"], 3);
         assert_eq!(v["served_stale"], true);
         assert_eq!(v["context"]["tenant"], "t1");

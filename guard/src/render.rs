@@ -1,5 +1,6 @@
-//! The three bodies of the uniform 500, built once per isolate with a slot
-//! for the request id, plus the fixed headers. Pure: tested natively.
+//! The three bodies of the uniform error, built once per isolate and status
+//! with a slot for the request id, plus the fixed headers. Pure: tested
+//! natively.
 
 use crate::negotiate::Format;
 use crate::page::Page;
@@ -26,15 +27,27 @@ impl Body {
     }
 }
 
-/// The prebuilt representations of the uniform 500 for one configuration.
+/// What an answer says: its status, title and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Words {
+    /// The HTTP status, shown on the page and in the problem document.
+    pub status: u16,
+    /// The title.
+    pub title: String,
+    /// The human sentence (`detail`).
+    pub message: String,
+}
+
+/// The prebuilt representations of the uniform error for one status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Renderer {
+    status: u16,
     json: Body,
     html: Body,
     text: Body,
 }
 
-/// A response ready to send: status 500, headers, body.
+/// A response ready to send: headers and body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
     /// Header name/value pairs.
@@ -44,16 +57,27 @@ pub struct Rendered {
 }
 
 impl Renderer {
-    /// Builds the three bodies; the request id is the only part left open.
+    /// The 500's three bodies; the request id is the only part left open.
     pub fn new(c: &Page) -> Renderer {
+        Renderer::with_words(c, &c.words(500))
+    }
+
+    /// The three bodies of an answer saying `w`, shaped by the page `c`.
+    pub fn with_words(c: &Page, w: &Words) -> Renderer {
         Renderer {
-            json: json_body(c),
-            html: html_body(c),
-            text: text_body(c),
+            status: w.status,
+            json: json_body(c, w),
+            html: html_body(c, w),
+            text: text_body(c, w),
         }
     }
 
-    /// The uniform 500 for `format`, `id` and whether the method is `HEAD`.
+    /// The status these bodies were built for.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The uniform error for `format`, `id` and whether the method is `HEAD`.
     pub fn render(&self, format: Format, id: &str, head: bool) -> Rendered {
         let body = match format {
             Format::Json => &self.json,
@@ -81,13 +105,14 @@ impl Renderer {
     }
 }
 
-fn json_body(c: &Page) -> Body {
+fn json_body(c: &Page, w: &Words) -> Body {
     let s = |v: &str| serde_json::Value::from(v).to_string();
     let mut head = format!(
-        r#"{{"type":{},"title":{},"status":500,"detail":{},"request_id":""#,
+        r#"{{"type":{},"title":{},"status":{},"detail":{},"request_id":""#,
         s(&c.problem_type),
-        s(&c.title),
-        s(&c.message)
+        s(&w.title),
+        w.status,
+        s(&w.message)
     );
     let mut tail = String::from("\"");
     if let Some(url) = &c.support_url {
@@ -98,11 +123,11 @@ fn json_body(c: &Page) -> Body {
     Body(vec![head, tail])
 }
 
-fn text_body(c: &Page) -> Body {
+fn text_body(c: &Page, w: &Words) -> Body {
     let mut head = format!(
         "{}\n\n{}\n\nRequest ID: ",
-        plain(&c.title),
-        plain(&c.message)
+        plain(&w.title),
+        plain(&w.message)
     );
     let mut tail = String::from("\n");
     if let Some(url) = &c.support_url {
@@ -112,7 +137,7 @@ fn text_body(c: &Page) -> Body {
     Body(vec![head, tail])
 }
 
-fn html_body(c: &Page) -> Body {
+fn html_body(c: &Page, w: &Words) -> Body {
     let support = c
         .support_url
         .as_deref()
@@ -125,14 +150,14 @@ fn html_body(c: &Page) -> Body {
             match part {
                 Part::Text(t) => last.push_str(t),
                 Part::Slot("request_id") => pieces.push(String::new()),
-                Part::Slot("title") => last.push_str(&escape_html(&c.title)),
-                Part::Slot("message") => last.push_str(&escape_html(&c.message)),
+                Part::Slot("title") => last.push_str(&escape_html(&w.title)),
+                Part::Slot("message") => last.push_str(&escape_html(&w.message)),
                 Part::Slot(_) => last.push_str(&support),
             }
         }
         return Body(pieces);
     }
-    let title = escape_html(&c.title);
+    let title = escape_html(&w.title);
     let link = if support.is_empty() {
         String::new()
     } else {
@@ -142,9 +167,10 @@ fn html_body(c: &Page) -> Body {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
 <meta name=\"robots\" content=\"noindex\"><title>{title}</title><style>{CSS}</style></head>\
-<body><main><p class=\"code\">500</p><h1>{title}</h1><p>{message}</p>\
+<body><main><p class=\"code\">{status}</p><h1>{title}</h1><p>{message}</p>\
 <p class=\"id\">Request ID: <code>",
-        message = escape_html(&c.message),
+        message = escape_html(&w.message),
+        status = w.status,
     );
     let tail = format!("</code></p>{link}</main></body></html>\n");
     Body(vec![head, tail])
@@ -190,7 +216,7 @@ mod tests {
 
     fn config() -> Page {
         Page {
-            title: "Oops <b>&\"'".into(),
+            title: Some("Oops <b>&\"'".into()),
             message: "Try\nagain </p><script>alert(1)</script>".into(),
             support_url: Some("https://help.example.com/?a=1&b=\"2\"".into()),
             ..Page::default()
@@ -263,6 +289,46 @@ mod tests {
             assert_eq!(get("vary"), Some("Accept"));
             assert_eq!(get("content-security-policy").is_some(), csp);
         }
+    }
+
+    #[test]
+    fn each_status_has_its_own_bodies_and_titles_follow_it_unless_set() {
+        let page = Page::default();
+        for (status, title) in [
+            (500, "Internal Server Error"),
+            (502, "Bad Gateway"),
+            (503, "Service Unavailable"),
+            (504, "Gateway Timeout"),
+        ] {
+            let r = Renderer::with_words(&page, &page.words(status));
+            assert_eq!(r.status(), status);
+            let v: serde_json::Value =
+                serde_json::from_str(&r.render(Format::Json, "i", false).body).unwrap();
+            assert_eq!(
+                (v["status"].as_u64(), v["title"].as_str()),
+                (Some(u64::from(status)), Some(title))
+            );
+            let html = r.render(Format::Html, "i", false).body;
+            assert!(
+                html.contains(&format!("<p class=\"code\">{status}</p><h1>{title}</h1>")),
+                "{html}"
+            );
+            assert!(r.render(Format::Text, "i", false).body.starts_with(title));
+        }
+        let named = Page {
+            title: Some("Oops".into()),
+            ..Page::default()
+        };
+        let v: serde_json::Value = serde_json::from_str(
+            &Renderer::with_words(&named, &named.words(502))
+                .render(Format::Json, "i", false)
+                .body,
+        )
+        .unwrap();
+        assert_eq!(
+            (v["status"].as_u64(), v["title"].as_str()),
+            (Some(502), Some("Oops"))
+        );
     }
 
     #[test]

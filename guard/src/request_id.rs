@@ -1,5 +1,6 @@
-//! The request id: the client's `X-Request-Id` when well-formed, else
-//! `cf-ray`, else a fresh random one. Randomness is passed in,
+//! The request id: the client's `X-Request-Id` when well-formed, else the
+//! trace-id of a valid W3C `traceparent` (so the id joins the distributed
+//! trace), else `cf-ray`, else a fresh random one. Randomness is passed in,
 //! so this is tested natively.
 
 /// Longest id accepted from a client.
@@ -14,13 +15,43 @@ pub fn is_valid(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
 }
 
-/// Picks the id for a request; `mint` runs only when neither header is usable.
-pub fn choose(client: Option<&str>, cf_ray: Option<&str>, mint: impl FnOnce() -> String) -> String {
-    match (client, cf_ray) {
-        (Some(id), _) if is_valid(id) => id.to_owned(),
-        (_, Some(ray)) if is_valid(ray) => ray.to_owned(),
+/// Picks the id for a request from the client's id, the trace-id of its
+/// `traceparent` (see [`trace_id`]) and `cf-ray`; `mint` runs only when none
+/// is usable.
+pub fn choose(
+    client: Option<&str>,
+    trace_id: Option<&str>,
+    cf_ray: Option<&str>,
+    mint: impl FnOnce() -> String,
+) -> String {
+    if let Some(id) = client.filter(|id| is_valid(id)) {
+        return id.to_owned();
+    }
+    if let Some(trace) = trace_id {
+        return trace.to_owned();
+    }
+    match cf_ray {
+        Some(ray) if is_valid(ray) => ray.to_owned(),
         _ => mint(),
     }
+}
+
+/// The trace-id of a W3C Trace Context `traceparent` (level 1): version
+/// `00`, lowercase hex, trace-id and parent-id not all zeros; anything
+/// else is ignored.
+pub fn trace_id(traceparent: &str) -> Option<&str> {
+    let b = traceparent.as_bytes();
+    let hex =
+        |r: std::ops::Range<usize>| b[r].iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
+    let nonzero = |r: std::ops::Range<usize>| b[r].iter().any(|c| *c != b'0');
+    let shaped = b.len() == 55
+        && b.starts_with(b"00-")
+        && b[35] == b'-'
+        && b[52] == b'-'
+        && hex(3..35)
+        && hex(36..52)
+        && hex(53..55);
+    (shaped && nonzero(3..35) && nonzero(36..52)).then(|| &traceparent[3..35])
 }
 
 /// 16 random bytes as 32 lowercase hex digits.
@@ -72,17 +103,56 @@ mod tests {
     }
 
     #[test]
-    fn client_id_then_cf_ray_then_minted() {
+    fn client_id_then_trace_id_then_cf_ray_then_minted() {
         let mint = || "minted".to_string();
+        let trace = Some("4bf92f3577b34da6a3ce929d0e0e4736");
         let table = [
-            (Some("client-1"), Some("ray-1"), "client-1"),
-            (Some("bad id"), Some("ray-1"), "ray-1"),
-            (None, Some("ray-1"), "ray-1"),
-            (Some("<x>"), Some("<y>"), "minted"),
-            (None, None, "minted"),
+            (Some("client-1"), trace, Some("ray-1"), "client-1"),
+            (
+                Some("bad id"),
+                trace,
+                Some("ray-1"),
+                "4bf92f3577b34da6a3ce929d0e0e4736",
+            ),
+            (None, trace, None, "4bf92f3577b34da6a3ce929d0e0e4736"),
+            (Some("bad id"), None, Some("ray-1"), "ray-1"),
+            (None, None, Some("ray-1"), "ray-1"),
+            (Some("<x>"), None, Some("<y>"), "minted"),
+            (None, None, None, "minted"),
         ];
-        for (client, ray, want) in table {
-            assert_eq!(choose(client, ray, mint), want, "{client:?} {ray:?}");
+        for (client, trace, ray, want) in table {
+            assert_eq!(
+                choose(client, trace, ray, mint),
+                want,
+                "{client:?} {trace:?} {ray:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_valid_level_1_traceparents_give_a_trace_id() {
+        let ok = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert_eq!(trace_id(ok), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
+        assert_eq!(
+            trace_id("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
+        let bad = [
+            "",
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-600f067aa0ba902b7-01",
+            "00_4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7_01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01ü",
+        ];
+        for t in bad {
+            assert_eq!(trace_id(t), None, "{t:?}");
         }
     }
 

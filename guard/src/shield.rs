@@ -13,17 +13,23 @@ use crate::incoming::Incoming;
 use crate::negotiate::Format;
 use crate::page::Page;
 use crate::panic::{self, Caught};
-use crate::render::Renderer;
+use crate::render::{Renderer, Words};
 use crate::vars::Vars;
 
 /// The status of the uniform error.
 pub const STATUS: u16 = 500;
 
 /// The guard for one isolate: what the page says (or why its variables are
-/// invalid) and the prebuilt bodies.
+/// invalid) and the prebuilt answers, the 500 first.
 pub struct Shield {
     page: Result<Page, Failure>,
+    answers: Vec<Answer>,
+}
+
+/// A prebuilt answer: its bodies and the headers it adds to the fixed set.
+struct Answer {
     renderer: Renderer,
+    headers: Vec<(&'static str, String)>,
 }
 
 thread_local! {
@@ -37,7 +43,29 @@ impl Shield {
     pub fn new(page: Result<Page, Failure>) -> Shield {
         panic::install();
         let renderer = Renderer::new(page.as_ref().unwrap_or(&Page::default()));
-        Shield { page, renderer }
+        let answers = vec![Answer {
+            renderer,
+            headers: Vec::new(),
+        }];
+        Shield { page, answers }
+    }
+
+    /// Adds (or replaces) the answer with `words.status`, shaped by the page
+    /// (formats, template, support link), with `headers` besides the fixed
+    /// set. Call before the first request: answers are prebuilt.
+    pub fn answering(mut self, words: Words, headers: Vec<(&'static str, String)>) -> Shield {
+        let renderer = Renderer::with_words(self.page(), &words);
+        self.answers.retain(|a| a.renderer.status() != words.status);
+        self.answers.push(Answer { renderer, headers });
+        self
+    }
+
+    /// The page's settings (the defaults when its variables are invalid).
+    pub fn page(&self) -> &Page {
+        static DEFAULT: std::sync::OnceLock<Page> = std::sync::OnceLock::new();
+        self.page
+            .as_ref()
+            .unwrap_or_else(|_| DEFAULT.get_or_init(Page::default))
     }
 
     /// A guard from the page's variables (`ERROR_TITLE`, `ERROR_MESSAGE`,
@@ -66,20 +94,40 @@ impl Shield {
 
     /// The format when `Accept` does not decide.
     pub fn default_format(&self) -> Format {
-        self.page
-            .as_ref()
-            .map_or(Page::default().default_format, |p| p.default_format)
+        self.page().default_format
     }
 
     /// Records `failure` and returns the uniform 500 for `incoming`.
     pub fn fail(&self, incoming: &Incoming, failure: &Failure) -> Response {
-        answer::record(incoming, failure, STATUS, false);
-        self.respond(incoming, STATUS)
+        self.fail_with(incoming, failure, STATUS, self.default_format())
     }
 
-    /// The uniform error with `status`, without a record.
-    pub fn respond(&self, incoming: &Incoming, status: u16) -> Response {
-        answer::respond(&self.renderer, self.default_format(), incoming, status)
+    /// Records `failure` and returns the uniform error with `status` (the
+    /// 500 when no answer was prepared for it), `default` deciding the
+    /// format when `Accept` does not.
+    pub fn fail_with(
+        &self,
+        incoming: &Incoming,
+        failure: &Failure,
+        status: u16,
+        default: Format,
+    ) -> Response {
+        let answer = self.answer(status);
+        answer::record(incoming, failure, answer.renderer.status(), false);
+        answer::respond(&answer.renderer, &answer.headers, default, incoming)
+    }
+
+    /// The uniform error with `status`, without a record (not a failure).
+    pub fn respond(&self, incoming: &Incoming, status: u16, default: Format) -> Response {
+        let answer = self.answer(status);
+        answer::respond(&answer.renderer, &answer.headers, default, incoming)
+    }
+
+    fn answer(&self, status: u16) -> &Answer {
+        self.answers
+            .iter()
+            .find(|a| a.renderer.status() == status)
+            .unwrap_or(&self.answers[0])
     }
 
     /// Runs a workers-rs `handler` under the guard: its `Err` (a

@@ -23,7 +23,15 @@ export default class ErrorShield extends WorkerEntrypoint {
     const { headers } = request;
     let step;
     try {
-      step = decide(request, env, request.url, headers.get(K.requestId), headers.get(K.cfRay), headers.has(K.hop));
+      step = decide(
+        request,
+        env,
+        request.url,
+        headers.get(K.requestId),
+        headers.get(K.traceparent),
+        headers.get(K.cfRay),
+        headers.has(K.hop),
+      );
     } catch (error) {
       return trapped(request, env, error, undefined);
     }

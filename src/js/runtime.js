@@ -18,11 +18,12 @@ export function configure(constants, bitmap, max) {
 
 // What became of a request at the origin, for Rust to judge.
 export class Outcome {
-  constructor(url, id, forwardedHost, keep) {
+  constructor(url, id, forwardedHost, keep, strip) {
     this.url = url; // null: the incoming URL
     this.id = id;
     this.forwardedHost = forwardedHost;
     this.keep = keep; // hand good responses to Rust (stale-if-error)
+    this.strip = strip; // remove the maintenance bypass header
     this.started = Date.now();
     this.attempts = 0;
     this.status = undefined; // a failing status…
@@ -37,8 +38,8 @@ export class Outcome {
 }
 
 // The first attempt.
-export function execute(request, url, id, forwardedHost, ms, keep) {
-  return attempt(request, new Outcome(url, id, forwardedHost, keep), ms);
+export function execute(request, url, id, forwardedHost, ms, keep, strip) {
+  return attempt(request, new Outcome(url, id, forwardedHost, keep, strip), ms);
 }
 
 // Another attempt after `delay` ms, with `ms` left until the timeout.
@@ -56,6 +57,7 @@ function attempt(request, o, ms) {
   out.headers.set(K.requestId, o.id);
   out.headers.set(K.hop, "1");
   if (o.forwardedHost !== undefined) out.headers.set(K.forwardedHost, o.forwardedHost);
+  if (o.strip) out.headers.delete(K.bypass);
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), ms);
   return fetch(out, { redirect: "manual", signal: ctl.signal }).then(

@@ -110,6 +110,16 @@ impl Worker {
 
     /// `project` with `vars`.
     pub fn start_project(project: Project, vars: &[(&str, &str)]) -> Worker {
+        Worker::start_with_secrets(project, vars, &[])
+    }
+
+    /// `project` with `vars` and `secrets` (secret bindings, as
+    /// `wrangler secret put` makes them: loaded from an env file).
+    pub fn start_with_secrets(
+        project: Project,
+        vars: &[(&str, &str)],
+        secrets: &[(&str, &str)],
+    ) -> Worker {
         ensure_built(project);
         let port = free_port();
         let inspector = free_port();
@@ -136,6 +146,16 @@ impl Worker {
         for (k, v) in vars {
             args.push("--var".into());
             args.push(format!("{k}:{v}"));
+        }
+        if !secrets.is_empty() {
+            let file = persist.with_extension("env");
+            let text: String = secrets
+                .iter()
+                .map(|(k, v)| format!("{k}={}\n", serde_json::Value::from(*v)))
+                .collect();
+            std::fs::write(&file, text).expect("write the secrets file");
+            args.push("--env-file".into());
+            args.push(file.display().to_string());
         }
         // The guard: runs wrangler in the background, waits for our pipe to
         // close (we exited or dropped it), then kills its process group.

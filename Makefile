@@ -9,7 +9,7 @@ export WRANGLER_SEND_METRICS := false
 GUARD := guard/Cargo.toml $(shell find guard/src -type f)
 SOURCES := Cargo.toml Cargo.lock $(GUARD) $(shell find src -type f)
 
-.PHONY: build app dev test unit e2e bench fuzz bootstrap clean
+.PHONY: build app dev test unit e2e bench fuzz bootstrap clean error-assets
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -39,6 +39,12 @@ bench: build
 
 clean:
 	rm -rf build target
+
+# What Cloudflare serves when the worker cannot answer (errors 1101, 1102):
+# build/error-assets/{page.html,problem.json,custom-error-rules.json}. The
+# page's variables come from the environment, e.g. ERROR_TITLE=… make error-assets.
+error-assets: bootstrap
+	cargo run -q --example error_assets -- build/error-assets
 
 # The library-mode example (examples/app), built like the proxy.
 app: bootstrap examples/app/build/index.js

@@ -6,8 +6,13 @@ cd "$(dirname "$0")/.."
 ORIGIN_PORT=${ORIGIN_PORT:-8790}
 PORT=${PORT:-8787}
 W="http://127.0.0.1:$PORT"
+# Two more workers on the same demo origin: status by cause, and maintenance.
+BY_CAUSE_PORT=$((PORT + 1))
+MAINT_PORT=$((PORT + 2))
+B2="http://127.0.0.1:$BY_CAUSE_PORT"
+M="http://127.0.0.1:$MAINT_PORT"
 
-for p in "$ORIGIN_PORT" "$PORT"; do
+for p in "$ORIGIN_PORT" "$PORT" "$BY_CAUSE_PORT" "$MAINT_PORT"; do
   if (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
     echo "port $p is busy: stop what listens there, or set ORIGIN_PORT / PORT" >&2
     exit 1
@@ -42,13 +47,35 @@ Failure records appear below as JSON lines. Try:
   ${R}Wasm trap${N}           curl -i -H 'X-Fault-Inject: abort' '$W/'
   ${R}stack overflow${N}      curl -i -H 'X-Fault-Inject: stack_overflow' '$W/'
 
+  ${G}trace context${N}       curl -i -H 'traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' '$W/status/502'
+                      ${D}# the id on the 500 and in the record is the trace-id${N}
+
+${B}Status by cause${N} (RESPONSE_STATUS=by-cause) on $B2:
+  ${R}origin 503 → 502${N}    curl -i '$B2/status/503'
+  ${R}reset → 502${N}         curl -i '$B2/reset'
+  ${R}slow → 504${N}          curl -i '$B2/sleep?ms=5000'
+  ${R}worker → 500${N}        curl -i -H 'X-Fault-Inject: panic' '$B2/'
+
+${B}Maintenance${N} (MAINTENANCE=on) on $M: 503 with Retry-After, the origin is not contacted
+  ${R}503${N}                 curl -i '$M/echo'
+  ${G}bypassed path${N}       curl -i '$M/status/200'
+  ${G}bypass token${N}        curl -i -H 'X-Maintenance-Bypass: demo-token' '$M/echo'   ${D}# the token never reaches the origin${N}
+
 Open $W/status/500 in a browser for the HTML page.
 After ${B}wrangler deploy${N}: ${B}npx wrangler tail --format json${N} shows the records live.
 
 MSG
 
-WRANGLER_SEND_METRICS=false node_modules/.bin/wrangler dev --local --ip 127.0.0.1 --port "$PORT" \
-  --var "ORIGIN_URL:http://127.0.0.1:$ORIGIN_PORT" --var FAULT_INJECTION:on --var ORIGIN_TIMEOUT_MS:3000 \
-  --var SUPPORT_URL:https://example.com/support </dev/null &
-PIDS+=($!)
+ORIGIN="ORIGIN_URL:http://127.0.0.1:$ORIGIN_PORT"
+wrangler() { # port inspector-port vars...
+  local port=$1 inspector=$2
+  shift 2
+  WRANGLER_SEND_METRICS=false node_modules/.bin/wrangler dev --local --ip 127.0.0.1 --port "$port" \
+    --inspector-port "$inspector" --var "$ORIGIN" --var ORIGIN_TIMEOUT_MS:3000 "$@" </dev/null &
+  PIDS+=($!)
+}
+wrangler "$PORT" 9229 --var FAULT_INJECTION:on --var SUPPORT_URL:https://example.com/support
+wrangler "$BY_CAUSE_PORT" 9230 --var FAULT_INJECTION:on --var RESPONSE_STATUS:by-cause
+wrangler "$MAINT_PORT" 9231 --var MAINTENANCE:on --var MAINTENANCE_BYPASS_PATHS:/status/ \
+  --var MAINTENANCE_BYPASS_TOKEN:demo-token --var MAINTENANCE_RETRY_AFTER:120
 wait "${PIDS[1]}"

@@ -19,8 +19,8 @@ pub fn bypassed(m: &Maintenance, url: &str, token: Option<&str>) -> bool {
 /// prefix of the secret is not faster to reject than a wrong one).
 fn same(a: &[u8], b: &[u8]) -> bool {
     let mut diff = u8::from(a.len() != b.len());
-    for i in 0..a.len() {
-        diff |= a[i] ^ b.get(i).copied().unwrap_or(0);
+    for (i, x) in a.iter().enumerate() {
+        diff |= x ^ b.get(i).copied().unwrap_or(0);
     }
     std::hint::black_box(diff) == 0
 }

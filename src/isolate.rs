@@ -6,6 +6,7 @@ use std::cell::Cell;
 use error_shield::{vars, Failure, Shield, Words};
 use wasm_bindgen::JsValue;
 
+use crate::routes::{Route, Routes};
 use crate::settings::Settings;
 use crate::{constants, runtime};
 
@@ -15,6 +16,37 @@ pub struct Isolate {
     pub shield: Shield,
     /// The proxy's settings; `Err`: every request is this `config_error`.
     pub settings: Result<Settings, Failure>,
+    /// The per-path rules (none when the settings are invalid).
+    pub routes: Routes,
+}
+
+/// The settings that apply to one request.
+pub struct Selected<'a> {
+    /// The settings: the top level's, or those of the matching rule.
+    pub settings: &'a Settings,
+    /// The matching rule.
+    pub route: Option<&'a Route>,
+    /// Which failing-status bitmap the executor uses (0: the top level's).
+    pub index: u32,
+}
+
+impl Isolate {
+    /// The settings for a request to `url`: its rule's, or the top level's.
+    pub fn select(&self, url: &str) -> Result<Selected<'_>, Failure> {
+        let top = self.settings.as_ref().map_err(Clone::clone)?;
+        Ok(match self.routes.select(url) {
+            Some((i, route)) => Selected {
+                settings: &route.settings,
+                route: Some(route),
+                index: i as u32 + 1,
+            },
+            None => Selected {
+                settings: top,
+                route: None,
+                index: 0,
+            },
+        })
+    }
 }
 
 thread_local! {
@@ -37,23 +69,35 @@ impl Isolate {
         let lookup = |name: &str| vars::from_env(env, name);
         let mut shield = Shield::from_vars(&lookup);
         // A bad page variable is reported first: it is the guard's own.
-        let settings = match shield.config_error() {
+        let parsed = match shield.config_error() {
             Some(f) => Err(f.clone()),
-            None => Settings::from_vars(&lookup),
+            None => Settings::from_vars(&lookup)
+                .and_then(|s| Routes::from_vars(&lookup).map(|routes| (s, routes))),
+        };
+        let (settings, routes) = match parsed {
+            Ok((s, routes)) => (Ok(s), routes),
+            Err(f) => (Err(f), Routes::default()),
         };
         if let Ok(s) = &settings {
             shield = prepare(shield, s);
         }
-        let (bitmap, excerpt_max) = match &settings {
-            Ok(s) => (s.failure_statuses.bitmap(), s.log_origin_body_bytes),
-            Err(_) => (Vec::new(), 0),
-        };
-        runtime::configure(
-            &constants::object(),
-            js_sys::Uint8Array::from(&bitmap[..]),
-            excerpt_max,
-        );
-        Isolate { shield, settings }
+        // One failing-status bitmap for the top level, then one per rule.
+        let bitmaps = js_sys::Array::new();
+        let mut excerpt_max = 0;
+        if let Ok(s) = &settings {
+            excerpt_max = s.log_origin_body_bytes;
+            for set in std::iter::once(s).chain(routes.0.iter().map(|r| &r.settings)) {
+                bitmaps.push(&js_sys::Uint8Array::from(
+                    &set.failure_statuses.bitmap()[..],
+                ));
+            }
+        }
+        runtime::configure(&constants::object(), &bitmaps, excerpt_max);
+        Isolate {
+            shield,
+            settings,
+            routes,
+        }
     }
 }
 

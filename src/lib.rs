@@ -19,6 +19,7 @@ pub mod origin;
 mod outcome;
 mod pipeline;
 pub mod plan;
+pub mod routes;
 mod runtime;
 pub mod settings;
 pub mod stale;

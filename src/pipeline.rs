@@ -5,17 +5,17 @@
 
 use std::cell::Cell;
 
+use error_shield::format::Format;
 use error_shield::incoming::{header, Ids, Incoming};
 use error_shield::{panic, request_id, Cause, Failure};
 use wasm_bindgen::JsValue;
 use web_sys::{Request, Response};
 
-use crate::isolate::Isolate;
+use crate::isolate::{Isolate, Selected};
 use crate::maintenance::{self, BYPASS_HEADER};
 use crate::outcome;
 use crate::plan::{self, Plan, Traits};
 use crate::runtime::{self, Outcome};
-use crate::settings::Settings;
 use crate::verdict::{self, Next};
 use crate::{constants, fault};
 
@@ -40,13 +40,18 @@ pub struct Arrival {
 pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
     let isolate = Isolate::get(env);
     let ids = Ids::choose(a.client_id, a.traceparent, a.cf_ray);
-    let incoming = Incoming::known(a.request, a.url, ids, None);
+    let mut incoming = Incoming::known(a.request, a.url, ids, None);
+    let selected = isolate.select(&incoming.url);
+    if let Ok(Selected { route: Some(r), .. }) = &selected {
+        incoming.route = Some(r.prefix.as_str());
+    }
     let started = panic::catch(|| {
-        let settings = isolate.settings.as_ref().map_err(Clone::clone)?;
+        let chosen = selected.as_ref().map_err(Clone::clone)?;
+        let settings = chosen.settings;
         if a.hop {
             return Err(plan::loop_failure());
         }
-        if let Some(answer) = maintenance_answer(isolate, settings, &incoming) {
+        if let Some(answer) = maintenance_answer(isolate, chosen, &incoming) {
             return Ok(answer.into());
         }
         if settings.fault_injection {
@@ -63,11 +68,12 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
             plan.timeout_ms,
             plan.stale,
             strip,
+            chosen.index,
         )
         .into())
     });
     started.unwrap_or_else(|failure| {
-        let response = fail(isolate, &incoming, &failure);
+        let response = fail(isolate, &selected, &incoming, &failure);
         if a.hop {
             // Tells the outer hop that this 500 is ours and recorded.
             let _ = response.headers().set(constants::HOP, constants::LOOPED);
@@ -81,23 +87,28 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
 /// retry or a cache look-up.
 pub fn conclude(env: &JsValue, request: Request, ctx: &JsValue, out: &Outcome) -> JsValue {
     let isolate = Isolate::get(env);
-    let incoming = resume(request, out);
+    let mut incoming = resume(request, out);
+    let selected = isolate.select(&incoming.url);
+    if let Ok(Selected { route: Some(r), .. }) = &selected {
+        incoming.route = Some(r.prefix.as_str());
+    }
     let step = panic::catch(|| {
-        let settings = isolate.settings.as_ref().map_err(Clone::clone)?;
+        let chosen = selected.as_ref().map_err(Clone::clone)?;
+        let settings = chosen.settings;
         if let Some(response) = out.response() {
             return Ok(outcome::keep(settings, &incoming, response, ctx).into());
         }
         if out.looped() {
             // The inner hop of a loop answered and wrote the one record.
             let status = verdict::status_for(settings.response_status, Cause::ConfigError);
-            return Ok(respond(isolate, &incoming, status).into());
+            return Ok(respond(isolate, chosen, &incoming, status).into());
         }
         let failure = outcome::failure_of(settings, out);
         if out.looked() {
             if let Some(copy) = outcome::stale_copy(&incoming, out, &failure) {
                 return Ok(copy.into());
             }
-            return Ok(fail(isolate, &incoming, &failure).into());
+            return Ok(fail(isolate, &selected, &incoming, &failure).into());
         }
         let plan = Plan::new(settings, &incoming.url, || traits(&incoming.request));
         let elapsed = js_sys::Date::now() - out.started();
@@ -108,11 +119,11 @@ pub fn conclude(env: &JsValue, request: Request, ctx: &JsValue, out: &Outcome) -
                     timeout_ms,
                 } => runtime::retry(&incoming.request, out, delay_ms, timeout_ms).into(),
                 Next::LookUp => runtime::look_up(&incoming.request, out).into(),
-                Next::Fail => fail(isolate, &incoming, &failure).into(),
+                Next::Fail => fail(isolate, &selected, &incoming, &failure).into(),
             },
         )
     });
-    step.unwrap_or_else(|failure| fail(isolate, &incoming, &failure).into())
+    step.unwrap_or_else(|failure| fail(isolate, &selected, &incoming, &failure).into())
 }
 
 /// The uniform 500 for a request whose instance trapped, under the id it
@@ -123,8 +134,12 @@ pub fn trap(env: &JsValue, request: Request, message: &str, id: Option<String>) 
     if let Some(id) = id {
         incoming.id = id;
     }
+    let selected = isolate.select(&incoming.url);
+    if let Ok(Selected { route: Some(r), .. }) = &selected {
+        incoming.route = Some(r.prefix.as_str());
+    }
     let failure = Failure::new(Cause::WorkerTrap, first_frames(message));
-    fail(isolate, &incoming, &failure)
+    fail(isolate, &selected, &incoming, &failure)
 }
 
 /// The request of an outcome: the id it was sent with, its arrival time.
@@ -141,20 +156,36 @@ fn resume(request: Request, out: &Outcome) -> Incoming {
     Incoming::known(request, url, ids, Some(out.started()))
 }
 
-/// Records `failure` and answers with the status its cause gets.
-fn fail(isolate: &Isolate, incoming: &Incoming, failure: &Failure) -> Response {
+/// Records `failure` and answers with the status its cause gets, in the
+/// default format of the request's rule.
+fn fail(
+    isolate: &Isolate,
+    selected: &Result<Selected<'_>, Failure>,
+    incoming: &Incoming,
+    failure: &Failure,
+) -> Response {
     let shield = &isolate.shield;
-    let status = match &isolate.settings {
-        Ok(s) => verdict::status_for(s.response_status, failure.cause),
-        Err(_) => error_shield::STATUS,
-    };
-    shield.fail_with(incoming, failure, status, shield.default_format())
+    match selected {
+        Ok(chosen) => {
+            let status = verdict::status_for(chosen.settings.response_status, failure.cause);
+            shield.fail_with(incoming, failure, status, default_format(isolate, chosen))
+        }
+        Err(_) => shield.fail(incoming, failure),
+    }
 }
 
 /// The uniform error with `status`, without a record.
-fn respond(isolate: &Isolate, incoming: &Incoming, status: u16) -> Response {
-    let shield = &isolate.shield;
-    shield.respond(incoming, status, shield.default_format())
+fn respond(isolate: &Isolate, chosen: &Selected<'_>, incoming: &Incoming, status: u16) -> Response {
+    isolate
+        .shield
+        .respond(incoming, status, default_format(isolate, chosen))
+}
+
+fn default_format(isolate: &Isolate, chosen: &Selected<'_>) -> Format {
+    chosen
+        .route
+        .and_then(|r| r.default_format)
+        .unwrap_or_else(|| isolate.shield.default_format())
 }
 
 thread_local! {
@@ -163,8 +194,12 @@ thread_local! {
 
 /// The 503 while maintenance is on and the request is not bypassed; one
 /// info line per isolate, never an error record.
-fn maintenance_answer(isolate: &Isolate, s: &Settings, incoming: &Incoming) -> Option<Response> {
-    let m = &s.maintenance;
+fn maintenance_answer(
+    isolate: &Isolate,
+    chosen: &Selected<'_>,
+    incoming: &Incoming,
+) -> Option<Response> {
+    let m = &chosen.settings.maintenance;
     if !m.on {
         return None;
     }
@@ -178,7 +213,7 @@ fn maintenance_answer(isolate: &Isolate, s: &Settings, incoming: &Incoming) -> O
     if !NOTICED.replace(true) {
         web_sys::console::info_1(&JsValue::from_str(&maintenance::notice(m)));
     }
-    Some(respond(isolate, incoming, 503))
+    Some(respond(isolate, chosen, incoming, 503))
 }
 
 /// The error and its first frames: enough to find the trap, short enough

@@ -6,9 +6,9 @@ use web_sys::{Request, Response};
 
 #[wasm_bindgen(module = "/src/js/runtime.js")]
 extern "C" {
-    /// Hands the names, limits and the failing-status bitmap to JS, once
-    /// per isolate.
-    pub fn configure(constants: &JsValue, failing: js_sys::Uint8Array, excerpt_max: u32);
+    /// Hands the names, limits and the failing-status bitmaps (the top
+    /// level's, then one per rule) to JS, once per isolate.
+    pub fn configure(constants: &JsValue, failing: &js_sys::Array, excerpt_max: u32);
 
     /// The first attempt: a promise of the origin's response or an
     /// [`Outcome`].
@@ -20,6 +20,7 @@ extern "C" {
         timeout_ms: u32,
         keep: bool,
         strip_bypass: bool,
+        failing: u32,
     ) -> js_sys::Promise;
 
     /// Another attempt after `delay_ms`.

@@ -5,6 +5,7 @@
 use error_shield::vars::{self, Vars};
 use error_shield::Failure;
 
+use crate::maintenance::Maintenance;
 use crate::status::StatusSet;
 
 /// How the proxy reaches the origin and judges its answers.
@@ -45,36 +46,6 @@ impl StatusPolicy {
             "500" => Some(StatusPolicy::Always500),
             "by-cause" => Some(StatusPolicy::ByCause),
             _ => None,
-        }
-    }
-}
-
-/// Maintenance mode: every request that is not bypassed gets the 503.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Maintenance {
-    /// `MAINTENANCE`.
-    pub on: bool,
-    /// `Retry-After` seconds; 0: no header.
-    pub retry_after: u32,
-    /// The 503's title.
-    pub title: String,
-    /// The 503's message.
-    pub message: String,
-    /// Path prefixes that pass through during maintenance.
-    pub bypass_paths: Vec<String>,
-    /// A secret: requests whose `X-Maintenance-Bypass` equals it pass.
-    pub bypass_token: Option<String>,
-}
-
-impl Default for Maintenance {
-    fn default() -> Self {
-        Maintenance {
-            on: false,
-            retry_after: 300,
-            title: "Service Unavailable".into(),
-            message: "We are doing some maintenance. Please try again shortly.".into(),
-            bypass_paths: Vec::new(),
-            bypass_token: None,
         }
     }
 }
@@ -127,54 +98,9 @@ impl Settings {
                 StatusPolicy::parse,
             )?
             .unwrap_or(d.response_status),
-            maintenance: maintenance(v)?,
+            maintenance: Maintenance::from_vars(v)?,
             fault_injection: vars::switch(v, "FAULT_INJECTION")?.unwrap_or(d.fault_injection),
         })
-    }
-}
-
-/// The `MAINTENANCE*` variables.
-fn maintenance(v: &impl Vars) -> Result<Maintenance, Failure> {
-    let d = Maintenance::default();
-    Ok(Maintenance {
-        on: vars::switch(v, "MAINTENANCE")?.unwrap_or(d.on),
-        retry_after: vars::number(v, "MAINTENANCE_RETRY_AFTER", 0..=2_592_000, "seconds")?
-            .unwrap_or(d.retry_after),
-        title: vars::text(v, "MAINTENANCE_TITLE").unwrap_or(d.title),
-        message: vars::text(v, "MAINTENANCE_MESSAGE").unwrap_or(d.message),
-        bypass_paths: vars::parsed(
-            v,
-            "MAINTENANCE_BYPASS_PATHS",
-            "a comma list of path prefixes such as /healthz,/status/",
-            parse_prefixes,
-        )?
-        .unwrap_or_default(),
-        bypass_token: bypass_token(v)?,
-    })
-}
-
-/// Comma-separated path prefixes, each starting with `/`.
-fn parse_prefixes(v: &str) -> Option<Vec<String>> {
-    v.split(',')
-        .map(str::trim)
-        .map(|p| (p.starts_with('/') && !p.contains(char::is_whitespace)).then(|| p.to_owned()))
-        .collect()
-}
-
-/// `MAINTENANCE_BYPASS_TOKEN`: a secret, so a bad one is named but never
-/// shown. It must be a possible header value: visible ASCII.
-fn bypass_token(v: &impl Vars) -> Result<Option<String>, Failure> {
-    let Some(token) = v.get("MAINTENANCE_BYPASS_TOKEN").filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    if token.bytes().all(|b| b.is_ascii_graphic()) {
-        Ok(Some(token))
-    } else {
-        Err(vars::invalid(
-            "MAINTENANCE_BYPASS_TOKEN",
-            "(secret, not shown)",
-            "visible ASCII characters only",
-        ))
     }
 }
 
@@ -281,41 +207,6 @@ mod tests {
                 "{var}={value}"
             );
         }
-    }
-
-    #[test]
-    fn maintenance_and_status_policy_parse() {
-        let s = Settings::from_vars(&pairs(&[
-            ("RESPONSE_STATUS", "By-Cause"),
-            ("MAINTENANCE", "on"),
-            ("MAINTENANCE_RETRY_AFTER", "0"),
-            ("MAINTENANCE_TITLE", "Back soon"),
-            ("MAINTENANCE_BYPASS_PATHS", "/healthz, /status/"),
-            ("MAINTENANCE_BYPASS_TOKEN", "s3cret-token"),
-        ]))
-        .unwrap();
-        assert_eq!(s.response_status, StatusPolicy::ByCause);
-        let m = s.maintenance;
-        assert_eq!(
-            (m.on, m.retry_after, m.title.as_str()),
-            (true, 0, "Back soon")
-        );
-        assert_eq!(m.message, Maintenance::default().message);
-        assert_eq!(
-            m.bypass_paths,
-            vec!["/healthz".to_string(), "/status/".to_string()]
-        );
-        assert_eq!(m.bypass_token.as_deref(), Some("s3cret-token"));
-        let plain = Settings::from_vars(&pairs(&[("RESPONSE_STATUS", "500")])).unwrap();
-        assert_eq!(plain.response_status, StatusPolicy::Always500);
-    }
-
-    #[test]
-    fn a_bad_bypass_token_is_named_but_never_shown() {
-        let err =
-            Settings::from_vars(&pairs(&[("MAINTENANCE_BYPASS_TOKEN", "has space")])).unwrap_err();
-        assert_eq!(err.context[0].1, "MAINTENANCE_BYPASS_TOKEN");
-        assert!(!format!("{err:?}").contains("has space"), "{err:?}");
     }
 
     #[test]

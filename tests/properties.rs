@@ -966,6 +966,7 @@ proptest! {
         let info = RequestInfo {
             request_id: &id,
             trace_id: None,
+            route: None,
             cf_ray: cf_ray.as_deref(),
             method: &method,
             url: &url,

@@ -52,6 +52,7 @@ pub fn record(incoming: &Incoming, failure: &Failure, status: u16, served_stale:
     let info = RequestInfo {
         request_id: &incoming.id,
         trace_id: incoming.trace_id.as_deref(),
+        route: incoming.route,
         cf_ray: cf_ray.as_deref(),
         method: &method,
         url: &incoming.url,

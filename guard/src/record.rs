@@ -16,6 +16,8 @@ pub struct RequestInfo<'a> {
     pub cf_ray: Option<&'a str>,
     /// The trace-id of a valid `traceparent`.
     pub trace_id: Option<&'a str>,
+    /// The rule (route prefix) the request matched.
+    pub route: Option<&'a str>,
     /// The HTTP method.
     pub method: &'a str,
     /// The full incoming URL; query values are redacted when logged.
@@ -56,6 +58,8 @@ struct Fields<'a> {
     cf_ray: Option<&'a str>,
     method: &'a str,
     url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    route: Option<&'a str>,
     status: u16,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     served_stale: bool,
@@ -79,6 +83,7 @@ pub fn line(failure: &Failure, request: Option<&RequestInfo<'_>>) -> String {
             cf_ray: r.cf_ray,
             method: r.method,
             url: crate::redact::url(r.url),
+            route: r.route,
             status: r.status,
             served_stale: r.served_stale,
             duration_ms: r.duration_ms,
@@ -118,6 +123,7 @@ mod tests {
             request_id: "rid-1",
             cf_ray: None,
             trace_id: None,
+            route: None,
             method: "GET",
             url: "https://host/path?token=s3cret&flag&b=2",
             duration_ms: 41,
@@ -162,6 +168,7 @@ mod tests {
         let req = RequestInfo {
             cf_ray: Some("ray-9"),
             trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736"),
+            route: Some("/api/"),
             served_stale: true,
             ..request()
         };
@@ -171,6 +178,7 @@ mod tests {
         assert_eq!(v["location"], "src/lib.rs:1:2");
         assert_eq!(v["cf_ray"], "ray-9");
         assert_eq!(v["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(v["route"], "/api/");
         assert_eq!(v["attempts"], 3);
         assert_eq!(v["served_stale"], true);
         assert_eq!(v["context"]["tenant"], "t1");

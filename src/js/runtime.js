@@ -7,23 +7,24 @@
 // never rejects.
 
 let K = null; // names from Rust (`constants`)
-let failing = new Uint8Array(0); // FAILURE_STATUSES as a bitmap indexed by status
+let failing = []; // FAILURE_STATUSES as bitmaps indexed by status: the top level's, then per rule
 let excerptMax = 0; // LOG_ORIGIN_BODY_BYTES
 
-export function configure(constants, bitmap, max) {
+export function configure(constants, bitmaps, max) {
   K = constants;
-  failing = bitmap;
+  failing = bitmaps;
   excerptMax = max;
 }
 
 // What became of a request at the origin, for Rust to judge.
 export class Outcome {
-  constructor(url, id, forwardedHost, keep, strip) {
+  constructor(url, id, forwardedHost, keep, strip, bitmap) {
     this.url = url; // null: the incoming URL
     this.id = id;
     this.forwardedHost = forwardedHost;
     this.keep = keep; // hand good responses to Rust (stale-if-error)
     this.strip = strip; // remove the maintenance bypass header
+    this.failing = bitmap; // which statuses fail for this request
     this.started = Date.now();
     this.attempts = 0;
     this.status = undefined; // a failing status…
@@ -38,8 +39,8 @@ export class Outcome {
 }
 
 // The first attempt.
-export function execute(request, url, id, forwardedHost, ms, keep, strip) {
-  return attempt(request, new Outcome(url, id, forwardedHost, keep, strip), ms);
+export function execute(request, url, id, forwardedHost, ms, keep, strip, bitmap) {
+  return attempt(request, new Outcome(url, id, forwardedHost, keep, strip, failing[bitmap]), ms);
 }
 
 // Another attempt after `delay` ms, with `ms` left until the timeout.
@@ -63,7 +64,7 @@ function attempt(request, o, ms) {
   return fetch(out, { redirect: "manual", signal: ctl.signal }).then(
     (res) => {
       clearTimeout(timer);
-      if (failing[res.status] === 1) return excerpt(res, o);
+      if (o.failing[res.status] === 1) return excerpt(res, o);
       if (!o.keep) return res;
       o.response = res;
       return o;

@@ -120,7 +120,39 @@ impl Worker {
         vars: &[(&str, &str)],
         secrets: &[(&str, &str)],
     ) -> Worker {
+        Worker::start_full(project, vars, secrets, None)
+    }
+
+    /// The proxy from a wrangler.toml of its own that adds `toml` (e.g.
+    /// structured `[vars]`) to the project's name, entry and date.
+    pub fn start_with_toml(vars: &[(&str, &str)], toml: &str) -> Worker {
+        Worker::start_full(Project::Proxy, vars, &[], Some(toml))
+    }
+
+    fn start_full(
+        project: Project,
+        vars: &[(&str, &str)],
+        secrets: &[(&str, &str)],
+        toml: Option<&str>,
+    ) -> Worker {
         ensure_built(project);
+        // A free port can be taken by another process before wrangler binds
+        // it: try again on new ports.
+        for _ in 0..3 {
+            let worker = Worker::launch(project, vars, secrets, toml);
+            if worker.wait_ready() {
+                return worker;
+            }
+        }
+        panic!("wrangler dev found its port taken three times");
+    }
+
+    fn launch(
+        project: Project,
+        vars: &[(&str, &str)],
+        secrets: &[(&str, &str)],
+        toml: Option<&str>,
+    ) -> Worker {
         let port = free_port();
         let inspector = free_port();
         let persist =
@@ -146,6 +178,17 @@ impl Worker {
         for (k, v) in vars {
             args.push("--var".into());
             args.push(format!("{k}:{v}"));
+        }
+        if let Some(extra) = toml {
+            let file = persist.with_extension("toml");
+            let main = project.dir().join("build/index.js");
+            let text = format!(
+                "name = \"error-shield-test\"\nmain = {}\ncompatibility_date = \"2026-04-01\"\n{extra}\n",
+                serde_json::Value::from(main.display().to_string())
+            );
+            std::fs::write(&file, text).expect("write the wrangler.toml");
+            args.push("--config".into());
+            args.push(file.display().to_string());
         }
         if !secrets.is_empty() {
             let file = persist.with_extension("env");
@@ -190,18 +233,25 @@ impl Worker {
                 }
             });
         }
-        let worker = Worker {
+        Worker {
             base: format!("http://127.0.0.1:{port}"),
             output,
             guard,
-        };
-        worker.wait_ready();
-        worker
+        }
     }
 
-    fn wait_ready(&self) {
+    /// Waits until the worker answers; `false` when its port was taken.
+    fn wait_ready(&self) -> bool {
         let deadline = Instant::now() + Duration::from_secs(120);
         while Instant::now() < deadline {
+            if self
+                .output
+                .lock()
+                .unwrap()
+                .contains("Address already in use")
+            {
+                return false;
+            }
             // Ready once wrangler says so and the worker answers a request
             // with any HTTP status (a connection error means not yet).
             if self.output.lock().unwrap().contains("Ready on") {
@@ -211,7 +261,7 @@ impl Worker {
                     .get(&format!("{}/__ready", self.base))
                     .call();
                 if matches!(answer, Ok(_) | Err(ureq::Error::Status(..))) {
-                    return;
+                    return true;
                 }
             }
             thread::sleep(Duration::from_millis(100));

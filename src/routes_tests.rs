@@ -1,0 +1,184 @@
+//! `ROUTES`: each key, longest-prefix selection, each kind of bad rule.
+
+use super::*;
+use crate::settings::StatusPolicy;
+use error_shield::vars::pairs;
+use error_shield::Cause;
+
+fn parse(routes: &str, top: &[(&'static str, &'static str)]) -> Result<Routes, Failure> {
+    let mut all: Vec<(&str, &str)> = top.to_vec();
+    all.push(("ROUTES", routes));
+    let lookup = pairs(&all);
+    Routes::from_vars(&lookup)
+}
+
+#[test]
+fn each_key_overrides_the_top_level_for_its_prefix_only() {
+    let r = parse(
+        r#"[{"prefix": "/api/", "origin_url": "https://api.example.com/v2", "timeout_ms": 5000,
+             "failure_statuses": "502-504", "default_format": "json", "retries": "2",
+             "stale_if_error_seconds": 60, "response_status": "by-cause", "maintenance": true}]"#,
+        &[
+            ("ORIGIN_URL", "https://www.example.com"),
+            ("ORIGIN_TIMEOUT_MS", "30000"),
+            ("MAINTENANCE_RETRY_AFTER", "7"),
+        ],
+    )
+    .unwrap();
+    let api = &r.0[0];
+    assert_eq!(api.prefix, "/api/");
+    let s = &api.settings;
+    assert_eq!(s.origin.as_deref(), Some("https://api.example.com/v2"));
+    assert_eq!(
+        (s.timeout_ms, s.retries, s.stale_if_error_seconds),
+        (5000, 2, 60)
+    );
+    assert!(s.failure_statuses.contains(503) && !s.failure_statuses.contains(500));
+    assert_eq!(s.response_status, StatusPolicy::ByCause);
+    assert!(s.maintenance.on);
+    assert_eq!(
+        s.maintenance.retry_after, 7,
+        "keys not in the rule come from the top level"
+    );
+    assert_eq!(api.default_format, Some(Format::Json));
+    let plain = parse(r#"[{"prefix": "/"}]"#, &[("ORIGIN_TIMEOUT_MS", "1234")]).unwrap();
+    assert_eq!(plain.0[0].settings.timeout_ms, 1234);
+    assert_eq!(plain.0[0].default_format, None, "no key, no override");
+}
+
+#[test]
+fn the_longest_prefix_wins_whatever_the_order() {
+    let r = parse(
+        r#"[{"prefix": "/"}, {"prefix": "/api/v2/"}, {"prefix": "/api/"}, {"prefix": "/apix"}]"#,
+        &[],
+    )
+    .unwrap();
+    let table = [
+        ("https://w.dev/api/v2/users?x=/", Some("/api/v2/")),
+        ("https://w.dev/api/v1", Some("/api/")),
+        ("https://w.dev/api", Some("/")),
+        ("https://w.dev/apix/1", Some("/apix")),
+        ("https://w.dev/", Some("/")),
+    ];
+    for (url, want) in table {
+        assert_eq!(
+            r.select(url).map(|(_, route)| route.prefix.as_str()),
+            want,
+            "{url}"
+        );
+    }
+    let none = parse(r#"[{"prefix": "/api/"}]"#, &[]).unwrap();
+    assert!(none.select("https://w.dev/web").is_none());
+    assert!(Routes::default().select("https://w.dev/").is_none());
+}
+
+#[test]
+fn unset_or_empty_routes_are_no_rules() {
+    assert_eq!(Routes::from_vars(&pairs(&[])).unwrap(), Routes::default());
+    assert_eq!(parse("[]", &[]).unwrap(), Routes::default());
+    assert_eq!(parse("  ", &[]).unwrap(), Routes::default());
+}
+
+#[test]
+fn each_kind_of_bad_rule_names_its_index_and_key() {
+    let many = format!(
+        "[{}]",
+        (0..65)
+            .map(|i| format!(r#"{{"prefix":"/{i}"}}"#))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let table: Vec<(String, &str, &str)> = vec![
+        ("{}".into(), "ROUTES", "{}"),
+        ("not json".into(), "ROUTES", "not json"),
+        (many, "ROUTES", "65"),
+        (r#"["/api"]"#.into(), "ROUTES[0]", r#""/api""#),
+        (r#"[{"timeout_ms": 5}]"#.into(), "ROUTES[0].prefix", ""),
+        (
+            r#"[{"prefix": "api"}]"#.into(),
+            "ROUTES[0].prefix",
+            r#""api""#,
+        ),
+        (r#"[{"prefix": 7}]"#.into(), "ROUTES[0].prefix", "7"),
+        (
+            r#"[{"prefix": "/a"}, {"prefix": "/a"}]"#.into(),
+            "ROUTES[1].prefix",
+            "/a",
+        ),
+        (
+            r#"[{"prefix": "/a", "colour": "red"}]"#.into(),
+            "ROUTES[0].colour",
+            r#""red""#,
+        ),
+        (
+            r#"[{"prefix": "/a"}, {"prefix": "/b", "timeout_ms": "soon"}]"#.into(),
+            "ROUTES[1].timeout_ms",
+            "soon",
+        ),
+        (
+            r#"[{"prefix": "/a", "timeout_ms": 0}]"#.into(),
+            "ROUTES[0].timeout_ms",
+            "0",
+        ),
+        (
+            r#"[{"prefix": "/a", "retries": [1]}]"#.into(),
+            "ROUTES[0].retries",
+            "[1]",
+        ),
+        (
+            r#"[{"prefix": "/a", "failure_statuses": "5xx"}]"#.into(),
+            "ROUTES[0].failure_statuses",
+            "5xx",
+        ),
+        (
+            r#"[{"prefix": "/a", "default_format": "xml"}]"#.into(),
+            "ROUTES[0].default_format",
+            "xml",
+        ),
+        (
+            r#"[{"prefix": "/a", "response_status": "503"}]"#.into(),
+            "ROUTES[0].response_status",
+            "503",
+        ),
+        (
+            r#"[{"prefix": "/a", "maintenance": "later"}]"#.into(),
+            "ROUTES[0].maintenance",
+            "later",
+        ),
+        (
+            r#"[{"prefix": "/a", "stale_if_error_seconds": -1}]"#.into(),
+            "ROUTES[0].stale_if_error_seconds",
+            "-1",
+        ),
+        (
+            r#"[{"prefix": "/a", "origin_url": "https://u:pw@h/?q"}]"#.into(),
+            "ROUTES[0].origin_url",
+            "https://REDACTED@h/?q",
+        ),
+    ];
+    for (routes, variable, value) in table {
+        let err = parse(&routes, &[]).unwrap_err();
+        assert_eq!(err.cause, Cause::ConfigError, "{routes}");
+        assert_eq!(
+            err.context[0],
+            ("variable".into(), variable.into()),
+            "{routes}"
+        );
+        assert_eq!(err.context[1], ("value".into(), value.into()), "{routes}");
+        assert!(err.message.contains(variable), "{routes}: {}", err.message);
+    }
+}
+
+#[test]
+fn sixty_four_rules_are_allowed() {
+    let routes = format!(
+        "[{}]",
+        (0..64)
+            .map(|i| format!(r#"{{"prefix":"/{i}/"}}"#))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let r = parse(&routes, &[]).unwrap();
+    assert_eq!(r.0.len(), 64);
+    assert_eq!(r.select("https://w.dev/63/x").map(|(i, _)| i), Some(63));
+}

@@ -1,0 +1,265 @@
+//! Per-route rules (`ROUTES`) end to end: each key, longest-prefix
+//! selection, a route whose own origin is down, both ways of writing the
+//! rules, and each kind of invalid rule.
+
+mod common;
+
+use std::sync::OnceLock;
+use std::thread;
+
+use common::{free_port, get, unique_id, Origin, Resp, Worker};
+
+struct Env {
+    origin: Origin,
+    /// ROUTES given as a JSON string (`--var`).
+    string: Worker,
+    /// ROUTES given as `[[vars.ROUTES]]` tables in wrangler.toml.
+    tables: Worker,
+}
+
+/// The rules of the string form; the fake origin serves `/r/<rule>/<route>`
+/// as `/<route>`.
+fn rules(dead: &str) -> String {
+    format!(
+        r#"[
+  {{"prefix": "/r/api/", "default_format": "json", "timeout_ms": 800, "response_status": "by-cause", "failure_statuses": "502-504"}},
+  {{"prefix": "/r/api/v2/", "default_format": "text"}},
+  {{"prefix": "/r/pages/", "default_format": "html", "retries": 2}},
+  {{"prefix": "/r/down/", "origin_url": "{dead}"}},
+  {{"prefix": "/r/maint/", "maintenance": true}},
+  {{"prefix": "/r/cache/", "stale_if_error_seconds": "60"}}
+]"#
+    )
+}
+
+fn env() -> &'static Env {
+    static ENV: OnceLock<Env> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let origin = Origin::start();
+        let url = origin.url();
+        let dead = format!("http://127.0.0.1:{}", free_port());
+        let routes = rules(&dead);
+        let tables = {
+            let url = url.clone();
+            thread::spawn(move || {
+                Worker::start_with_toml(
+                    &[("ORIGIN_URL", url.as_str())],
+                    "[[vars.ROUTES]]\nprefix = \"/r/api/\"\ndefault_format = \"text\"\ntimeout_ms = 700\n\n[[vars.ROUTES]]\nprefix = \"/r/pages/\"\ndefault_format = \"html\"\n",
+                )
+            })
+        };
+        let string = Worker::start(&[("ORIGIN_URL", url.as_str()), ("ROUTES", routes.as_str())]);
+        Env {
+            origin,
+            string,
+            tables: tables.join().expect("tables worker"),
+        }
+    })
+}
+
+fn fetch(w: &Worker, path: &str, headers: &[(&str, &str)]) -> (Resp, String) {
+    let id = unique_id("route");
+    let mut all = vec![("x-request-id", id.as_str())];
+    all.extend_from_slice(headers);
+    (get(&w.url(path), &all), id)
+}
+
+#[test]
+fn each_prefix_gets_its_own_format_status_and_record_route() {
+    let e = env();
+    // path, status, content type (no Accept), the record's route
+    let table = [
+        (
+            "/r/api/status/502",
+            502,
+            "application/problem+json",
+            Some("/r/api/"),
+        ),
+        (
+            "/r/api/v2/status/502",
+            500,
+            "text/plain; charset=utf-8",
+            Some("/r/api/v2/"),
+        ),
+        (
+            "/r/pages/status/502",
+            500,
+            "text/html; charset=utf-8",
+            Some("/r/pages/"),
+        ),
+        ("/status/502", 500, "application/problem+json", None),
+    ];
+    for (path, status, content_type, route) in table {
+        let (r, id) = fetch(&e.string, path, &[]);
+        assert_eq!(r.status, status, "{path}: {}", r.text());
+        assert_eq!(r.header("content-type"), Some(content_type), "{path}");
+        let record = e.string.record_for(&id);
+        assert_eq!(record["route"].as_str(), route, "{path}: {record}");
+        assert_eq!(record["status"].as_u64(), Some(u64::from(status)), "{path}");
+    }
+}
+
+#[test]
+fn failure_statuses_and_timeout_follow_the_route() {
+    let e = env();
+    // 500 is not a failure under /r/api/ (502-504 only), but is at the top level.
+    let (r, _) = fetch(&e.string, "/r/api/status/500", &[]);
+    assert_eq!(r.status, 500);
+    assert!(
+        r.text().contains("ORIGIN-SECRET"),
+        "passed through as the origin's own 500"
+    );
+    let (r, _) = fetch(&e.string, "/status/500", &[]);
+    assert!(
+        !r.text().contains("ORIGIN-SECRET"),
+        "the top level's uniform 500"
+    );
+    // 800 ms under /r/api/, 30 s elsewhere: a 1.5 s origin times out only there.
+    let (r, id) = fetch(&e.string, "/r/api/sleep?ms=1500", &[]);
+    assert_eq!(r.status, 504);
+    assert_eq!(e.string.record_for(&id)["cause"], "origin_timeout");
+    let (r, _) = fetch(&e.string, "/sleep?ms=1500", &[]);
+    assert_eq!((r.status, r.text().as_str()), (200, "slept"));
+}
+
+#[test]
+fn retries_apply_under_their_route_only() {
+    let e = env();
+    let (r, id) = fetch(&e.string, "/r/pages/reset", &[]);
+    assert_eq!(r.status, 500);
+    assert_eq!(e.string.record_for(&id)["attempts"], 3);
+    let (_, id) = fetch(&e.string, "/reset", &[]);
+    assert!(e.string.record_for(&id).get("attempts").is_none());
+}
+
+#[test]
+fn a_route_whose_origin_is_down_fails_while_the_default_origin_serves() {
+    let e = env();
+    let (r, id) = fetch(&e.string, "/r/down/echo", &[("accept", "application/json")]);
+    assert_eq!(r.status, 500);
+    let record = e.string.record_for(&id);
+    assert_eq!(
+        (record["cause"].as_str(), record["route"].as_str()),
+        (Some("origin_unreachable"), Some("/r/down/"))
+    );
+    let (r, _) = fetch(&e.string, "/echo", &[]);
+    assert_eq!(r.status, 200, "the default origin is up");
+}
+
+#[test]
+fn maintenance_of_one_route_leaves_the_others_alone() {
+    let e = env();
+    let before = e.origin.hits("/r/maint/echo");
+    let (r, id) = fetch(&e.string, "/r/maint/echo", &[]);
+    assert_eq!((r.status, r.header("retry-after")), (503, Some("300")));
+    assert!(e.string.records_for(&id).is_empty());
+    assert_eq!(e.origin.hits("/r/maint/echo"), before);
+    assert_eq!(fetch(&e.string, "/echo", &[]).0.status, 200);
+}
+
+#[test]
+fn stale_if_error_applies_under_its_route() {
+    let e = env();
+    let key = unique_id("rk");
+    let path = format!("/r/cache/cacheable?key={key}&cc=max-age%3D0");
+    assert_eq!(fetch(&e.string, &path, &[]).0.status, 200);
+    e.origin.set_flag(&format!("fail:{key}"), "1");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (r, id) = fetch(&e.string, &path, &[]);
+        if r.header("x-served-stale") == Some("1") {
+            let record = e.string.record_for(&id);
+            assert_eq!(
+                (record["served_stale"].as_bool(), record["route"].as_str()),
+                (Some(true), Some("/r/cache/"))
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no stale copy under /r/cache/: {}",
+            r.text()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn rules_written_as_wrangler_toml_tables_work_like_the_string() {
+    let e = env();
+    let (r, id) = fetch(&e.tables, "/r/api/status/502", &[]);
+    assert_eq!(
+        (r.status, r.header("content-type")),
+        (500, Some("text/plain; charset=utf-8"))
+    );
+    assert_eq!(e.tables.record_for(&id)["route"], "/r/api/");
+    let (r, _) = fetch(&e.tables, "/r/api/sleep?ms=1200", &[]);
+    assert_eq!(r.status, 500, "timeout_ms = 700 as a TOML number");
+    let (r, _) = fetch(&e.tables, "/r/pages/status/502", &[]);
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+}
+
+#[test]
+fn each_kind_of_invalid_rule_is_a_config_error_naming_its_key() {
+    let origin = Origin::start();
+    let url = origin.url();
+    let many = format!(
+        "[{}]",
+        (0..65)
+            .map(|i| format!(r#"{{"prefix":"/{i}"}}"#))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let table: Vec<(String, &str, &str)> = vec![
+        (
+            r#"{"prefix": "/a"}"#.into(),
+            "ROUTES",
+            r#"{"prefix": "/a"}"#,
+        ),
+        (
+            r#"[{"prefix": "/a", "colour": "red"}]"#.into(),
+            "ROUTES[0].colour",
+            r#""red""#,
+        ),
+        (
+            r#"[{"prefix": "/a"}, {"timeout_ms": 5}]"#.into(),
+            "ROUTES[1].prefix",
+            "",
+        ),
+        (
+            r#"[{"prefix": "/a"}, {"prefix": "/a"}]"#.into(),
+            "ROUTES[1].prefix",
+            "/a",
+        ),
+        (
+            r#"[{"prefix": "/a", "timeout_ms": "soon"}]"#.into(),
+            "ROUTES[0].timeout_ms",
+            "soon",
+        ),
+        (
+            r#"[{"prefix": "/a", "origin_url": "https://u:hunter2@x/?q"}]"#.into(),
+            "ROUTES[0].origin_url",
+            "https://REDACTED@x/?q",
+        ),
+        (many, "ROUTES", "65"),
+    ];
+    let workers: Vec<_> = table
+        .iter()
+        .map(|(routes, _, _)| {
+            let (url, routes) = (url.clone(), routes.clone());
+            thread::spawn(move || {
+                Worker::start(&[("ORIGIN_URL", url.as_str()), ("ROUTES", routes.as_str())])
+            })
+        })
+        .collect();
+    for ((routes, variable, value), w) in table.iter().zip(workers) {
+        let w = w.join().expect("worker");
+        let (r, id) = fetch(&w, "/echo", &[]);
+        assert_eq!(r.status, 500, "{routes}");
+        let record = w.record_for(&id);
+        assert_eq!(record["cause"], "config_error", "{routes}");
+        assert_eq!(record["context"]["variable"], *variable, "{routes}");
+        assert_eq!(record["context"]["value"], *value, "{routes}");
+        assert!(!w.output().contains("hunter2"), "a credential was logged");
+    }
+}

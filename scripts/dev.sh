@@ -47,6 +47,7 @@ Failure records appear below as JSON lines. Try:
   ${R}Wasm trap${N}           curl -i -H 'X-Fault-Inject: abort' '$W/'
   ${R}stack overflow${N}      curl -i -H 'X-Fault-Inject: stack_overflow' '$W/'
 
+  ${R}route /pages/${N}       curl -i '$W/pages/sleep?ms=5000'     ${D}# its own rule: HTML by default, 1 s timeout, "route" in the record${N}
   ${G}trace context${N}       curl -i -H 'traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' '$W/status/502'
                       ${D}# the id on the 500 and in the record is the trace-id${N}
 
@@ -74,7 +75,9 @@ wrangler() { # port inspector-port vars...
     --inspector-port "$inspector" --var "$ORIGIN" --var ORIGIN_TIMEOUT_MS:3000 "$@" </dev/null &
   PIDS+=($!)
 }
-wrangler "$PORT" 9229 --var FAULT_INJECTION:on --var SUPPORT_URL:https://example.com/support
+# One demo rule: under /pages/ failures are HTML pages and slow answers time out after 1 s.
+wrangler "$PORT" 9229 --var FAULT_INJECTION:on --var SUPPORT_URL:https://example.com/support \
+  --var 'ROUTES:[{"prefix":"/pages/","default_format":"html","timeout_ms":1000}]' 
 wrangler "$BY_CAUSE_PORT" 9230 --var FAULT_INJECTION:on --var RESPONSE_STATUS:by-cause
 wrangler "$MAINT_PORT" 9231 --var MAINTENANCE:on --var MAINTENANCE_BYPASS_PATHS:/status/ \
   --var MAINTENANCE_BYPASS_TOKEN:demo-token --var MAINTENANCE_RETRY_AFTER:120

@@ -259,18 +259,15 @@ fn serve(
     };
     let path = req.path().to_string();
     let hit = bump(hits, path.clone());
-    // `/r/<rule…>/<route>`: the route tests' prefixes, served as `/<route>`.
-    let path = match path.strip_prefix("/r/") {
-        Some(rest) => {
-            let segments: Vec<&str> = rest.split('/').collect();
-            let known = ["status", "sleep", "echo", "reset", "garbage", "cacheable"];
-            let start = segments
-                .iter()
-                .position(|s| known.contains(s))
-                .unwrap_or(segments.len());
-            format!("/{}", segments[start..].join("/"))
+    // `/<prefix…>/<route>` (the route tests' and the demo's rule prefixes)
+    // is served as `/<route>`.
+    let path = {
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let known = ["status", "sleep", "echo", "reset", "garbage", "cacheable"];
+        match segments.iter().position(|s| known.contains(s)) {
+            Some(start) if start > 0 => format!("/{}", segments[start..].join("/")),
+            _ => path,
         }
-        None => path,
     };
     let flag = |k: &str| flags.lock().unwrap().get(k).cloned();
     match path.as_str() {

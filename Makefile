@@ -17,8 +17,11 @@ bootstrap:
 # worker-build output (build/shield.js + the Wasm) behind our entry (build/index.js).
 build: bootstrap build/index.js
 
-build/index.js: $(SOURCES)
-	worker-build --release --panic-unwind
+# worker-build runs `cargo +nightly`: the shims pin that to scripts/nightly-version.
+PINNED := PATH=$(CURDIR)/scripts/pinned-nightly:$$PATH
+
+build/index.js: $(SOURCES) scripts/nightly-version
+	$(PINNED) worker-build --release --panic-unwind
 	mv build/index.js build/shield.js
 	cp src/js/entry.js build/index.js
 
@@ -50,7 +53,7 @@ error-assets: bootstrap
 app: bootstrap examples/app/build/index.js
 
 examples/app/build/index.js: $(GUARD) $(shell find examples/app/src -type f) examples/app/Cargo.toml
-	cd examples/app && CARGO_TARGET_DIR=$(CURDIR)/target/app worker-build --release --panic-unwind
+	cd examples/app && CARGO_TARGET_DIR=$(CURDIR)/target/app $(PINNED) worker-build --release --panic-unwind
 
 # A long property-test run: 10^6 cases per property (about 10x `make test`).
 fuzz: bootstrap

@@ -12,22 +12,24 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 say() { printf 'bootstrap: %s\n' "$*" >&2; }
 
-toolchains=$(rustup toolchain list)
-if ! grep -q '^nightly' <<<"$toolchains"; then
-  say "installing the nightly toolchain (for --panic-unwind)"
-  rustup toolchain install nightly --profile minimal
+# The dated nightly that `--panic-unwind` builds with (worker-build asks for
+# "nightly"; scripts/pinned-nightly/ maps that name to this one).
+NIGHTLY=$(<scripts/nightly-version)
+if ! rustup toolchain list | grep -q "^$NIGHTLY"; then
+  say "installing $NIGHTLY (for --panic-unwind, ~1 min)"
+  rustup toolchain install "$NIGHTLY" --profile minimal
 fi
-# The default toolchain (whatever the machine calls it) and nightly.
+# The default toolchain (whatever the machine calls it) and the nightly.
 default_tc=$(rustup show active-toolchain | awk '{print $1}')
-for tc in "$default_tc" nightly; do
+for tc in "$default_tc" "$NIGHTLY"; do
   if ! rustup +"$tc" target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
     say "adding wasm32-unknown-unknown to $tc"
     rustup target add wasm32-unknown-unknown --toolchain "$tc"
   fi
 done
-if ! rustup +nightly component list --installed 2>/dev/null | grep -q '^rust-src'; then
-  say "adding rust-src to nightly"
-  rustup component add rust-src --toolchain nightly
+if ! rustup +"$NIGHTLY" component list --installed 2>/dev/null | grep -q '^rust-src'; then
+  say "adding rust-src to $NIGHTLY"
+  rustup component add rust-src --toolchain "$NIGHTLY"
 fi
 
 if [[ "$(worker-build --version 2>/dev/null)" != *"$WORKER_BUILD_VERSION"* ]]; then

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# `make bench` (issue 7, CONTRACT §7): error-shield against the bare origin
-# and a minimal JavaScript pass-through worker, side by side in one run.
+# `make bench`: error-shield's deploy bundle (what `wrangler deploy` uploads)
+# against the bare origin, a minimal JavaScript pass-through worker and a
+# JavaScript worker doing error-shield's job (bench/equal.js), in one run.
 #
 # Workers run under workerd itself (wrangler dev's proxy caps ~500 req/s),
-# from a generated capnp config; the origin is nginx; load comes from wrk.
+# from generated capnp configs; the origin is nginx; load comes from wrk.
 # Everything listens on 127.0.0.1 only, every server runs in its own process
 # group and all of them are killed on exit, whatever the exit. Whole run
-# ~2.5 min with the defaults; a watchdog ends it at BENCH_TIME_LIMIT.
+# ~3 min with the defaults; a watchdog ends it at BENCH_TIME_LIMIT.
 #
 # Knobs (environment): BENCH_DURATION (s per measurement, 10), BENCH_WARMUP
 # (s, 3), BENCH_CONNECTIONS (32), BENCH_THREADS (2), BENCH_COLD_RUNS (3),
-# BENCH_STREAM_RUNS (3), BENCH_PORT_BASE (28080), BENCH_TIME_LIMIT (290).
+# BENCH_STREAM_RUNS (3), BENCH_PORT_BASE (28080), BENCH_TIME_LIMIT (420).
 # The report also lands in bench/out/latest.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,22 +24,23 @@ THREADS=${BENCH_THREADS:-2}
 COLD_RUNS=${BENCH_COLD_RUNS:-3}
 STREAM_RUNS=${BENCH_STREAM_RUNS:-3}
 PORT_BASE=${BENCH_PORT_BASE:-28080}
-TIME_LIMIT=${BENCH_TIME_LIMIT:-290}
+TIME_LIMIT=${BENCH_TIME_LIMIT:-420}
 COMPAT_DATE=2026-04-01
 WORKERD=$ROOT/node_modules/@cloudflare/workerd-linux-64/bin/workerd
+WRANGLER=$ROOT/node_modules/.bin/wrangler
 SMALL=/small.bin   # 4 KiB
 BIG=/big.bin       # 48 MiB
 FAIL=/fail         # the origin answers 500
+ECHO=/echo         # the origin answers the headers a worker added
+STARTED=$(date +%s)
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 # --- preconditions and tools (installed only when missing) -----------------
 
-for f in build/index.js build/shield.js build/index_bg.wasm; do
-  [[ -f $f ]] || die "$f missing: run \`make build\` first"
-done
 [[ -x $WORKERD ]] || die "workerd missing at $WORKERD: run scripts/bootstrap.sh"
+[[ -x $WRANGLER ]] || die "wrangler missing at $WRANGLER: run scripts/bootstrap.sh"
 
 SUDO=
 if [[ $EUID -ne 0 ]]; then command -v sudo >/dev/null && SUDO=sudo; fi
@@ -57,7 +59,7 @@ if [[ -z $NGINX ]]; then
 fi
 command -v wrk >/dev/null || apt_install wrk || die "could not install wrk"
 command -v curl >/dev/null || apt_install curl || die "could not install curl"
-for tool in gzip setsid timeout awk; do
+for tool in gzip setsid timeout awk node; do
   command -v "$tool" >/dev/null || die "$tool missing"
 done
 
@@ -124,9 +126,13 @@ pick_port() { # variable base
 pick_port ORIGIN_PORT "$PORT_BASE"
 pick_port JS_PORT $((PORT_BASE + 1))
 pick_port SHIELD_PORT $((PORT_BASE + 2))
+pick_port EQUAL_PORT $((PORT_BASE + 3))
+pick_port STALE_PORT $((PORT_BASE + 4))
 ORIGIN=http://127.0.0.1:$ORIGIN_PORT
 JS=http://127.0.0.1:$JS_PORT
 SHIELD=http://127.0.0.1:$SHIELD_PORT
+EQUAL=http://127.0.0.1:$EQUAL_PORT
+STALE=http://127.0.0.1:$STALE_PORT
 
 # --- helpers ---------------------------------------------------------------
 
@@ -179,6 +185,10 @@ http {
       add_header Set-Cookie "origin-session=secret";
       return 500 "origin failure: stack trace that must not leak\n";
     }
+    location = $ECHO {
+      default_type text/plain;
+      return 200 "\$http_x_request_id|\$http_x_forwarded_host|\$http_x_error_shield_hop";
+    }
     location / { try_files \$uri =404; }
   }
 }
@@ -199,19 +209,33 @@ toml_bindings() {
          v = $0; sub(/^[^=]*=[[:space:]]*/, "", v); sub(/[[:space:]]+#.*$/, "", v); sub(/[[:space:]]+$/, "", v)
          print k "\t" v }' wrangler.toml 2>/dev/null
 }
-BINDINGS="(name = \"ORIGIN_URL\", text = $(capnp_str "$ORIGIN"))"
+TOML_NAMES=()
+declare -A TOML_BINDING
 BINDINGS_SHOWN="ORIGIN_URL=$ORIGIN"
 while IFS=$'\t' read -r k v; do
   [[ -n $k && $k != ORIGIN_URL ]] || continue
   if [[ $v == \"*\" ]]; then
-    BINDINGS+=", (name = \"$k\", text = $(capnp_str "${v:1:${#v}-2}"))"
+    TOML_BINDING[$k]="(name = \"$k\", text = $(capnp_str "${v:1:${#v}-2}"))"
   else
-    BINDINGS+=", (name = \"$k\", json = $(capnp_str "$v"))"
+    TOML_BINDING[$k]="(name = \"$k\", json = $(capnp_str "$v"))"
   fi
+  TOML_NAMES+=("$k")
   BINDINGS_SHOWN+=" $k=$v"
 done < <(toml_bindings)
 
-# write_config <dir> <port> <modules>
+# bindings [NAME=value]...: ORIGIN_URL, the [vars], then the given text
+# bindings, which replace [vars] of the same name.
+bindings() {
+  local out kv k
+  local -A given=()
+  out="(name = \"ORIGIN_URL\", text = $(capnp_str "$ORIGIN"))"
+  for kv in "$@"; do given[${kv%%=*}]=1; done
+  for k in "${TOML_NAMES[@]}"; do [[ -n ${given[$k]:-} ]] || out+=", ${TOML_BINDING[$k]}"; done
+  for kv in "$@"; do out+=", (name = \"${kv%%=*}\", text = $(capnp_str "${kv#*=}"))"; done
+  printf '%s' "$out"
+}
+
+# write_config <dir> <port> <modules> <bindings>
 write_config() {
   cat >"$1/config.capnp" <<EOF
 using Workerd = import "/workerd/workerd.capnp";
@@ -227,59 +251,87 @@ const config :Workerd.Config = (
 const worker :Workerd.Worker = (
   modules = [$3],
   compatibilityDate = "$COMPAT_DATE",
-  bindings = [$BINDINGS],
+  bindings = [$4],
   globalOutbound = "net",
 );
 EOF
 }
 
-# A snapshot of the build: a concurrent `make build` cannot swap files mid-run.
-mkdir -p "$TMP/shield" "$TMP/js"
-cp build/index.js build/shield.js build/index_bg.wasm "$TMP/shield/"
+# error-shield as production runs it: wrangler's deploy bundle (wrangler runs
+# wrangler.toml's build command first, a no-op when build/ is current). It
+# lands in this run's directory, so a concurrent `make build` cannot swap
+# files mid-run. index.js imports the Wasm under a content-hashed name: the
+# workerd module must carry exactly that name.
+say "bundling error-shield (wrangler deploy --dry-run)"
+mkdir -p "$TMP/bundle"
+# In its own process group, like the servers: the watchdog or ^C ends it,
+# and whatever it leaves behind, at once.
+LOG=$TMP/bundle.log spawn env CI=true WRANGLER_SEND_METRICS=false "$WRANGLER" deploy --dry-run --outdir "$TMP/bundle"
+BUNDLER_PG=$SPAWNED
+wait "$BUNDLER_PG" || { tail -n 40 "$TMP/bundle.log" >&2; die "wrangler deploy --dry-run failed"; }
+stop_group "$BUNDLER_PG"
+[[ -f $TMP/bundle/index.js ]] || die "the bundle has no index.js (got: $(ls "$TMP/bundle" | tr '\n' ' '))"
+mapfile -t IMPORTS < <(sed -nE 's/^import [^;]* from "\.\/([^"]+)";?$/\1/p' "$TMP/bundle/index.js" | sort -u)
+[[ ${#IMPORTS[@]} == 1 && ${IMPORTS[0]} == *.wasm && -f $TMP/bundle/${IMPORTS[0]} ]] ||
+  die "expected index.js to import exactly one Wasm file of the bundle, got: ${IMPORTS[*]:-none}"
+BUNDLE_WASM=${IMPORTS[0]}
+SHIELD_MODULES="(name = \"index.js\", esModule = embed \"index.js\"), (name = \"$BUNDLE_WASM\", wasm = embed \"$BUNDLE_WASM\")"
+
+mkdir -p "$TMP/js" "$TMP/equal" "$TMP/shield" "$TMP/stale"
 cp bench/passthrough.js "$TMP/js/"
-write_config "$TMP/shield" "$SHIELD_PORT" '
-    (name = "index.js", esModule = embed "index.js"),
-    (name = "shield.js", esModule = embed "shield.js"),
-    (name = "index_bg.wasm", wasm = embed "index_bg.wasm"),
-  '
-write_config "$TMP/js" "$JS_PORT" '(name = "passthrough.js", esModule = embed "passthrough.js")'
+cp bench/equal.js "$TMP/equal/"
+cp "$TMP/bundle/index.js" "$TMP/bundle/$BUNDLE_WASM" "$TMP/shield/"
+cp "$TMP/bundle/index.js" "$TMP/bundle/$BUNDLE_WASM" "$TMP/stale/"
+write_config "$TMP/js" "$JS_PORT" '(name = "passthrough.js", esModule = embed "passthrough.js")' "$(bindings)"
+write_config "$TMP/equal" "$EQUAL_PORT" '(name = "equal.js", esModule = embed "equal.js")' "$(bindings)"
+write_config "$TMP/shield" "$SHIELD_PORT" "$SHIELD_MODULES" "$(bindings)"
+# The same bundle with both optional features on. Retries only act on an
+# unreachable origin; stale-if-error tees every cacheable 200 GET (the 4 KiB
+# file is one) and stores a copy off the hot path. workerd without a cache
+# service rejects every Cache API put and match ("No Cache was configured")
+# and error-shield swallows that, so this row pays the tee, the stored
+# copy's headers and a rejected put, not real storage.
+STALE_VARS=(STALE_IF_ERROR_SECONDS=60 ORIGIN_RETRIES=2)
+write_config "$TMP/stale" "$STALE_PORT" "$SHIELD_MODULES" "$(bindings "${STALE_VARS[@]}")"
 
 # Cold start: workerd start -> first 200 from the worker (polled with curl,
-# so the resolution is a curl spawn, a few ms). Leaves the last one running.
-# Sets COLD[name] (median ms), COLD_ALL[name] (every run) and FIRST[name]
-# (median ms of the first successful request itself).
-declare -A COLD COLD_ALL FIRST PG
-start_worker() { # name dir url
-  local name=$1 dir=$2 url=$3 i t0 t1 out runs=() firsts=()
-  for ((i = 1; i <= COLD_RUNS; i++)); do
-    [[ -n ${PG[$name]:-} ]] && stop_group "${PG[$name]}"
-    port_busy "${url##*:}" && { sleep 0.3; port_busy "${url##*:}" && die "port ${url##*:} still busy"; }
-    t0=$(date +%s%N)
-    LOG=$dir/workerd.log spawn "$WORKERD" serve "$dir/config.capnp" --experimental
-    PG[$name]=$SPAWNED
-    while :; do
-      out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 10 "$url$SMALL" 2>/dev/null || true)
-      [[ $out == 200\ * ]] && break
-      if ! kill -0 "$SPAWNED" 2>/dev/null || (($(date +%s%N) - t0 > 30 * 10 ** 9)); then
-        tail -n 30 "$dir/workerd.log" >&2
-        die "$name: workerd did not serve 200 within 30 s (last: ${out:-none})"
-      fi
-    done
-    t1=$(date +%s%N)
-    runs+=($(((t1 - t0) / 1000000)))
-    firsts+=("$(awk -v s="${out#* }" 'BEGIN { printf "%.1f", s * 1000 }')")
+# so the resolution is a curl spawn, a few ms). The workers take turns, run
+# by run, so a slow spell of the machine hits them alike; the last start of
+# each keeps running. Sets COLD_ALL[name] (every run, ms) and FIRST_ALL[name]
+# (the first successful request itself, ms).
+declare -A COLD COLD_ALL FIRST FIRST_ALL PG
+cold_start() { # name dir url
+  local name=$1 dir=$2 url=$3 t0 t1 out
+  [[ -n ${PG[$name]:-} ]] && stop_group "${PG[$name]}"
+  port_busy "${url##*:}" && { sleep 0.3; port_busy "${url##*:}" && die "port ${url##*:} still busy"; }
+  t0=$(date +%s%N)
+  LOG=$dir/workerd.log spawn "$WORKERD" serve "$dir/config.capnp" --experimental
+  PG[$name]=$SPAWNED
+  while :; do
+    out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 10 "$url$SMALL" 2>/dev/null || true)
+    [[ $out == 200\ * ]] && break
+    if ! kill -0 "$SPAWNED" 2>/dev/null || (($(date +%s%N) - t0 > 30 * 10 ** 9)); then
+      tail -n 30 "$dir/workerd.log" >&2
+      die "$name: workerd did not serve 200 within 30 s (last: ${out:-none})"
+    fi
   done
-  COLD[$name]=$(printf '%s\n' "${runs[@]}" | median)
-  COLD_ALL[$name]=$(
-    IFS=/
-    echo "${runs[*]}"
-  )
-  FIRST[$name]=$(printf '%s\n' "${firsts[@]}" | median)
+  t1=$(date +%s%N)
+  COLD_ALL[$name]+="${COLD_ALL[$name]:+/}$(((t1 - t0) / 1000000))"
+  FIRST_ALL[$name]+="${FIRST_ALL[$name]:+/}$(awk -v s="${out#* }" 'BEGIN { printf "%.1f", s * 1000 }')"
 }
 
-say "origin $ORIGIN, JS worker $JS, error-shield $SHIELD; cold starts (x$COLD_RUNS)"
-start_worker js "$TMP/js" "$JS"
-start_worker shield "$TMP/shield" "$SHIELD"
+COLD_WORKERS=(js equal shield)
+declare -A DIR=([js]=$TMP/js [equal]=$TMP/equal [shield]=$TMP/shield [stale]=$TMP/stale)
+declare -A BASE=([js]=$JS [equal]=$EQUAL [shield]=$SHIELD [stale]=$STALE)
+say "origin $ORIGIN; JS worker $JS, equal-function JS $EQUAL, error-shield $SHIELD, stale+retries $STALE; cold starts (x$COLD_RUNS)"
+for ((i = 1; i <= COLD_RUNS; i++)); do
+  for w in "${COLD_WORKERS[@]}"; do cold_start "$w" "${DIR[$w]}" "${BASE[$w]}"; done
+done
+cold_start stale "${DIR[stale]}" "${BASE[stale]}" # the same bundle: not timed again
+for w in "${COLD_WORKERS[@]}"; do
+  COLD[$w]=$(tr / '\n' <<<"${COLD_ALL[$w]}" | median)
+  FIRST[$w]=$(tr / '\n' <<<"${FIRST_ALL[$w]}" | median)
+done
 
 # --- sanity: every target answers what it should ----------------------------
 
@@ -290,13 +342,46 @@ check() { # what url expected-status expected-size
 }
 check origin "$ORIGIN$SMALL" 200 4096
 check origin "$ORIGIN$FAIL" 500 "*"
-check "JS worker" "$JS$SMALL" 200 4096
-check error-shield "$SHIELD$SMALL" 200 4096
-check error-shield "$SHIELD$FAIL" 500 "*"
-fail_body=$(curl -s -D "$TMP/fail.headers" --max-time 10 "$SHIELD$FAIL")
-[[ $fail_body != *"must not leak"* ]] && ! grep -qi '^set-cookie' "$TMP/fail.headers" ||
-  die "error-shield's failure path passed the origin's 500 through"
-grep -qi '^x-request-id' "$TMP/fail.headers" || die "error-shield's 500 has no X-Request-Id"
+for w in js equal shield stale; do check "$w" "${BASE[$w]}$SMALL" 200 4096; done
+for w in equal shield stale; do check "$w" "${BASE[$w]}$FAIL" 500 "*"; done
+
+# The request id (client's when valid, else cf-ray, else 32 random hex
+# digits) and the headers added on the way: the origin echoes what it got.
+check_forward() { # name base
+  local got host=${2#http://} hex='[0-9a-f]{32}'
+  got=$(curl -s --max-time 10 -H 'X-Request-Id: bench-id.1' "$2$ECHO")
+  [[ $got == "bench-id.1|$host|1" ]] || die "$1: with a valid X-Request-Id, the origin saw '$got'"
+  got=$(curl -s --max-time 10 -H 'X-Request-Id: not valid' -H 'cf-ray: 8c3f1a2b3c4d5e6f-AMS' "$2$ECHO")
+  [[ $got == "8c3f1a2b3c4d5e6f-AMS|$host|1" ]] || die "$1: with an invalid X-Request-Id and a cf-ray, the origin saw '$got'"
+  got=$(curl -s --max-time 10 -H 'X-Request-Id: not valid' "$2$ECHO")
+  [[ $got =~ ^$hex\|$host\|1$ ]] || die "$1: with no usable id, the origin saw '$got'"
+}
+
+# The uniform 500: problem JSON under the request id with the fixed headers,
+# nothing of the origin's answer (body, cookie) passed through, and one JSON
+# log record for it.
+check_failure() { # name base
+  local body h=$TMP/$1.fail.headers id=bench-fail-$1
+  body=$(curl -s -D "$h" --max-time 10 -H "X-Request-Id: $id" "$2$FAIL")
+  [[ $body != *"must not leak"* ]] && ! grep -qi '^set-cookie' "$h" ||
+    die "$1: the failure path passed the origin's 500 through"
+  for want in 'HTTP/1.1 500 Internal Server Error' 'content-type: application/problem+json' "x-request-id: $id" \
+    'cache-control: no-store' 'x-content-type-options: nosniff' 'vary: Accept'; do
+    tr -d '\r' <"$h" | grep -qix -- "$want" || die "$1: the 500 lacks '$want' (got: $(tr -d '\r' <"$h" | tr '\n' ';'))"
+  done
+  node -e 'const b = JSON.parse(process.argv[1]);
+    process.exit(b.type === "about:blank" && b.title === "Internal Server Error" && b.status === 500 &&
+      typeof b.detail === "string" && b.detail !== "" && b.request_id === process.argv[2] ? 0 : 1)' "$body" "$id" ||
+    die "$1: the 500 is not the problem JSON: $body"
+  sleep 0.2 # the log line may trail the response
+  grep -F "\"request_id\":\"$id\"" "${DIR[$1]}/workerd.log" | grep -qF '"cause":"origin_error_status"' ||
+    die "$1: no log record for $id (log: $(tail -n 5 "${DIR[$1]}/workerd.log"))"
+}
+for w in equal shield; do
+  check_forward "$w" "${BASE[$w]}"
+  check_failure "$w" "${BASE[$w]}"
+done
+check_forward stale "$STALE"
 
 # --- 48 MiB streamed -------------------------------------------------------
 
@@ -313,20 +398,31 @@ stream() { # name url
 }
 say "48 MiB streaming (x$STREAM_RUNS each)"
 stream origin "$ORIGIN"
-stream js "$JS"
-stream shield "$SHIELD"
+for w in "${COLD_WORKERS[@]}"; do stream "$w" "${BASE[$w]}"; done
 
 # --- load: warm, then A B A B ----------------------------------------------
 
-TARGETS=(origin js shield fail)
-declare -A URL=([origin]="$ORIGIN$SMALL" [js]="$JS$SMALL" [shield]="$SHIELD$SMALL" [fail]="$SHIELD$FAIL")
+TARGETS=(origin js equal shield stale fail equalfail)
+PASS_TARGETS=" origin js equal shield stale " # the others: every answer a 500
+declare -A URL=(
+  [origin]="$ORIGIN$SMALL" [js]="$JS$SMALL" [equal]="$EQUAL$SMALL" [shield]="$SHIELD$SMALL"
+  [stale]="$STALE$SMALL" [fail]="$SHIELD$FAIL" [equalfail]="$EQUAL$FAIL"
+)
 declare -A LABEL=(
   [origin]="origin direct (nginx, 4 KiB)"
-  [js]="JS pass-through worker"
+  [js]="JS pass-through worker (minimal)"
+  [equal]="JS equal-function worker"
   [shield]="error-shield pass-through"
+  [stale]="error-shield, stale-if-error + retries on, pass-through (tee + rejected cache put: no cache service)"
   [fail]="error-shield failure path (origin 500)"
+  [equalfail]="JS equal-function worker, failure path (origin 500)"
 )
-declare -A GROUP=([origin]=$NGINX_PG [js]=${PG[js]} [shield]=${PG[shield]} [fail]=${PG[shield]})
+declare -A GROUP=(
+  [origin]=$NGINX_PG [js]=${PG[js]} [equal]=${PG[equal]} [shield]=${PG[shield]}
+  [stale]=${PG[stale]} [fail]=${PG[shield]} [equalfail]=${PG[equal]}
+)
+# The like-for-like equal-function row for "vs equal JS".
+declare -A PEER=([origin]=equal [js]=equal [equal]=equal [shield]=equal [stale]=equal [fail]=equalfail [equalfail]=equalfail)
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
 # CPU time (user + system, clock ticks) of every process in group $1: the
@@ -364,54 +460,118 @@ LOAD_END=$(cut -d' ' -f1 /proc/loadavg)
 # --- report ----------------------------------------------------------------
 
 field() { awk -v i="$2" '{ print $i }' <<<"${RES[$1]}"; }
-mean_rps() { awk -v a="$(field "$1,1" 1)" -v b="$(field "$1,2" 1)" 'BEGIN { printf "%.1f", (a + b) / 2 }'; }
+sum2() { echo $(($(field "$1,1" "$2") + $(field "$1,2" "$2"))); }
+mean2() { awk -v a="$(field "$1,1" "$2")" -v b="$(field "$1,2" "$2")" 'BEGIN { printf "%.1f", (a + b) / 2 }'; }
+mean_rps() { mean2 "$1" 1; }
+mean_cpu() { mean2 "$1" 7; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-
-wasm_raw=$(wc -c <"$TMP/shield/index_bg.wasm")
-wasm_gz=$(gzip -9c "$TMP/shield/index_bg.wasm" | wc -c)
-js_raw=$(cat "$TMP/shield/index.js" "$TMP/shield/shield.js" | wc -c)
-js_gz=$(cat "$TMP/shield/index.js" "$TMP/shield/shield.js" | gzip -9c | wc -c)
+# verdict <a> <b> <op> <bound>: whether a/b (unrounded) <op> bound, as
+# "holds" or "missed".
+verdict() {
+  awk -v a="$1" -v b="$2" -v op="$3" -v k="$4" 'BEGIN {
+    r = (b > 0 ? a / b : 0); ok = (op == ">=" ? r >= k : r <= k); print (ok ? "holds" : "missed") }'
+}
 kib() { awk -v b="$1" 'BEGIN { printf "%.1f KiB", b / 1024 }'; }
+
+# Every pass-through answer a 2xx, every failure-path answer a 500, and no
+# socket errors: otherwise the row measures something else.
+ROW_PROBLEMS=()
+for t in "${TARGETS[@]}"; do
+  for run in 1 2; do
+    read -r _ _ _ sockerr non2xx requests _ <<<"${RES[$t,$run]}"
+    if [[ $PASS_TARGETS == *" $t "* ]]; then
+      ((non2xx == 0)) || ROW_PROBLEMS+=("${LABEL[$t]}, run $run: $non2xx non-2xx of $requests")
+    else
+      ((non2xx == requests)) || ROW_PROBLEMS+=("${LABEL[$t]}, run $run: $non2xx non-2xx of $requests (all expected)")
+    fi
+    ((sockerr == 0)) || ROW_PROBLEMS+=("${LABEL[$t]}, run $run: $sockerr socket errors")
+  done
+done
+
+wasm_raw=$(wc -c <"$TMP/bundle/$BUNDLE_WASM")
+wasm_gz=$(gzip -9c "$TMP/bundle/$BUNDLE_WASM" | wc -c)
+js_raw=$(wc -c <"$TMP/bundle/index.js")
+js_gz=$(gzip -9c "$TMP/bundle/index.js" | wc -c)
+WASM_LIMIT=150000 # 150 KB
 
 mkdir -p bench/out
 {
   echo "## error-shield benchmark — $(date -u +'%Y-%m-%d %H:%M UTC')"
   echo
   echo "workerd $("$WORKERD" --version 2>/dev/null | awk '{ print $2 }'), compat $COMPAT_DATE; $(nproc) CPUs, load $LOAD_START → $LOAD_END;" \
-    "wrk -t$THREADS -c$CONNS, ${DURATION}s per run after ${WARMUP}s warm-up, runs interleaved A B A B; nginx 1 worker; vars: $BINDINGS_SHOWN"
+    "wrk -t$THREADS -c$CONNS, ${DURATION}s per run after ${WARMUP}s warm-up, runs interleaved A B A B over all targets; nginx 1 worker;" \
+    "error-shield = the \`wrangler deploy --dry-run\` bundle; vars: $BINDINGS_SHOWN (stale+retries row adds ${STALE_VARS[*]})"
   echo
-  echo "| target | req/s run 1 | req/s run 2 | req/s mean | vs JS worker | p50 ms (1/2) | p99 ms (1/2) | server CPU µs/req (1/2) | non-2xx | socket errors |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| target | req/s run 1 | req/s run 2 | req/s mean | vs JS worker | vs equal JS | p50 ms (1/2) | p99 ms (1/2) | server CPU µs/req (1/2) | requests | non-2xx | socket errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   js_mean=$(mean_rps js)
   for t in "${TARGETS[@]}"; do
     m=$(mean_rps "$t")
-    printf '| %s | %s | %s | %s | %s | %s / %s | %s / %s | %s / %s | %s | %s |\n' "${LABEL[$t]}" \
-      "$(field "$t,1" 1)" "$(field "$t,2" 1)" "$m" "$(ratio "$m" "$js_mean")" \
+    printf '| %s | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s / %s | %s | %s | %s |\n' "${LABEL[$t]}" \
+      "$(field "$t,1" 1)" "$(field "$t,2" 1)" "$m" "$(ratio "$m" "$js_mean")" "$(ratio "$m" "$(mean_rps "${PEER[$t]}")")" \
       "$(field "$t,1" 2)" "$(field "$t,2" 2)" "$(field "$t,1" 3)" "$(field "$t,2" 3)" \
-      "$(field "$t,1" 7)" "$(field "$t,2" 7)" \
-      "$(($(field "$t,1" 5) + $(field "$t,2" 5)))" "$(($(field "$t,1" 4) + $(field "$t,2" 4)))"
+      "$(field "$t,1" 7)" "$(field "$t,2" 7)" "$(sum2 "$t" 6)" "$(sum2 "$t" 5)" "$(sum2 "$t" 4)"
   done
   echo
-  echo "Server CPU = user+system time of the serving process group (workerd, or nginx for the origin) per request, from /proc: steadier than req/s on a busy machine."
+  echo "vs JS worker: against the minimal JS pass-through; vs equal JS: against the equal-function worker's row of the same kind (failure rows against its failure path)." \
+    "Server CPU = user+system time of the serving process group (workerd, or nginx for the origin) per request, from /proc: steadier than req/s on a busy machine."
+  echo
+  if ((${#ROW_PROBLEMS[@]})); then
+    printf -- '- **row check failed:** %s\n' "${ROW_PROBLEMS[@]}"
+  else
+    echo "Row check: pass-through rows all 2xx, failure rows all 500, no socket errors."
+  fi
   echo
   echo "| 48 MiB streamed | best MB/s | median MB/s (of $STREAM_RUNS) |"
   echo "|---|---:|---:|"
   printf '| %s | %s | %s |\n' "origin direct" "${STREAM_BEST[origin]}" "${STREAM_MED[origin]}" \
-    "JS pass-through worker" "${STREAM_BEST[js]}" "${STREAM_MED[js]}" \
+    "JS pass-through worker (minimal)" "${STREAM_BEST[js]}" "${STREAM_MED[js]}" \
+    "JS equal-function worker" "${STREAM_BEST[equal]}" "${STREAM_MED[equal]}" \
     "error-shield" "${STREAM_BEST[shield]}" "${STREAM_MED[shield]}"
   echo
   echo "| cold start (workerd start → first 200) | median ms | runs ms | first request ms (median) |"
   echo "|---|---:|---:|---:|"
-  printf '| %s | %s | %s | %s |\n' "JS pass-through worker" "${COLD[js]}" "${COLD_ALL[js]}" "${FIRST[js]}" \
+  printf '| %s | %s | %s | %s |\n' "JS pass-through worker (minimal)" "${COLD[js]}" "${COLD_ALL[js]}" "${FIRST[js]}" \
+    "JS equal-function worker" "${COLD[equal]}" "${COLD_ALL[equal]}" "${FIRST[equal]}" \
     "error-shield" "${COLD[shield]}" "${COLD_ALL[shield]}" "${FIRST[shield]}"
   echo
-  echo "| size | raw | gzip -9 |"
+  echo "| size (deploy bundle) | raw | gzip -9 |"
   echo "|---|---:|---:|"
-  printf '| %s | %s | %s |\n' "index_bg.wasm" "$wasm_raw B ($(kib "$wasm_raw"))" "$wasm_gz B ($(kib "$wasm_gz"))" \
-    "JS (index.js + shield.js)" "$js_raw B ($(kib "$js_raw"))" "$js_gz B ($(kib "$js_gz"))"
+  printf '| %s | %s | %s |\n' "$BUNDLE_WASM" "$wasm_raw B ($(kib "$wasm_raw"))" "$wasm_gz B ($(kib "$wasm_gz"))" \
+    "index.js" "$js_raw B ($(kib "$js_raw"))" "$js_gz B ($(kib "$js_gz"))"
   echo
-  mean_cpu() { awk -v a="$(field "$1,1" 7)" -v b="$(field "$1,2" 7)" 'BEGIN { printf "%.1f", (a + b) / 2 }'; }
-  echo "server CPU per request, error-shield vs JS worker: pass-through $(ratio "$(mean_cpu shield)" "$(mean_cpu js)"), failure path $(ratio "$(mean_cpu fail)" "$(mean_cpu js)")"
-  echo "failure path vs JS pass-through: $(ratio "$(mean_rps fail)" "$js_mean")"
-  echo "pass-through throughput vs js: $(ratio "$(mean_rps shield)" "$js_mean")"
+
+  r_eq=$(ratio "$(mean_rps shield)" "$(mean_rps equal)")
+  r_js=$(ratio "$(mean_rps shield)" "$js_mean")
+  r_fail=$(ratio "$(mean_rps fail)" "$(mean_rps equalfail)")
+  r_stale=$(ratio "$(mean_rps stale)" "$(mean_rps shield)")
+  r_stream=$(ratio "${STREAM_MED[shield]}" "${STREAM_MED[js]}")
+  r_cold=$(ratio "${COLD[shield]}" "${COLD[js]}")
+  echo "| target | measured | holds/missed |"
+  echo "|---|---|---|"
+  printf '| %s | %s | %s |\n' \
+    "error-shield pass-through ≥ 1.00× the equal-function JS worker (req/s)" "${r_eq}× ($(mean_rps shield) / $(mean_rps equal))" "$(verdict "$(mean_rps shield)" "$(mean_rps equal)" '>=' 1.00)" \
+    "error-shield pass-through ≥ 0.90× the minimal JS worker (req/s)" "${r_js}× ($(mean_rps shield) / $js_mean)" "$(verdict "$(mean_rps shield)" "$js_mean" '>=' 0.90)" \
+    "error-shield failure path ≥ 1.00× the equal-function JS failure path (req/s)" "${r_fail}× ($(mean_rps fail) / $(mean_rps equalfail))" "$(verdict "$(mean_rps fail)" "$(mean_rps equalfail)" '>=' 1.00)" \
+    "stale+retries pass-through ≥ 0.95× error-shield default pass-through (req/s)" "${r_stale}× ($(mean_rps stale) / $(mean_rps shield))" "$(verdict "$(mean_rps stale)" "$(mean_rps shield)" '>=' 0.95)" \
+    "Wasm ≤ 150 KB gzip -9 (150 000 B)" "$wasm_gz B ($(kib "$wasm_gz"))" "$(verdict "$wasm_gz" 1 '<=' "$WASM_LIMIT")" \
+    "48 MiB streamed ≥ 0.95× the minimal JS worker (median MB/s)" "${r_stream}× (${STREAM_MED[shield]} / ${STREAM_MED[js]})" "$(verdict "${STREAM_MED[shield]}" "${STREAM_MED[js]}" '>=' 0.95)" \
+    "cold start ≤ 1.2× the minimal JS worker (median ms)" "${r_cold}× (${COLD[shield]} / ${COLD[js]})" "$(verdict "${COLD[shield]}" "${COLD[js]}" '<=' 1.2)"
+  echo
+  # The same pairs by server CPU per request (lower = cheaper): a req/s
+  # target of k× corresponds to a CPU ratio of at most 1/k.
+  echo "| same pairs, server CPU µs/req | measured | bound (1/target) | holds/missed |"
+  echo "|---|---|---:|---|"
+  cpu_line() { # label a b target
+    local a b
+    a=$(mean_cpu "$2") b=$(mean_cpu "$3")
+    printf '| %s | %s× (%s / %s) | ≤ %s | %s |\n' "$1" "$(ratio "$a" "$b")" "$a" "$b" \
+      "$(awk -v k="$4" 'BEGIN { printf "%.2f", 1 / k }')" "$(verdict "$a" "$b" '<=' "$(awk -v k="$4" 'BEGIN { print 1 / k }')")"
+  }
+  cpu_line "error-shield pass-through / equal-function JS" shield equal 1.00
+  cpu_line "error-shield pass-through / minimal JS" shield js 0.90
+  cpu_line "error-shield failure path / equal-function JS failure path" fail equalfail 1.00
+  cpu_line "stale+retries pass-through / error-shield pass-through" stale shield 0.95
+  echo
+  echo "Run wall time: $(($(date +%s) - STARTED)) s (watchdog ${TIME_LIMIT} s)."
 } | tee bench/out/latest.md

@@ -3,7 +3,7 @@
 //! either answers or starts the next step. Both are synchronous and run
 //! under the guard's `catch`: a panic is a `worker_panic` like any failure.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use error_shield::format::Format;
 use error_shield::incoming::{header, Ids, Incoming};
@@ -16,6 +16,7 @@ use crate::maintenance::{self, BYPASS_HEADER};
 use crate::outcome;
 use crate::plan::{self, Plan, Traits};
 use crate::runtime::{self, Outcome};
+use crate::stale::Ledger;
 use crate::verdict::{self, Next};
 use crate::{constants, fault};
 
@@ -58,6 +59,16 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
             fault::inject(incoming.header("x-fault-inject").as_deref())?;
         }
         let plan = Plan::new(settings, &incoming.url, || traits(&incoming.request));
+        // A stale-if-error candidate's good response goes back to Rust for
+        // storing only when its URL's copy is due for a refresh.
+        let keep = plan.stale
+            && LEDGER.with_borrow(|l| {
+                l.due(
+                    &incoming.url,
+                    js_sys::Date::now(),
+                    settings.stale_if_error_seconds,
+                )
+            });
         let strip =
             settings.maintenance.bypass_token.is_some() && incoming.header(BYPASS_HEADER).is_some();
         Ok(runtime::execute(
@@ -66,7 +77,7 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
             &incoming.id,
             plan.forwarded_host,
             plan.timeout_ms,
-            plan.stale,
+            keep,
             strip,
             chosen.index,
         )
@@ -96,6 +107,7 @@ pub fn conclude(env: &JsValue, request: Request, ctx: &JsValue, out: &Outcome) -
         let chosen = selected.as_ref().map_err(Clone::clone)?;
         let settings = chosen.settings;
         if let Some(response) = out.response() {
+            LEDGER.with_borrow_mut(|l| l.mark(&incoming.url, js_sys::Date::now()));
             return Ok(outcome::keep(settings, &incoming, response, ctx).into());
         }
         if out.looped() {
@@ -190,6 +202,7 @@ fn default_format(isolate: &Isolate, chosen: &Selected<'_>) -> Format {
 
 thread_local! {
     static NOTICED: Cell<bool> = const { Cell::new(false) };
+    static LEDGER: RefCell<Ledger> = RefCell::new(Ledger::default());
 }
 
 /// The 503 while maintenance is on and the request is not bypassed; one

@@ -1,6 +1,9 @@
 //! Stale-if-error (RFC 5861): which responses may be kept, for how long, and
-//! whether a kept copy may still be served. Pure: tested natively; the Cache
-//! API calls live in `js/origin.js`.
+//! whether a kept copy may still be served, and how often a URL's copy is
+//! refreshed. Pure: tested natively; the Cache API calls live in
+//! `js/runtime.js`.
+
+use std::collections::HashMap;
 
 /// Whether a response to a GET without credentials (the plan checks the
 /// request) may be stored, and for how many seconds it may be served when
@@ -42,6 +45,37 @@ pub fn age(stored_at_ms: f64, window: u32, now_ms: f64) -> Option<u64> {
     (age_ms <= f64::from(window) * 1000.0).then(|| (age_ms / 1000.0) as u64)
 }
 
+/// A URL's copy is refreshed at most this often per isolate (or twice per
+/// window, when that is shorter): a hot URL costs one body tee and one cache
+/// write per interval, not one per request.
+pub const REFRESH_MS: f64 = 5_000.0;
+
+/// Most URLs an isolate remembers; when full it starts afresh (the cost of
+/// forgetting is one extra store per URL).
+const LEDGER_MAX: usize = 1024;
+
+/// When this isolate last offered each URL's good response for storing.
+#[derive(Debug, Default)]
+pub struct Ledger(HashMap<String, f64>);
+
+impl Ledger {
+    /// Whether a good response to `url` should be offered for storing now.
+    pub fn due(&self, url: &str, now_ms: f64, window: u32) -> bool {
+        let every = REFRESH_MS.min(f64::from(window) * 500.0);
+        self.0
+            .get(url)
+            .is_none_or(|last| now_ms - last >= every || now_ms < *last)
+    }
+
+    /// Notes that `url`'s response was offered at `now_ms`.
+    pub fn mark(&mut self, url: &str, now_ms: f64) {
+        if self.0.len() >= LEDGER_MAX && !self.0.contains_key(url) {
+            self.0.clear();
+        }
+        self.0.insert(url.to_owned(), now_ms);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +111,36 @@ mod tests {
                 "{status} {cookie} {cc:?} {configured}"
             );
         }
+    }
+
+    #[test]
+    fn a_url_is_offered_for_storing_once_per_interval() {
+        let mut l = Ledger::default();
+        assert!(l.due("https://w/a", 1_000.0, 60));
+        l.mark("https://w/a", 1_000.0);
+        let table = [
+            ("https://w/a", 1_000.0, 60, false),
+            ("https://w/a", 5_999.0, 60, false),
+            ("https://w/a", 6_000.0, 60, true),
+            ("https://w/a", 500.0, 60, true), // the clock went back
+            ("https://w/a", 1_999.0, 2, false),
+            ("https://w/a", 2_000.0, 2, true), // twice per 2 s window
+            ("https://w/b", 1_000.0, 60, true),
+        ];
+        for (url, now, window, want) in table {
+            assert_eq!(l.due(url, now, window), want, "{url} {now} {window}");
+        }
+    }
+
+    #[test]
+    fn the_ledger_stays_bounded() {
+        let mut l = Ledger::default();
+        for i in 0..LEDGER_MAX + 10 {
+            l.mark(&format!("https://w/{i}"), 1.0);
+        }
+        assert!(l.0.len() <= LEDGER_MAX);
+        l.mark("https://w/again", 2.0);
+        assert!(!l.due("https://w/again", 3.0, 60));
     }
 
     #[test]

@@ -128,11 +128,15 @@ pick_port JS_PORT $((PORT_BASE + 1))
 pick_port SHIELD_PORT $((PORT_BASE + 2))
 pick_port EQUAL_PORT $((PORT_BASE + 3))
 pick_port STALE_PORT $((PORT_BASE + 4))
+pick_port ROUTE1_PORT $((PORT_BASE + 5))
+pick_port ROUTE64_PORT $((PORT_BASE + 6))
 ORIGIN=http://127.0.0.1:$ORIGIN_PORT
 JS=http://127.0.0.1:$JS_PORT
 SHIELD=http://127.0.0.1:$SHIELD_PORT
 EQUAL=http://127.0.0.1:$EQUAL_PORT
 STALE=http://127.0.0.1:$STALE_PORT
+ROUTE1=http://127.0.0.1:$ROUTE1_PORT
+ROUTE64=http://127.0.0.1:$ROUTE64_PORT
 
 # --- helpers ---------------------------------------------------------------
 
@@ -277,11 +281,11 @@ mapfile -t IMPORTS < <(sed -nE 's/^import [^;]* from "\.\/([^"]+)";?$/\1/p' "$TM
 BUNDLE_WASM=${IMPORTS[0]}
 SHIELD_MODULES="(name = \"index.js\", esModule = embed \"index.js\"), (name = \"$BUNDLE_WASM\", wasm = embed \"$BUNDLE_WASM\")"
 
-mkdir -p "$TMP/js" "$TMP/equal" "$TMP/shield" "$TMP/stale"
+mkdir -p "$TMP/js" "$TMP/equal" "$TMP/shield" "$TMP/stale" "$TMP/route1" "$TMP/route64"
 cp bench/passthrough.js "$TMP/js/"
 cp bench/equal.js "$TMP/equal/"
 cp "$TMP/bundle/index.js" "$TMP/bundle/$BUNDLE_WASM" "$TMP/shield/"
-cp "$TMP/bundle/index.js" "$TMP/bundle/$BUNDLE_WASM" "$TMP/stale/"
+for d in stale route1 route64; do cp "$TMP/bundle/index.js" "$TMP/bundle/$BUNDLE_WASM" "$TMP/$d/"; done
 write_config "$TMP/js" "$JS_PORT" '(name = "passthrough.js", esModule = embed "passthrough.js")' "$(bindings)"
 write_config "$TMP/equal" "$EQUAL_PORT" '(name = "equal.js", esModule = embed "equal.js")' "$(bindings)"
 write_config "$TMP/shield" "$SHIELD_PORT" "$SHIELD_MODULES" "$(bindings)"
@@ -293,6 +297,13 @@ write_config "$TMP/shield" "$SHIELD_PORT" "$SHIELD_MODULES" "$(bindings)"
 # copy's headers and a rejected put, not real storage.
 STALE_VARS=(STALE_IF_ERROR_SECONDS=60 ORIGIN_RETRIES=2)
 write_config "$TMP/stale" "$STALE_PORT" "$SHIELD_MODULES" "$(bindings "${STALE_VARS[@]}")"
+# ROUTES: one rule that every request matches, and 64 rules that none does
+# (the whole scan, then the top level): the cost of matching.
+ROUTE1_VARS=('ROUTES=[{"prefix":"/","timeout_ms":30000}]')
+rules64=$(for i in $(seq 0 63); do printf '{"prefix":"/r%d/","timeout_ms":30000},' "$i"; done)
+ROUTE64_VARS=("ROUTES=[${rules64%,}]")
+write_config "$TMP/route1" "$ROUTE1_PORT" "$SHIELD_MODULES" "$(bindings "${ROUTE1_VARS[@]}")"
+write_config "$TMP/route64" "$ROUTE64_PORT" "$SHIELD_MODULES" "$(bindings "${ROUTE64_VARS[@]}")"
 
 # Cold start: workerd start -> first 200 from the worker (polled with curl,
 # so the resolution is a curl spawn, a few ms). The workers take turns, run
@@ -321,13 +332,13 @@ cold_start() { # name dir url
 }
 
 COLD_WORKERS=(js equal shield)
-declare -A DIR=([js]=$TMP/js [equal]=$TMP/equal [shield]=$TMP/shield [stale]=$TMP/stale)
-declare -A BASE=([js]=$JS [equal]=$EQUAL [shield]=$SHIELD [stale]=$STALE)
+declare -A DIR=([js]=$TMP/js [equal]=$TMP/equal [shield]=$TMP/shield [stale]=$TMP/stale [route1]=$TMP/route1 [route64]=$TMP/route64)
+declare -A BASE=([js]=$JS [equal]=$EQUAL [shield]=$SHIELD [stale]=$STALE [route1]=$ROUTE1 [route64]=$ROUTE64)
 say "origin $ORIGIN; JS worker $JS, equal-function JS $EQUAL, error-shield $SHIELD, stale+retries $STALE; cold starts (x$COLD_RUNS)"
 for ((i = 1; i <= COLD_RUNS; i++)); do
   for w in "${COLD_WORKERS[@]}"; do cold_start "$w" "${DIR[$w]}" "${BASE[$w]}"; done
 done
-cold_start stale "${DIR[stale]}" "${BASE[stale]}" # the same bundle: not timed again
+for w in stale route1 route64; do cold_start "$w" "${DIR[$w]}" "${BASE[$w]}"; done # the same bundle: not timed again
 for w in "${COLD_WORKERS[@]}"; do
   COLD[$w]=$(tr / '\n' <<<"${COLD_ALL[$w]}" | median)
   FIRST[$w]=$(tr / '\n' <<<"${FIRST_ALL[$w]}" | median)
@@ -342,8 +353,8 @@ check() { # what url expected-status expected-size
 }
 check origin "$ORIGIN$SMALL" 200 4096
 check origin "$ORIGIN$FAIL" 500 "*"
-for w in js equal shield stale; do check "$w" "${BASE[$w]}$SMALL" 200 4096; done
-for w in equal shield stale; do check "$w" "${BASE[$w]}$FAIL" 500 "*"; done
+for w in js equal shield stale route1 route64; do check "$w" "${BASE[$w]}$SMALL" 200 4096; done
+for w in equal shield stale route1 route64; do check "$w" "${BASE[$w]}$FAIL" 500 "*"; done
 
 # The request id (client's when valid, else cf-ray, else 32 random hex
 # digits) and the headers added on the way: the origin echoes what it got.
@@ -382,6 +393,8 @@ for w in equal shield; do
   check_failure "$w" "${BASE[$w]}"
 done
 check_forward stale "$STALE"
+check_forward route1 "$ROUTE1"
+check_forward route64 "$ROUTE64"
 
 # --- 48 MiB streamed -------------------------------------------------------
 
@@ -402,11 +415,12 @@ for w in "${COLD_WORKERS[@]}"; do stream "$w" "${BASE[$w]}"; done
 
 # --- load: warm, then A B A B ----------------------------------------------
 
-TARGETS=(origin js equal shield stale fail equalfail)
-PASS_TARGETS=" origin js equal shield stale " # the others: every answer a 500
+TARGETS=(origin js equal shield stale route1 route64 fail equalfail)
+PASS_TARGETS=" origin js equal shield stale route1 route64 " # the others: every answer a 500
 declare -A URL=(
   [origin]="$ORIGIN$SMALL" [js]="$JS$SMALL" [equal]="$EQUAL$SMALL" [shield]="$SHIELD$SMALL"
   [stale]="$STALE$SMALL" [fail]="$SHIELD$FAIL" [equalfail]="$EQUAL$FAIL"
+  [route1]="$ROUTE1$SMALL" [route64]="$ROUTE64$SMALL"
 )
 declare -A LABEL=(
   [origin]="origin direct (nginx, 4 KiB)"
@@ -414,15 +428,18 @@ declare -A LABEL=(
   [equal]="JS equal-function worker"
   [shield]="error-shield pass-through"
   [stale]="error-shield, stale-if-error + retries on, pass-through (tee + rejected cache put: no cache service)"
+  [route1]="error-shield, ROUTES with 1 rule (matching), pass-through"
+  [route64]="error-shield, ROUTES with 64 rules (none matching), pass-through"
   [fail]="error-shield failure path (origin 500)"
   [equalfail]="JS equal-function worker, failure path (origin 500)"
 )
 declare -A GROUP=(
   [origin]=$NGINX_PG [js]=${PG[js]} [equal]=${PG[equal]} [shield]=${PG[shield]}
   [stale]=${PG[stale]} [fail]=${PG[shield]} [equalfail]=${PG[equal]}
+  [route1]=${PG[route1]} [route64]=${PG[route64]}
 )
 # The like-for-like equal-function row for "vs equal JS".
-declare -A PEER=([origin]=equal [js]=equal [equal]=equal [shield]=equal [stale]=equal [fail]=equalfail [equalfail]=equalfail)
+declare -A PEER=([origin]=equal [js]=equal [equal]=equal [shield]=equal [stale]=equal [route1]=equal [route64]=equal [fail]=equalfail [equalfail]=equalfail)
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
 # CPU time (user + system, clock ticks) of every process in group $1: the
@@ -545,6 +562,7 @@ mkdir -p bench/out
   r_js=$(ratio "$(mean_rps shield)" "$js_mean")
   r_fail=$(ratio "$(mean_rps fail)" "$(mean_rps equalfail)")
   r_stale=$(ratio "$(mean_rps stale)" "$(mean_rps shield)")
+  r_r64=$(ratio "$(mean_rps route64)" "$(mean_rps shield)")
   r_stream=$(ratio "${STREAM_MED[shield]}" "${STREAM_MED[js]}")
   r_cold=$(ratio "${COLD[shield]}" "${COLD[js]}")
   echo "| target | measured | holds/missed |"
@@ -554,6 +572,7 @@ mkdir -p bench/out
     "error-shield pass-through ≥ 0.90× the minimal JS worker (req/s)" "${r_js}× ($(mean_rps shield) / $js_mean)" "$(verdict "$(mean_rps shield)" "$js_mean" '>=' 0.90)" \
     "error-shield failure path ≥ 1.00× the equal-function JS failure path (req/s)" "${r_fail}× ($(mean_rps fail) / $(mean_rps equalfail))" "$(verdict "$(mean_rps fail)" "$(mean_rps equalfail)" '>=' 1.00)" \
     "stale+retries pass-through ≥ 0.95× error-shield default pass-through (req/s)" "${r_stale}× ($(mean_rps stale) / $(mean_rps shield))" "$(verdict "$(mean_rps stale)" "$(mean_rps shield)" '>=' 0.95)" \
+    "64 rules pass-through ≥ 0.97× no rules (req/s)" "${r_r64}× ($(mean_rps route64) / $(mean_rps shield))" "$(verdict "$(mean_rps route64)" "$(mean_rps shield)" '>=' 0.97)" \
     "Wasm ≤ 150 KB gzip -9 (150 000 B)" "$wasm_gz B ($(kib "$wasm_gz"))" "$(verdict "$wasm_gz" 1 '<=' "$WASM_LIMIT")" \
     "48 MiB streamed ≥ 0.95× the minimal JS worker (median MB/s)" "${r_stream}× (${STREAM_MED[shield]} / ${STREAM_MED[js]})" "$(verdict "${STREAM_MED[shield]}" "${STREAM_MED[js]}" '>=' 0.95)" \
     "cold start ≤ 1.2× the minimal JS worker (median ms)" "${r_cold}× (${COLD[shield]} / ${COLD[js]})" "$(verdict "${COLD[shield]}" "${COLD[js]}" '<=' 1.2)"
@@ -572,6 +591,8 @@ mkdir -p bench/out
   cpu_line "error-shield pass-through / minimal JS" shield js 0.90
   cpu_line "error-shield failure path / equal-function JS failure path" fail equalfail 1.00
   cpu_line "stale+retries pass-through / error-shield pass-through" stale shield 0.95
+  cpu_line "1 rule pass-through / no rules" route1 shield 0.97
+  cpu_line "64 rules pass-through / no rules" route64 shield 0.97
   echo
   echo "Run wall time: $(($(date +%s) - STARTED)) s (watchdog ${TIME_LIMIT} s)."
 } | tee bench/out/latest.md

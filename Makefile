@@ -29,13 +29,13 @@ dev: build
 	@scripts/dev.sh
 
 unit: bootstrap
-	cargo test --lib --bins
+	cargo test --workspace --lib --bins
 
 e2e: build
 	cargo test --test '*'
 
 test: build app
-	cargo test
+	cargo test --workspace
 
 bench: build
 	@scripts/bench.sh

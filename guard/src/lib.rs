@@ -50,6 +50,7 @@
 pub mod answer;
 pub mod failure;
 pub mod format;
+mod html;
 pub mod incoming;
 pub mod negotiate;
 pub mod page;

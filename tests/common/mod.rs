@@ -423,6 +423,20 @@ impl Raw {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+
+    /// The headers, sorted, without framing and the request id: what two
+    /// answers of the same kind must share.
+    pub fn fixed_headers(&self) -> Vec<(String, String)> {
+        let skip = ["transfer-encoding", "content-length", "x-request-id"];
+        let mut h: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .filter(|(k, _)| !skip.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        h.sort();
+        h
+    }
 }
 
 /// One request as bytes: nothing normalises the target or refuses a header.

@@ -203,6 +203,10 @@ impl Worker {
             output,
             guard,
         };
+        outputs()
+            .lock()
+            .unwrap()
+            .insert(worker.base.clone(), Arc::clone(&worker.output));
         worker.wait_ready();
         worker
     }
@@ -284,6 +288,29 @@ impl Drop for Worker {
         drop(self.guard.stdin.take());
         let _ = self.guard.wait();
     }
+}
+
+/// Every worker's output by base URL, so a request that cannot reach a
+/// worker reports what its wrangler said.
+fn outputs() -> &'static Mutex<std::collections::HashMap<String, Arc<Mutex<String>>>> {
+    static OUTPUTS: OnceLock<Mutex<std::collections::HashMap<String, Arc<Mutex<String>>>>> =
+        OnceLock::new();
+    OUTPUTS.get_or_init(Default::default)
+}
+
+/// The last lines wrangler printed for the worker `url` belongs to.
+fn wrangler_tail(url: &str) -> String {
+    let outputs = outputs().lock().unwrap();
+    let Some((_, output)) = outputs
+        .iter()
+        .find(|(base, _)| url.starts_with(base.as_str()))
+    else {
+        return String::new();
+    };
+    let output = output.lock().unwrap();
+    let lines: Vec<&str> = output.lines().collect();
+    let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+    format!("\n--- the worker's wrangler said, last 40 lines ---\n{tail}")
 }
 
 /// A log record from one line of wrangler output, if it holds one.
@@ -375,7 +402,7 @@ pub fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8
     let resp = match result {
         Ok(r) => r,
         Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {url}: {e}"),
+        Err(e) => panic!("{method} {url}: {e}{}", wrangler_tail(url)),
     };
     let status = resp.status();
     let mut headers = Vec::new();
@@ -492,7 +519,8 @@ impl<'a> RawReq<'a> {
 pub fn raw_exchange(base: &str, requests: &[RawReq]) -> Vec<Raw> {
     use std::io::Write;
     let addr = base.trim_start_matches("http://");
-    let stream = std::net::TcpStream::connect(addr).expect("connect");
+    let stream = std::net::TcpStream::connect(addr)
+        .unwrap_or_else(|e| panic!("connect {addr}: {e}{}", wrangler_tail(base)));
     stream
         .set_read_timeout(Some(Duration::from_secs(60)))
         .expect("timeout");

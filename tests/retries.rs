@@ -133,7 +133,8 @@ fn retries_and_their_backoff_stay_within_the_timeout() {
     assert!((2..=4).contains(&attempts), "{attempts} attempts: {record}");
     assert_eq!(u64::from(e.origin.hits_for("/reset", "budget")), attempts);
     let duration = record["duration_ms"].as_u64().expect("duration_ms");
-    assert!(duration <= TIGHT_MS + 100, "{duration} ms: {record}");
+    // The budget plus the last connect; an uncut schedule waits 775 ms.
+    assert!(duration < 2 * TIGHT_MS, "{duration} ms: {record}");
     assert!(
         took < Duration::from_millis(TIGHT_MS + 1500),
         "answered after {took:?}"
@@ -157,8 +158,8 @@ fn a_trap_leaves_the_requests_in_flight_with_their_own_answers() {
             thread::spawn(move || get(&format!("{base}{path}"), &[("x-request-id", &sent)])),
         )
     };
-    let (ok_id, ok) = in_flight("/sleep?ms=1800");
-    let (failing_id, failing) = in_flight("/sleep?ms=1800&status=502");
+    let (ok_id, ok) = in_flight("/sleep?ms=3000");
+    let (failing_id, failing) = in_flight("/sleep?ms=3000&status=502");
     // Both have reached the origin before the trap.
     poll(
         "both requests at the origin",
@@ -184,6 +185,10 @@ fn a_trap_leaves_the_requests_in_flight_with_their_own_answers() {
         let record = e.worker.record_for(&id);
         assert_eq!(record["cause"], "worker_trap", "{record}");
     }
+    assert!(
+        !ok.is_finished() && !failing.is_finished(),
+        "the requests were no longer in flight after the traps"
+    );
     let r = ok.join().expect("request in flight");
     assert_eq!((r.status, r.text().as_str()), (200, "slept"), "{r:?}");
     let r = failing.join().expect("failing request in flight");

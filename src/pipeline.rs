@@ -236,12 +236,16 @@ fn first_frames(message: &str) -> String {
     head.join("\n").chars().take(1000).collect()
 }
 
-/// Method, body and credentials: read only when a feature needs them.
+/// Method, body and credentials: read only when a feature needs them. A
+/// body is what the request's framing says (workerd gives every method but
+/// GET and HEAD a body stream, empty or not).
 fn traits(request: &Request) -> Traits {
     let headers = request.headers();
+    let header = |name: &str| headers.get(name).ok().flatten();
     Traits {
         method: request.method(),
-        has_body: request.body().is_some(),
+        has_body: header("transfer-encoding").is_some()
+            || header("content-length").is_some_and(|n| n.trim() != "0"),
         personal: ["authorization", "cookie"]
             .iter()
             .any(|h| headers.has(h).unwrap_or(true)),

@@ -4,17 +4,21 @@
 //!
 //! `tests/browser/check.mjs` drives Debian's `/usr/bin/chromium` through
 //! playwright-core (both installed by `scripts/bootstrap.sh`) and prints what
-//! it measured as JSON; the assertions are here. Screenshots land in
+//! it measured as JSON; the assertions are `tests/browser/problems.rs`,
+//! dark scheme against light included. Screenshots land in
 //! `tests/artifacts/browser/` (git-ignored); with `UPDATE_SCREENSHOTS=1`
 //! the desktop-light and phone-dark ones of the configured page replace the
 //! README's in `docs/` (so a test run leaves the work tree clean).
 
 mod common;
+#[path = "browser/problems.rs"]
+mod problems;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{get, root, Origin, Worker};
+use problems::{dark_problems, problems, Expect, MAX_BYTES};
 use serde_json::Value;
 
 /// Configured text with HTML special characters, and a long unbroken URL
@@ -27,17 +31,6 @@ const BROWSER_ACCEPT: &str =
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8";
 /// The failing route of the fake origin.
 const PATH: &str = "/status/502";
-/// The page stays small: one request, no external loads.
-const MAX_BYTES: usize = 4096;
-/// WCAG 2.x AA for normal text, and for the focus ring (non-text, 1.4.11).
-const MIN_TEXT_CONTRAST: f64 = 4.5;
-const MIN_FOCUS_CONTRAST: f64 = 3.0;
-
-struct Expect {
-    title: &'static str,
-    message: String,
-    support: Option<&'static str>,
-}
 
 /// Runs check.mjs against `url`, screenshots into `out`; its JSON result.
 fn run_check(url: &str, out: &Path) -> Value {
@@ -70,196 +63,6 @@ fn run_check(url: &str, out: &Path) -> Value {
         .unwrap_or_else(|e| panic!("check.mjs printed no JSON ({e}):\n{stdout}\n{stderr}"))
 }
 
-/// Chromium's own console line for a document with status 500.
-fn is_status_notice(m: &Value, url: &str) -> bool {
-    m["type"] == "error"
-        && m["url"] == url
-        && m["text"]
-            == "Failed to load resource: the server responded with a status of 500 (Internal Server Error)"
-}
-
-/// Everything wrong with one variant (empty when it passes).
-fn problems(v: &Value, url: &str, want: &Expect) -> Vec<String> {
-    let mut bad = Vec::new();
-    let mut check = |ok: bool, what: String| {
-        if !ok {
-            bad.push(what);
-        }
-    };
-    let num = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
-
-    check(v["status"] == 500, format!("status {}", v["status"]));
-    check(
-        v["content_type"]
-            .as_str()
-            .is_some_and(|c| c.starts_with("text/html")),
-        format!("content-type {}", v["content_type"]),
-    );
-    check(
-        v["csp"]
-            .as_str()
-            .is_some_and(|c| c.contains("default-src 'none'")),
-        format!("content-security-policy {}", v["csp"]),
-    );
-    check(
-        v["scheme_applied"] == true,
-        "prefers-color-scheme was not emulated".into(),
-    );
-    check(
-        num(&v["bytes"]) < MAX_BYTES as f64,
-        format!("page is {} bytes (max {MAX_BYTES})", v["bytes"]),
-    );
-
-    // Nothing but the document: no console noise, no other request. The
-    // one message Chromium logs for any document served with an error
-    // status is the contract's 500 itself, not a fault of the page.
-    let noise: Vec<&Value> = v["console"]
-        .as_array()
-        .map(|a| a.iter().filter(|m| !is_status_notice(m, url)).collect())
-        .unwrap_or_default();
-    check(
-        noise.is_empty(),
-        format!("console errors/warnings: {noise:?}"),
-    );
-    let requests = v["requests"].as_array().cloned().unwrap_or_default();
-    check(
-        requests.len() == 1 && requests[0]["url"] == url && requests[0]["type"] == "document",
-        format!("requests beyond the document: {}", v["requests"]),
-    );
-    check(
-        v["scripts"] == 0 && v["external"] == 0,
-        format!(
-            "scripts {} / external loads {}",
-            v["scripts"], v["external"]
-        ),
-    );
-
-    // Structure.
-    check(
-        v["lang"].as_str().is_some_and(|l| !l.is_empty()),
-        format!("<html lang> is {}", v["lang"]),
-    );
-    check(v["h1_count"] == 1, format!("{} h1 elements", v["h1_count"]));
-    check(
-        v["doc_title"] == want.title,
-        format!("<title> is {}", v["doc_title"]),
-    );
-
-    // Title, message and request id: there, visible, within the width.
-    let id = v["header_request_id"].as_str().unwrap_or("");
-    check(!id.is_empty(), "no x-request-id header".into());
-    for (name, text) in [
-        ("title", want.title),
-        ("message", want.message.as_str()),
-        ("request_id", id),
-    ] {
-        let b = &v[name];
-        if b.is_null() {
-            check(false, format!("{name}: not found on the page"));
-            continue;
-        }
-        check(
-            b["text"].as_str().map(str::trim) == Some(text),
-            format!("{name}: text {} (want {text:?})", b["text"]),
-        );
-        check(
-            b["visible"] == true,
-            format!("{name}: not visible ({}x{})", b["width"], b["height"]),
-        );
-        check(
-            b["inside_width"] == true,
-            format!(
-                "{name}: outside the viewport width ({}..{} of {})",
-                b["left"], b["right"], v["viewport"][0]
-            ),
-        );
-    }
-    check(
-        v["request_id"]["user_select"] == "all",
-        format!(
-            "request id user-select is {}",
-            v["request_id"]["user_select"]
-        ),
-    );
-    check(
-        v["selected_after_click"] == id,
-        format!(
-            "one click on the request id selects {} (want the whole id)",
-            v["selected_after_click"]
-        ),
-    );
-
-    // No horizontal overflow (and none at 320 px on phones).
-    let width = num(&v["viewport"][0]);
-    check(
-        num(&v["scroll_width"]) <= width && num(&v["widest_right"]) <= width + 0.5,
-        format!(
-            "horizontal overflow: scrollWidth {} / widest element ends at {} in {width} px",
-            v["scroll_width"], v["widest_right"]
-        ),
-    );
-    if !v["at_320"].is_null() {
-        check(
-            num(&v["at_320"]["scroll_width"]) <= num(&v["at_320"]["viewport"]),
-            format!("horizontal overflow at 320 px: {}", v["at_320"]),
-        );
-    }
-
-    // Contrast of every piece of text against what is behind it.
-    let texts = v["texts"].as_array().cloned().unwrap_or_default();
-    check(
-        texts.iter().any(|t| t["tag"] == "h1"),
-        "the h1 was not measured for contrast".into(),
-    );
-    for t in &texts {
-        check(
-            num(&t["contrast"]) >= MIN_TEXT_CONTRAST && t["gradient"] == false,
-            format!(
-                "contrast {} < {MIN_TEXT_CONTRAST} for <{}> {:?} ({} on {})",
-                t["contrast"], t["tag"], t["text"], t["color"], t["background"]
-            ),
-        );
-    }
-
-    // The support link: there when configured, reached by the first Tab,
-    // with a visible focus ring.
-    let focus = &v["focus_after_tab"];
-    match want.support {
-        Some(url) => {
-            let link = &v["link"];
-            check(
-                link["href"] == url,
-                format!("support link href {} (want {url})", link["href"]),
-            );
-            check(
-                link["visible"] == true && link["inside_width"] == true,
-                format!("support link not visible within the width: {link}"),
-            );
-            check(
-                focus["tag"] == "a" && focus["href"] == url,
-                format!("Tab does not focus the support link: {focus}"),
-            );
-            check(
-                focus["outline_style"] != "none"
-                    && num(&focus["outline_width"]) >= 2.0
-                    && num(&focus["outline_contrast"]) >= MIN_FOCUS_CONTRAST,
-                format!("focus ring not visible enough: {focus}"),
-            );
-        }
-        None => {
-            check(
-                v["link"].is_null(),
-                format!("a link without SUPPORT_URL: {}", v["link"]),
-            );
-            check(
-                focus["tag"].is_null(),
-                format!("something focusable without SUPPORT_URL: {focus}"),
-            );
-        }
-    }
-    bad
-}
-
 /// Starts the origin and a worker, loads the page in the four variants and
 /// asserts; returns the artifacts directory.
 fn check_page(vars: &[(&str, &str)], want: &Expect, artifacts: &str) -> PathBuf {
@@ -284,7 +87,7 @@ fn check_page(vars: &[(&str, &str)], want: &Expect, artifacts: &str) -> PathBuf 
     let result = run_check(&url, &out);
     let variants = result["variants"].as_array().expect("variants");
     assert_eq!(variants.len(), 4, "{result}");
-    let mut report = Vec::new();
+    let mut report = dark_problems(variants);
     for v in variants {
         for p in problems(v, &url, want) {
             report.push(format!("[{}] {p}", v["name"].as_str().unwrap_or("?")));
@@ -347,4 +150,28 @@ fn default_page_without_support_link() {
         support: None,
     };
     check_page(&[], &want, "default");
+}
+
+/// The control for the dark-scheme check: a page with no dark styles at all
+/// (served as `ERROR_PAGE_HTML`) must fail it at both sizes.
+#[test]
+fn a_page_without_dark_styles_fails_the_dark_scheme_check() {
+    const LIGHT_ONLY: &str = "<!doctype html><html lang=\"en\"><title>{{title}}</title>\
+<style>body{background:#fafafa;color:#222}</style><h1>{{title}}</h1><p>{{message}}</p>\
+<p><code>{{request_id}}</code></p></html>";
+    let origin = Origin::start();
+    let origin_url = origin.url();
+    let worker = Worker::start(&[("ORIGIN_URL", &origin_url), ("ERROR_PAGE_HTML", LIGHT_ONLY)]);
+    let out = root().join("tests/artifacts/browser/light-only");
+    let result = run_check(&worker.url(PATH), &out);
+    let variants = result["variants"].as_array().expect("variants");
+    let problems = dark_problems(variants);
+    for size in ["desktop", "phone"] {
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with(&format!("[{size}] page is"))),
+            "a light-only page passed the dark check at {size}: {problems:?}"
+        );
+    }
 }

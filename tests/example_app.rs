@@ -4,17 +4,70 @@
 mod common;
 
 use std::sync::OnceLock;
+use std::thread;
 
 use common::{get, unique_id, Project, Worker};
+use error_shield::render::HTML_CSP;
+use serde_json::json;
+
+const MESSAGE: &str = "Try <again> & \"soon\"";
+const SUPPORT: &str = "https://help.example.com/app?x=1&y=2";
+const PROBLEM_TYPE: &str = "https://errors.example.com/app";
+const PAGE: &str = r#"<h1>{{title}}</h1><p>{{ message }}</p><code>{{request_id}}</code><a href="{{support_url}}">help</a>"#;
+/// `PAGE` filled and escaped by hand, `{id}` for the request id.
+const FILLED: &str = r#"<h1>App failure</h1><p>Try &lt;again&gt; &amp; &quot;soon&quot;</p><code>{id}</code><a href="https://help.example.com/app?x=1&amp;y=2">help</a>"#;
+
+/// Every variable the proxy alone reads, each with a bad value.
+const PROXY_VARS: [(&str, &str); 11] = [
+    ("RESPONSE_STATUS", "sometimes"),
+    ("MAINTENANCE", "maybe"),
+    ("MAINTENANCE_BYPASS_PATHS", "healthz"),
+    ("ROUTES", "not json"),
+    ("ORIGIN_URL", "not a url"),
+    ("ORIGIN_TIMEOUT_MS", "soon"),
+    ("FAILURE_STATUSES", "5xx"),
+    ("LOG_ORIGIN_BODY_BYTES", "lots"),
+    ("STALE_IF_ERROR_SECONDS", "1h"),
+    ("ORIGIN_RETRIES", "lots"),
+    ("FAULT_INJECTION", "maybe"),
+];
+
+struct Env {
+    /// The page variables set, `DEFAULT_FORMAT=text`.
+    app: Worker,
+    /// `DEFAULT_FORMAT=xml`: a config_error.
+    bad_format: Worker,
+    /// Only bad proxy variables: nothing the guard reads.
+    proxy_vars: Worker,
+}
+
+fn env() -> &'static Env {
+    static ENV: OnceLock<Env> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let bad_format =
+            thread::spawn(|| Worker::start_project(Project::App, &[("DEFAULT_FORMAT", "xml")]));
+        let proxy_vars = thread::spawn(|| Worker::start_project(Project::App, &PROXY_VARS));
+        let app = Worker::start_project(
+            Project::App,
+            &[
+                ("ERROR_TITLE", "App failure"),
+                ("ERROR_MESSAGE", MESSAGE),
+                ("SUPPORT_URL", SUPPORT),
+                ("PROBLEM_TYPE", PROBLEM_TYPE),
+                ("ERROR_PAGE_HTML", PAGE),
+                ("DEFAULT_FORMAT", "text"),
+            ],
+        );
+        Env {
+            app,
+            bad_format: bad_format.join().expect("bad-format app"),
+            proxy_vars: proxy_vars.join().expect("proxy-vars app"),
+        }
+    })
+}
 
 fn app() -> &'static Worker {
-    static APP: OnceLock<Worker> = OnceLock::new();
-    APP.get_or_init(|| {
-        Worker::start_project(
-            Project::App,
-            &[("ERROR_TITLE", "App failure"), ("DEFAULT_FORMAT", "text")],
-        )
-    })
+    &env().app
 }
 
 #[test]
@@ -201,4 +254,67 @@ fn the_library_build_carries_none_of_the_proxy() {
         assert!(has(&proxy, marker), "{marker} missing from the proxy build");
         assert!(!has(&library, marker), "the library build carries {marker}");
     }
+}
+
+#[test]
+fn the_page_variables_shape_each_format_chosen_by_accept() {
+    // (Accept, the format it must get; none: DEFAULT_FORMAT)
+    let table = [
+        (Some("application/json"), "json"),
+        (Some("text/html"), "html"),
+        (Some("text/plain"), "text"),
+        (None, "text"),
+    ];
+    for (accept, format) in table {
+        let id = unique_id("fmt");
+        let mut headers = vec![("x-request-id", id.as_str())];
+        headers.extend(accept.map(|a| ("accept", a)));
+        let r = get(&app().url("/orders/42"), &headers);
+        assert_eq!(r.status, 500, "{accept:?}");
+        let (content_type, csp) = match format {
+            "json" => {
+                let want = json!({"type": PROBLEM_TYPE, "title": "App failure", "status": 500,
+                    "detail": MESSAGE, "request_id": id, "support_url": SUPPORT});
+                assert_eq!(r.json(), want);
+                ("application/problem+json", None)
+            }
+            "html" => {
+                assert_eq!(r.text(), FILLED.replace("{id}", &id));
+                ("text/html; charset=utf-8", Some(HTML_CSP))
+            }
+            _ => {
+                let want =
+                    format!("App failure\n\n{MESSAGE}\n\nRequest ID: {id}\nSupport: {SUPPORT}\n");
+                assert_eq!(r.text(), want, "{accept:?}");
+                ("text/plain; charset=utf-8", None)
+            }
+        };
+        assert_eq!(r.header("content-type"), Some(content_type), "{accept:?}");
+        assert_eq!(r.header("content-security-policy"), csp, "{accept:?}");
+    }
+}
+
+#[test]
+fn only_the_page_variables_are_read_in_library_mode() {
+    let e = env();
+    // The control: a bad page variable is a config_error for every route.
+    let id = unique_id("badfmt");
+    let r = get(&e.bad_format.url("/hello"), &[("x-request-id", &id)]);
+    assert_eq!(r.status, 500, "{}", r.text());
+    let record = e.bad_format.record_for(&id);
+    assert_eq!(record["cause"], "config_error", "{record}");
+    assert_eq!(record["context"]["variable"], "DEFAULT_FORMAT");
+    assert_eq!(record["context"]["value"], "xml");
+    // Bad proxy variables mean nothing to the guard.
+    let r = get(&e.proxy_vars.url("/hello"), &[]);
+    assert_eq!(
+        (r.status, r.text().as_str()),
+        (200, "hello from a guarded app")
+    );
+    let id = unique_id("proxyvars");
+    assert_eq!(
+        get(&e.proxy_vars.url("/orders/42"), &[("x-request-id", &id)]).status,
+        500
+    );
+    assert_eq!(e.proxy_vars.record_for(&id)["cause"], "worker_error");
 }

@@ -1,17 +1,18 @@
-//! Every failure cause, end to end: becomes the uniform 500
-//! in the negotiated format, with exactly one log record, and nothing of the
-//! request or the failing origin leaks.
+//! Every failure cause, end to end: the uniform 500 in the negotiated
+//! format, with exactly one log record, and nothing of the request or the
+//! failing origin leaks; in the default configuration and with
+//! stale-if-error and retries on. Configuration is `config.rs`.
 
 mod common;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::thread;
-use std::time::{Duration, Instant};
+
+use serde_json::Value;
 
 use common::origin::{SECRET_BODY, SECRET_HEADERS};
-use common::{get, raw_get, send, unique_id, Origin, Resp, Worker};
-use serde_json::Value;
+use common::{get, header_lines, raw_exchange, unique_id, Origin, RawReq, Resp, Worker};
 
 const TITLE: &str = "Oops <b>\"&'";
 const MESSAGE: &str = "We are on it </p><script>alert(1)</script>";
@@ -25,77 +26,40 @@ struct Env {
     /// The same configuration with stale-if-error and retries on: the
     /// pipeline takes its extra steps, the answers must not change.
     resilient: Worker,
-    looping: Worker,
-    bad: Vec<(&'static str, &'static str, Worker)>,
 }
-
-/// Bad configurations, each on its own worker.
-const BAD_CONFIGS: [(&str, &str); 5] = [
-    ("ORIGIN_URL", "not a url"),
-    ("ORIGIN_TIMEOUT_MS", "soon"),
-    ("FAILURE_STATUSES", "5xx"),
-    ("DEFAULT_FORMAT", "xml"),
-    ("ERROR_PAGE_HTML", "<p>{{secret_key}}</p>"),
-];
 
 fn env() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
         let origin = Origin::start();
         let url = origin.url();
-        // Start every worker at once: wrangler's start-up dominates.
-        let looping = thread::spawn(|| Worker::start(&[("FAULT_INJECTION", "on")]));
-        let bad: Vec<_> = BAD_CONFIGS
-            .iter()
-            .map(|&(var, value)| {
-                let url = url.clone();
-                thread::spawn(move || {
-                    let vars = if var == "ORIGIN_URL" {
-                        vec![(var, value)]
-                    } else {
-                        vec![("ORIGIN_URL", url.as_str()), (var, value)]
-                    };
-                    (var, value, Worker::start(&vars))
-                })
-            })
-            .collect();
         let timeout = TIMEOUT_MS.to_string();
-        let main_vars = [
-            ("ORIGIN_URL", url.as_str()),
-            ("ORIGIN_TIMEOUT_MS", &timeout),
-            ("FAILURE_STATUSES", "500,502-599"),
-            ("FAULT_INJECTION", "on"),
-            ("ERROR_TITLE", TITLE),
-            ("ERROR_MESSAGE", MESSAGE),
-            ("SUPPORT_URL", SUPPORT),
-            ("PROBLEM_TYPE", "https://errors.example.com/internal"),
-            ("LOG_ORIGIN_BODY_BYTES", "32"),
+        let vars: Vec<(&'static str, String)> = vec![
+            ("ORIGIN_URL", url),
+            ("ORIGIN_TIMEOUT_MS", timeout),
+            ("FAILURE_STATUSES", "500,502-599".into()),
+            ("FAULT_INJECTION", "on".into()),
+            ("ERROR_TITLE", TITLE.into()),
+            ("ERROR_MESSAGE", MESSAGE.into()),
+            ("SUPPORT_URL", SUPPORT.into()),
+            ("PROBLEM_TYPE", "https://errors.example.com/internal".into()),
+            ("LOG_ORIGIN_BODY_BYTES", "32".into()),
         ];
-        let resilient_vars: Vec<(&'static str, String)> = main_vars
-            .iter()
-            .map(|(k, v)| (*k, v.to_string()))
-            .chain([
-                ("STALE_IF_ERROR_SECONDS", "60".to_string()),
-                ("ORIGIN_RETRIES", "2".to_string()),
-            ])
-            .collect();
-        let resilient = thread::spawn(move || {
-            let vars: Vec<(&str, &str)> = resilient_vars
-                .iter()
-                .map(|(k, v)| (*k, v.as_str()))
-                .collect();
-            Worker::start(&vars)
-        });
-        let main = Worker::start(&main_vars);
+        let start = move |extra: &'static [(&'static str, &'static str)]| {
+            let vars = vars.clone();
+            thread::spawn(move || {
+                let mut all: Vec<(&str, &str)> =
+                    vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                all.extend_from_slice(extra);
+                Worker::start(&all)
+            })
+        };
+        let resilient = start(&[("STALE_IF_ERROR_SECONDS", "60"), ("ORIGIN_RETRIES", "2")]);
+        let main = start(&[]);
         Env {
             _origin: origin,
-            main,
+            main: main.join().expect("main worker"),
             resilient: resilient.join().expect("resilient worker"),
-            looping: looping.join().expect("loop worker"),
-            bad: bad
-                .into_iter()
-                .map(|h| h.join().expect("bad-config worker"))
-                .collect(),
         }
     })
 }
@@ -186,7 +150,7 @@ fn fail(worker: &Worker, s: &Scenario, accept: Option<&str>, id: &str) -> Resp {
     get(&worker.url(s.path), &headers)
 }
 
-/// Checks the uniform 500 and returns its body with the id
+/// Checks the uniform 500 (CONTRACT §3) and returns its body with the id
 /// replaced by `{id}`.
 fn assert_uniform_500(r: &Resp, format: &str, id: &str, context: &str) -> String {
     assert_eq!(r.status, 500, "{context}: {}", r.text());
@@ -308,140 +272,41 @@ fn every_cause_in_every_format_is_the_uniform_500_with_one_record() {
 fn head_gets_the_same_status_and_headers_and_no_body() {
     let e = env();
     for s in [&SCENARIOS[0], &SCENARIOS[6]] {
-        let id = unique_id("head");
-        let r = send(
-            "HEAD",
-            &e.main.url(s.path),
+        let (head_id, get_id) = (unique_id("head"), unique_id("get"));
+        let lines = |id: &str| {
+            header_lines(&[s.headers, &[("x-request-id", id), ("accept", "text/html")]].concat())
+        };
+        let (head_lines, get_lines) = (lines(&head_id), lines(&get_id));
+        // On one connection: the HEAD, then the GET (the control: it has
+        // the page). The GET's answer must start right where the HEAD's head
+        // ends, so a body byte after that head fails the read.
+        let answers = raw_exchange(
+            &e.main.base,
             &[
-                s.headers,
-                &[("x-request-id", id.as_str()), ("accept", "text/html")],
-            ]
-            .concat(),
-            None,
+                RawReq::new("HEAD", s.path).lines(&head_lines),
+                RawReq::new("GET", s.path).lines(&get_lines),
+            ],
         );
-        assert_eq!(r.status, 500);
-        assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
-        assert_eq!(r.header("x-request-id"), Some(id.as_str()));
-        assert!(r.header("content-security-policy").is_some());
-        assert!(r.body.is_empty());
-        assert_eq!(e.main.record_for(&id)["method"], "HEAD");
-    }
-}
-
-#[test]
-fn origin_error_record_has_status_capped_excerpt_and_redacted_url() {
-    let e = env();
-    let id = unique_id("rec");
-    let r = get(
-        &e.main.url("/status/503?token=abc123&user=bob"),
-        &[
-            ("x-request-id", &id),
-            ("authorization", "Bearer sekrit-token"),
-            ("cookie", "sid=sekrit-cookie"),
-        ],
-    );
-    assert_eq!(r.status, 500);
-    let record = e.main.record_for(&id);
-    assert_eq!(record["cause"], "origin_error_status");
-    assert_eq!(record["origin_status"], 503);
-    assert_eq!(record["origin_body"], &SECRET_BODY[..32]);
-    assert!(
-        record["url"]
-            .as_str()
-            .unwrap()
-            .ends_with("/status/503?token=REDACTED&user=REDACTED"),
-        "{record}"
-    );
-    let raw = record.to_string();
-    for secret in ["abc123", "bob", "sekrit-token", "sekrit-cookie"] {
-        assert!(!raw.contains(secret), "record leaks {secret}: {raw}");
-    }
-    for absent in ["location", "attempts", "served_stale"] {
-        assert!(record.get(absent).is_none(), "{absent} in {record}");
-    }
-}
-
-#[test]
-fn panic_record_has_message_and_location_and_the_instance_keeps_serving() {
-    let e = env();
-    for _ in 0..3 {
-        let id = unique_id("panic");
-        let r = fail(&e.main, &SCENARIOS[6], None, &id);
-        assert_eq!(r.status, 500);
-        let record = e.main.record_for(&id);
-        assert_eq!(record["cause"], "worker_panic");
+        let (head, got) = (&answers[0], &answers[1]);
+        assert_eq!((head.status, got.status), (500, 500), "{}", s.name);
         assert!(
-            record["message"]
-                .as_str()
-                .unwrap()
-                .contains("injected panic"),
-            "{record}"
-        );
-        assert!(
-            record["location"]
-                .as_str()
-                .unwrap()
-                .starts_with("src/fault.rs:"),
-            "{record}"
-        );
-        let ok = get(&e.main.url("/echo"), &[]);
-        assert_eq!(
-            ok.status,
-            200,
-            "the request after a panic failed: {}",
-            ok.text()
-        );
-    }
-}
-
-#[test]
-fn a_trap_is_answered_and_the_module_serves_the_next_request() {
-    let e = env();
-    for s in [&SCENARIOS[7], &SCENARIOS[8]] {
-        let id = unique_id("trap");
-        let r = fail(&e.main, s, Some("text/plain"), &id);
-        assert_uniform_500(&r, "text", &id, s.name);
-        let record = e.main.record_for(&id);
-        assert_eq!(record["cause"], "worker_trap");
-        let message = record["message"].as_str().unwrap();
-        assert!(message.contains("RuntimeError"), "{record}");
-        // The error and its first frames only: a stack overflow's trace is
-        // thousands of frames long.
-        assert!(
-            message.lines().count() <= 6 && message.len() <= 1000,
-            "{record}"
-        );
-        assert_eq!(
-            get(&e.main.url("/echo"), &[]).status,
-            200,
-            "after {}",
+            got.body.starts_with(b"<!doctype html>"),
+            "{}: {got:?}",
             s.name
         );
+        assert_eq!(head.fixed_headers(), got.fixed_headers(), "{}", s.name);
+        assert_eq!(head.header("x-request-id"), Some(head_id.as_str()));
+        // No length announced for a body that is not there. (workerd drops
+        // a body a worker returns for HEAD without a trace, so the worker's
+        // own part is the renderer's unit test `head_has_headers_and_no_body`.)
+        assert!(
+            matches!(head.header("content-length"), None | Some("0"))
+                && head.header("transfer-encoding").is_none(),
+            "{}: {head:?}",
+            s.name
+        );
+        assert_eq!(e.main.record_for(&head_id)["method"], "HEAD");
     }
-}
-
-#[test]
-fn timeout_answers_within_the_timeout_plus_a_margin() {
-    let e = env();
-    let id = unique_id("timeout");
-    let start = Instant::now();
-    let r = fail(&e.main, &SCENARIOS[4], None, &id);
-    let took = start.elapsed();
-    assert_eq!(r.status, 500);
-    assert!(
-        took >= Duration::from_millis(TIMEOUT_MS),
-        "answered after {took:?}, before the timeout"
-    );
-    assert!(
-        took < Duration::from_millis(TIMEOUT_MS + 1500),
-        "answered after {took:?}"
-    );
-    let record = e.main.record_for(&id);
-    assert_eq!(record["cause"], "origin_timeout");
-    assert!(
-        record["message"].as_str().unwrap().contains("1500 ms"),
-        "{record}"
-    );
 }
 
 #[test]
@@ -450,125 +315,4 @@ fn statuses_outside_failure_statuses_pass_through() {
     let r = get(&e.main.url("/status/501"), &[]);
     assert_eq!(r.status, 501);
     assert_eq!(r.text(), SECRET_BODY);
-}
-
-#[test]
-fn hostile_request_ids_are_replaced() {
-    let e = env();
-    let long = "a".repeat(129);
-    let hostile: [&[u8]; 9] = [
-        b"<script>alert(1)</script>",
-        b"id with spaces",
-        b"\"quoted\"",
-        long.as_bytes(),
-        "\u{fc}n\u{ef}code".as_bytes(),
-        b"\xff\xfe",
-        b"a/b",
-        b"x;y",
-        b"a\x01b",
-    ];
-    for bad in hostile {
-        let line = [b"X-Request-Id: ".as_slice(), bad].concat();
-        let r = raw_get(&e.main.base, "/status/502", &[&line, b"Accept: text/html"]);
-        assert_eq!(r.status, 500);
-        let id = r.request_id();
-        assert_eq!(id.len(), 32, "minted id {id}");
-        let shown = String::from_utf8_lossy(bad);
-        assert!(
-            bad.len() < 4 || !r.text().contains(shown.as_ref()),
-            "hostile id reflected"
-        );
-        assert_eq!(e.main.record_for(&id)["request_id"], id);
-    }
-    // A well-formed cf-ray is the id when the client sends none, and is logged.
-    let r = get(
-        &e.main.url("/status/502"),
-        &[("cf-ray", "8c3f1a2b3c4d5e6f-AMS")],
-    );
-    assert_eq!(r.request_id(), "8c3f1a2b3c4d5e6f-AMS");
-    assert_eq!(
-        e.main.record_for("8c3f1a2b3c4d5e6f-AMS")["cf_ray"],
-        "8c3f1a2b3c4d5e6f-AMS"
-    );
-}
-
-#[test]
-fn hostile_accept_headers_never_error_or_406() {
-    let e = env();
-    let huge = "text/html;q=0.1, ".repeat(2000);
-    let accepts: [&[u8]; 10] = [
-        huge.as_bytes(),
-        b"*/*;q=0",
-        b"text/html;q=0, application/json;q=0, text/plain;q=0",
-        b";;;,,,",
-        b"text/",
-        b"/json",
-        b"*/*;q=abc",
-        b"application/json;q=0.5;q=1",
-        b"\x01\x02",
-        b"\xff\xfe/\xfa",
-    ];
-    for accept in accepts {
-        let id = unique_id("accept");
-        let r = raw_get(
-            &e.main.base,
-            "/status/502",
-            &[
-                &[b"Accept: ".as_slice(), accept].concat(),
-                format!("X-Request-Id: {id}").as_bytes(),
-            ],
-        );
-        assert_eq!(
-            r.status,
-            500,
-            "Accept {:?}",
-            String::from_utf8_lossy(accept)
-        );
-        assert!(r.header("content-type").is_some());
-        assert!(r.text().contains(&id));
-    }
-}
-
-#[test]
-fn each_bad_config_gives_the_uniform_500_and_names_the_variable() {
-    let e = env();
-    for (var, value, worker) in &e.bad {
-        let id = unique_id("config");
-        let r = get(&worker.url("/echo"), &[("x-request-id", &id)]);
-        assert_eq!(r.status, 500, "{var}={value}: {}", r.text());
-        assert_eq!(r.header("content-type"), Some("application/problem+json"));
-        let v = r.json();
-        assert_eq!(
-            (v["title"].as_str(), v["request_id"].as_str()),
-            (Some("Internal Server Error"), Some(id.as_str()))
-        );
-        assert!(
-            !r.text().contains(var) && !r.text().contains(value),
-            "{var}: config leaked to client"
-        );
-        let record = worker.record_for(&id);
-        assert_eq!(record["cause"], "config_error", "{record}");
-        assert_eq!(record["context"]["variable"], *var, "{record}");
-        let logged = record["context"]["value"].as_str().unwrap();
-        assert!(
-            value.contains(logged) || logged.contains("secret_key"),
-            "{var}: logged value {logged}"
-        );
-    }
-}
-
-#[test]
-fn a_request_that_loops_back_fails_fast_with_config_error() {
-    let e = env();
-    let id = unique_id("loop");
-    let start = Instant::now();
-    let r = get(&e.looping.url("/anything"), &[("x-request-id", &id)]);
-    assert_eq!(r.status, 500);
-    assert!(start.elapsed() < Duration::from_secs(5));
-    assert_eq!(r.request_id(), id);
-    // Exactly one record for the one client request: the inner hop's
-    // config_error; the outer hop that got its 500 writes none.
-    let record = e.looping.record_for(&id);
-    assert_eq!(record["cause"], "config_error", "{record}");
-    assert_eq!(record["context"]["variable"], "ORIGIN_URL", "{record}");
 }

@@ -1,16 +1,13 @@
-//! A hostile origin, a mixed load, and a panic storm.
-//! Bounded in count and time; loopback only.
+//! Hostile input from both sides, end to end (an origin that hangs,
+//! resets, sends garbage or 100 MB; request ids and `Accept` values meant to
+//! break or reflect). Load and the panic storm are `load.rs`.
 
 mod common;
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::thread;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::origin::SECRET_BODY;
-use common::{get, raw_get, unique_id, Stack};
+use common::{get, poll, raw_get, unique_id, Stack};
 
 const TIMEOUT_MS: u64 = 1500;
 
@@ -24,14 +21,6 @@ fn env() -> &'static Stack {
             ("LOG_ORIGIN_BODY_BYTES", "64"),
         ])
     })
-}
-
-/// A second worker for the tests that read its memory: the load test's
-/// traffic must not show in their figures.
-fn quiet() -> &'static Stack {
-    static QUIET: OnceLock<Stack> = OnceLock::new();
-    QUIET
-        .get_or_init(|| Stack::start(&[("FAULT_INJECTION", "on"), ("LOG_ORIGIN_BODY_BYTES", "64")]))
 }
 
 fn assert_no_leak(body: &str, context: &str) {
@@ -80,12 +69,14 @@ fn hostile_origins_get_the_uniform_500_and_the_right_cause() {
 
 #[test]
 fn a_100_mb_failing_body_is_answered_fast_with_a_capped_excerpt() {
-    let e = quiet();
+    const SIZE: u64 = 100_000_000;
+    let e = env();
     let rss_before = e.worker.workerd_rss_kb();
     let rid = unique_id("huge");
     let start = Instant::now();
     let r = get(
-        &e.worker.url("/bytes?n=100000000&status=500"),
+        &e.worker
+            .url(&format!("/bytes?n={SIZE}&status=500&key=huge")),
         &[("x-request-id", &rid)],
     );
     let took = start.elapsed();
@@ -102,9 +93,24 @@ fn a_100_mb_failing_body_is_answered_fast_with_a_capped_excerpt() {
         String::from_utf8_lossy(&first),
         "the excerpt is the first 64 bytes"
     );
+    // The origin's side: the worker cut the connection after the excerpt,
+    // so its writes failed once the socket buffers (a few MiB at most) were
+    // full. A worker that drained the body would let all 100 MB through.
+    let ended = poll("the origin's write to end", Duration::from_secs(10), || {
+        e.origin.ended("bytes:huge")
+    });
+    let written = e.origin.progress("bytes:huge");
+    assert!(
+        ended.starts_with("error"),
+        "the origin's write ended: {ended}"
+    );
+    assert!(
+        written < SIZE / 10,
+        "the origin wrote {written} bytes before the connection closed"
+    );
     let rss_after = e.worker.workerd_rss_kb();
     eprintln!(
-        "100 MB failing body: answered in {took:?}; workerd RSS {rss_before} KiB → {rss_after} KiB"
+        "100 MB failing body: answered in {took:?}; origin wrote {written} bytes; workerd RSS {rss_before} KiB → {rss_after} KiB"
     );
     assert!(
         rss_after < rss_before + 64 * 1024,
@@ -145,167 +151,83 @@ fn invalid_response_header_bytes_never_crash_or_leak() {
     assert_eq!(get(&e.worker.url("/echo"), &[]).status, 200);
 }
 
-/// What a load request is and what its answer must be.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Kind {
-    Pass,
-    Status,
-    Timeout,
-    Panic,
-    Error,
-}
-
-impl Kind {
-    fn pick(i: usize) -> Kind {
-        match i % 100 {
-            0 => Kind::Timeout,
-            1..=10 => Kind::Status,
-            11..=20 => Kind::Panic,
-            21..=30 => Kind::Error,
-            _ => Kind::Pass,
-        }
-    }
-    fn cause(self) -> Option<&'static str> {
-        match self {
-            Kind::Pass => None,
-            Kind::Status => Some("origin_error_status"),
-            Kind::Timeout => Some("origin_timeout"),
-            Kind::Panic => Some("worker_panic"),
-            Kind::Error => Some("worker_error"),
-        }
-    }
-}
-
 #[test]
-fn ten_thousand_mixed_requests_at_concurrency_32_get_exactly_the_right_answers() {
-    const TOTAL: usize = 10_000;
-    const CONCURRENCY: usize = 32;
+fn hostile_request_ids_are_replaced() {
     let e = env();
-    let next = Arc::new(AtomicUsize::new(0));
-    let wrong = Arc::new(Mutex::new(Vec::<String>::new()));
-    let failures = Arc::new(Mutex::new(HashMap::<String, Kind>::new()));
-    let start = Instant::now();
-    let workers: Vec<_> = (0..CONCURRENCY)
-        .map(|_| {
-            let (next, wrong, failures) =
-                (Arc::clone(&next), Arc::clone(&wrong), Arc::clone(&failures));
-            let base = e.worker.base.clone();
-            thread::spawn(move || {
-                let agent = ureq::AgentBuilder::new()
-                    .redirects(0)
-                    .timeout(Duration::from_secs(30))
-                    .build();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= TOTAL {
-                        break;
-                    }
-                    let kind = Kind::pick(i);
-                    let rid = format!("load-{}-{i}", std::process::id());
-                    let (path, fault) = match kind {
-                        Kind::Pass => ("/echo", None),
-                        Kind::Status => ("/status/503", None),
-                        Kind::Timeout => ("/sleep?ms=3000", None),
-                        Kind::Panic => ("/echo", Some("panic")),
-                        Kind::Error => ("/echo", Some("error")),
-                    };
-                    let mut req = agent
-                        .get(&format!("{base}{path}"))
-                        .set("x-request-id", &rid);
-                    if let Some(f) = fault {
-                        req = req.set("x-fault-inject", f);
-                    }
-                    let (status, body) = match req.call() {
-                        Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
-                        Err(ureq::Error::Status(s, r)) => (s, r.into_string().unwrap_or_default()),
-                        Err(err) => (0, err.to_string()),
-                    };
-                    let ok = match kind {
-                        Kind::Pass => {
-                            status == 200 && body.contains(&format!("\"x-request-id\",\"{rid}\""))
-                        }
-                        _ => {
-                            status == 500
-                                && body.contains(&rid)
-                                && !body.contains("ORIGIN-SECRET")
-                                && !body.contains(SECRET_BODY)
-                        }
-                    };
-                    if !ok {
-                        wrong.lock().unwrap().push(format!(
-                            "{kind:?} {rid}: {status} {}",
-                            body.chars().take(200).collect::<String>()
-                        ));
-                    }
-                    if kind != Kind::Pass {
-                        failures.lock().unwrap().insert(rid, kind);
-                    }
-                }
-            })
-        })
-        .collect();
-    for w in workers {
-        w.join().expect("load thread");
+    let long = "a".repeat(129);
+    let hostile: [&[u8]; 9] = [
+        b"<script>alert(1)</script>",
+        b"id with spaces",
+        b"\"quoted\"",
+        long.as_bytes(),
+        "\u{fc}n\u{ef}code".as_bytes(),
+        b"\xff\xfe",
+        b"a/b",
+        b"x;y",
+        b"a\x01b",
+    ];
+    for bad in hostile {
+        let line = [b"X-Request-Id: ".as_slice(), bad].concat();
+        let r = raw_get(
+            &e.worker.base,
+            "/status/502",
+            &[&line, b"Accept: text/html"],
+        );
+        assert_eq!(r.status, 500);
+        let id = r.request_id();
+        assert_eq!(id.len(), 32, "minted id {id}");
+        let shown = String::from_utf8_lossy(bad);
+        assert!(
+            bad.len() < 4 || !r.text().contains(shown.as_ref()),
+            "hostile id reflected"
+        );
+        assert_eq!(e.worker.record_for(&id)["request_id"], id);
     }
-    let took = start.elapsed();
-    let wrong = wrong.lock().unwrap();
-    assert!(
-        wrong.is_empty(),
-        "{} wrong answers, e.g. {:?}",
-        wrong.len(),
-        &wrong[..wrong.len().min(5)]
+    // A well-formed cf-ray is the id when the client sends none, and is logged.
+    let r = get(
+        &e.worker.url("/status/502"),
+        &[("cf-ray", "8c3f1a2b3c4d5e6f-AMS")],
     );
-    // Exactly one record per failure, with the right cause, and none for the rest.
-    thread::sleep(Duration::from_secs(2));
-    let failures = failures.lock().unwrap();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for record in e.worker.records() {
-        let rid = record["request_id"].as_str().unwrap_or("").to_string();
-        if !rid.starts_with(&format!("load-{}-", std::process::id())) {
-            continue;
-        }
-        let kind = failures
-            .get(&rid)
-            .unwrap_or_else(|| panic!("record for a request that did not fail: {record}"));
-        assert_eq!(record["cause"], kind.cause().unwrap(), "{record}");
-        *seen.entry(rid).or_default() += 1;
-    }
+    assert_eq!(r.request_id(), "8c3f1a2b3c4d5e6f-AMS");
     assert_eq!(
-        seen.len(),
-        failures.len(),
-        "failures without a record: {}",
-        failures.len() - seen.len()
+        e.worker.record_for("8c3f1a2b3c4d5e6f-AMS")["cf_ray"],
+        "8c3f1a2b3c4d5e6f-AMS"
     );
-    assert!(seen.values().all(|n| *n == 1), "duplicate records");
-    eprintln!("load: {TOTAL} requests at concurrency {CONCURRENCY} in {took:?}; {} failures, {} records, 0 wrong", failures.len(), seen.len());
 }
 
 #[test]
-fn a_thousand_panics_in_a_row_leave_the_instance_serving_with_bounded_memory() {
-    let e = quiet();
-    let storm = |n: usize| {
-        for _ in 0..n {
-            let r = get(&e.worker.url("/echo"), &[("x-fault-inject", "panic")]);
-            assert_eq!(r.status, 500);
-        }
-    };
-    // 1000 panics in a row, then 2000 more. The Wasm memory stays flat
-    // (checked by hand: 18 pages throughout, externref table constant); RSS
-    // climbs while V8 and wrangler's inspector keep garbage and log entries,
-    // then levels off. The bound catches a leak of whole requests per panic.
-    storm(1000);
-    let after_1000 = e.worker.workerd_rss_kb();
-    let r = get(&e.worker.url("/echo?after=storm"), &[]);
-    assert_eq!(r.status, 200);
-    assert_eq!(r.json()["target"], "/echo?after=storm");
-    storm(2000);
-    let after_3000 = e.worker.workerd_rss_kb();
-    eprintln!(
-        "panic storm: workerd RSS {after_1000} KiB after 1000 panics, {after_3000} KiB after 3000"
-    );
-    assert_eq!(get(&e.worker.url("/echo"), &[]).status, 200);
-    assert!(
-        after_3000 < 448 * 1024,
-        "workerd at {after_3000} KiB after 3000 panics"
-    );
+fn hostile_accept_headers_never_error_or_406() {
+    let e = env();
+    let huge = "text/html;q=0.1, ".repeat(2000);
+    let accepts: [&[u8]; 10] = [
+        huge.as_bytes(),
+        b"*/*;q=0",
+        b"text/html;q=0, application/json;q=0, text/plain;q=0",
+        b";;;,,,",
+        b"text/",
+        b"/json",
+        b"*/*;q=abc",
+        b"application/json;q=0.5;q=1",
+        b"\x01\x02",
+        b"\xff\xfe/\xfa",
+    ];
+    for accept in accepts {
+        let id = unique_id("accept");
+        let r = raw_get(
+            &e.worker.base,
+            "/status/502",
+            &[
+                &[b"Accept: ".as_slice(), accept].concat(),
+                format!("X-Request-Id: {id}").as_bytes(),
+            ],
+        );
+        assert_eq!(
+            r.status,
+            500,
+            "Accept {:?}",
+            String::from_utf8_lossy(accept)
+        );
+        assert!(r.header("content-type").is_some());
+        assert!(r.text().contains(&id));
+    }
 }

@@ -120,6 +120,14 @@ function measure(requestId) {
     });
   }
   const h1 = document.querySelector('h1');
+  // What the colour scheme changes: the page behind the body, and the
+  // heading's text over what is behind it.
+  const heading = h1 && backdrop(h1).bg;
+  const scheme_colors = {
+    page: hex(backdrop(document.body).bg),
+    heading_background: heading && hex(heading),
+    heading_text: heading && hex(over(rgba(getComputedStyle(h1).color), heading)),
+  };
   // The request id: the innermost element whose text is exactly the id.
   const idEl = [...document.body.querySelectorAll('*')].reverse()
     .find((e) => e.textContent.trim() === requestId) || null;
@@ -140,6 +148,7 @@ function measure(requestId) {
     request_id: box(idEl) && { ...box(idEl), user_select: idEl && getComputedStyle(idEl).userSelect },
     link: link && { ...box(link), href: link.href, text: link.textContent },
     texts,
+    scheme_colors,
   };
 }
 

@@ -84,6 +84,23 @@ impl Stack {
     }
 }
 
+/// Calls `probe` every 100 ms until it gives `Some`, for at most `limit`;
+/// panics naming `what` if it never does. For waiting on a positive signal
+/// (a copy became servable, a stream ended) instead of a fixed sleep.
+pub fn poll<T>(what: &str, limit: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "gave up after {limit:?} waiting for {what}"
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// A free loopback port (bound then released).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -91,6 +108,19 @@ pub fn free_port() -> u16 {
         .local_addr()
         .expect("addr")
         .port()
+}
+
+/// How to start a worker beyond its vars.
+#[derive(Default)]
+pub struct Launch<'a> {
+    /// A port the test chose; otherwise a free one.
+    pub port: Option<u16>,
+    /// Secret bindings.
+    pub secrets: &'a [(&'a str, &'a str)],
+    /// More wrangler.toml (then the worker gets a config file of its own).
+    pub toml: Option<&'a str>,
+    /// More `wrangler dev` arguments.
+    pub extra: &'a [&'a str],
 }
 
 /// One `wrangler dev` serving the worker with the given vars. Its whole
@@ -110,7 +140,7 @@ impl Worker {
 
     /// `project` with `vars`.
     pub fn start_project(project: Project, vars: &[(&str, &str)]) -> Worker {
-        Worker::start_with_secrets(project, vars, &[])
+        Worker::start_with(project, vars, &Launch::default())
     }
 
     /// `project` with `vars` and `secrets` (secret bindings, as
@@ -120,40 +150,66 @@ impl Worker {
         vars: &[(&str, &str)],
         secrets: &[(&str, &str)],
     ) -> Worker {
-        Worker::start_full(project, vars, secrets, None)
+        let launch = Launch {
+            secrets,
+            ..Launch::default()
+        };
+        Worker::start_with(project, vars, &launch)
     }
 
     /// The proxy from a wrangler.toml of its own that adds `toml` (e.g.
     /// structured `[vars]`) to the project's name, entry and date.
     pub fn start_with_toml(vars: &[(&str, &str)], toml: &str) -> Worker {
-        Worker::start_full(Project::Proxy, vars, &[], Some(toml))
+        let launch = Launch {
+            toml: Some(toml),
+            ..Launch::default()
+        };
+        Worker::start_with(Project::Proxy, vars, &launch)
     }
 
-    fn start_full(
-        project: Project,
-        vars: &[(&str, &str)],
-        secrets: &[(&str, &str)],
-        toml: Option<&str>,
-    ) -> Worker {
+    /// The proxy on `port` (one the test picked first, e.g. to point
+    /// `ORIGIN_URL` at the worker itself).
+    pub fn start_on(port: u16, vars: &[(&str, &str)]) -> Worker {
+        let launch = Launch {
+            port: Some(port),
+            ..Launch::default()
+        };
+        Worker::start_with(Project::Proxy, vars, &launch)
+    }
+
+    /// `project` on `port` with `vars` and more `wrangler dev` arguments.
+    pub fn launch(project: Project, port: u16, vars: &[(&str, &str)], extra: &[&str]) -> Worker {
+        let launch = Launch {
+            port: Some(port),
+            extra,
+            ..Launch::default()
+        };
+        Worker::start_with(project, vars, &launch)
+    }
+
+    /// `project` with `vars`, started as `launch` says.
+    pub fn start_with(project: Project, vars: &[(&str, &str)], launch: &Launch<'_>) -> Worker {
         ensure_built(project);
         // A free port can be taken by another process before wrangler binds
-        // it: try again on new ports.
+        // it: try again on new ports (a port the test chose cannot change).
         for _ in 0..3 {
-            let worker = Worker::launch(project, vars, secrets, toml);
+            let port = launch.port.unwrap_or_else(free_port);
+            let worker = Worker::spawn(project, port, vars, launch);
+            outputs()
+                .lock()
+                .unwrap()
+                .insert(worker.base.clone(), Arc::clone(&worker.output));
             if worker.wait_ready() {
                 return worker;
             }
+            if launch.port.is_some() {
+                break;
+            }
         }
-        panic!("wrangler dev found its port taken three times");
+        panic!("wrangler dev found its port taken");
     }
 
-    fn launch(
-        project: Project,
-        vars: &[(&str, &str)],
-        secrets: &[(&str, &str)],
-        toml: Option<&str>,
-    ) -> Worker {
-        let port = free_port();
+    fn spawn(project: Project, port: u16, vars: &[(&str, &str)], launch: &Launch<'_>) -> Worker {
         let inspector = free_port();
         let persist =
             std::env::temp_dir().join(format!("error-shield-e2e-{}-{port}", std::process::id()));
@@ -179,7 +235,7 @@ impl Worker {
             args.push("--var".into());
             args.push(format!("{k}:{v}"));
         }
-        if let Some(extra) = toml {
+        if let Some(extra) = launch.toml {
             let file = persist.with_extension("toml");
             let main = project.dir().join("build/index.js");
             let text = format!(
@@ -190,9 +246,10 @@ impl Worker {
             args.push("--config".into());
             args.push(file.display().to_string());
         }
-        if !secrets.is_empty() {
+        if !launch.secrets.is_empty() {
             let file = persist.with_extension("env");
-            let text: String = secrets
+            let text: String = launch
+                .secrets
                 .iter()
                 .map(|(k, v)| format!("{k}={}\n", serde_json::Value::from(*v)))
                 .collect();
@@ -200,6 +257,7 @@ impl Worker {
             args.push("--env-file".into());
             args.push(file.display().to_string());
         }
+        args.extend(launch.extra.iter().map(|a| a.to_string()));
         // The guard: runs wrangler in the background, waits for our pipe to
         // close (we exited or dropped it), then kills its process group.
         let script = r#"trap '' TERM INT; "$@" </dev/null & cat >/dev/null; kill -TERM -- -$$ 2>/dev/null; sleep 2; kill -KILL -- -$$ 2>/dev/null"#;
@@ -328,6 +386,29 @@ impl Drop for Worker {
     }
 }
 
+/// Every worker's output by base URL, so a request that cannot reach a
+/// worker reports what its wrangler said.
+fn outputs() -> &'static Mutex<std::collections::HashMap<String, Arc<Mutex<String>>>> {
+    static OUTPUTS: OnceLock<Mutex<std::collections::HashMap<String, Arc<Mutex<String>>>>> =
+        OnceLock::new();
+    OUTPUTS.get_or_init(Default::default)
+}
+
+/// The last lines wrangler printed for the worker `url` belongs to.
+fn wrangler_tail(url: &str) -> String {
+    let outputs = outputs().lock().unwrap();
+    let Some((_, output)) = outputs
+        .iter()
+        .find(|(base, _)| url.starts_with(base.as_str()))
+    else {
+        return String::new();
+    };
+    let output = output.lock().unwrap();
+    let lines: Vec<&str> = output.lines().collect();
+    let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+    format!("\n--- the worker's wrangler said, last 40 lines ---\n{tail}")
+}
+
 /// A log record from one line of wrangler output, if it holds one.
 pub fn parse_record(line: &str) -> Option<Value> {
     let start = line.find("{\"level\":")?;
@@ -417,7 +498,7 @@ pub fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8
     let resp = match result {
         Ok(r) => r,
         Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {url}: {e}"),
+        Err(e) => panic!("{method} {url}: {e}{}", wrangler_tail(url)),
     };
     let status = resp.status();
     let mut headers = Vec::new();
@@ -448,67 +529,251 @@ pub fn get(url: &str, headers: &[(&str, &str)]) -> Resp {
     send("GET", url, headers, None)
 }
 
-/// Sends a GET with raw header bytes (values a normal client refuses to
-/// send: non-ASCII, control bytes) and reads the response until close.
-pub fn raw_get(base: &str, path: &str, header_lines: &[&[u8]]) -> Resp {
-    use std::io::Write;
-    let addr = base.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    let mut req =
-        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n").into_bytes();
-    for line in header_lines {
-        req.extend_from_slice(line);
-        req.extend_from_slice(b"\r\n");
+/// A response read off the wire, framed by its own headers.
+#[derive(Debug)]
+pub struct Raw {
+    pub status: u16,
+    /// Names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// The body, de-chunked; empty for a HEAD (nothing was read for it).
+    pub body: Vec<u8>,
+}
+
+impl Raw {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
-    req.extend_from_slice(b"\r\n");
-    stream.write_all(&req).expect("write");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read");
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("response head");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    if headers
-        .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
-    {
-        body = dechunk(&body);
-    }
-    Resp {
-        status,
-        headers,
-        body,
+
+    /// The headers, sorted, without framing and the request id: what two
+    /// answers of the same kind must share.
+    pub fn fixed_headers(&self) -> Vec<(String, String)> {
+        let skip = ["transfer-encoding", "content-length", "x-request-id"];
+        let mut h: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .filter(|(k, _)| !skip.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        h.sort();
+        h
     }
 }
 
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(eol) = data.windows(2).position(|w| w == b"\r\n") {
-        let size =
-            usize::from_str_radix(String::from_utf8_lossy(&data[..eol]).trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
+/// One request as bytes: nothing normalises the target or refuses a header.
+pub struct RawReq<'a> {
+    pub method: &'a str,
+    pub target: &'a [u8],
+    pub header_lines: Vec<&'a [u8]>,
+    pub body: &'a [u8],
+}
+
+impl<'a> RawReq<'a> {
+    /// A body-less request without extra headers.
+    pub fn new(method: &'a str, target: &'a str) -> RawReq<'a> {
+        RawReq {
+            method,
+            target: target.as_bytes(),
+            header_lines: Vec::new(),
+            body: b"",
         }
-        let start = eol + 2;
-        out.extend_from_slice(&data[start..(start + size).min(data.len())]);
-        data = &data[(start + size + 2).min(data.len())..];
     }
-    out
+
+    /// With these header lines (e.g. from [`header_lines`]).
+    pub fn lines(mut self, lines: &'a [Vec<u8>]) -> RawReq<'a> {
+        self.header_lines = lines.iter().map(Vec::as_slice).collect();
+        self
+    }
+
+    fn wire(&self, host: &str, last: bool) -> Vec<u8> {
+        let mut w = format!("{} ", self.method).into_bytes();
+        w.extend_from_slice(self.target);
+        w.extend_from_slice(format!(" HTTP/1.1\r\nHost: {host}\r\n").as_bytes());
+        if last {
+            w.extend_from_slice(b"Connection: close\r\n");
+        }
+        for line in &self.header_lines {
+            w.extend_from_slice(line);
+            w.extend_from_slice(b"\r\n");
+        }
+        if !self.body.is_empty() {
+            w.extend_from_slice(format!("Content-Length: {}\r\n", self.body.len()).as_bytes());
+        }
+        w.extend_from_slice(b"\r\n");
+        w.extend_from_slice(self.body);
+        w
+    }
+}
+
+/// Sends `requests` pipelined on one connection and reads their responses
+/// in order, each framed by its headers (Content-Length, chunked, or none
+/// for HEAD, 1xx, 204, 304). Each response must begin exactly where the
+/// previous one ended: a body after a HEAD's head would stand where the
+/// next status line belongs, and fail the read.
+pub fn raw_exchange(base: &str, requests: &[RawReq]) -> Vec<Raw> {
+    use std::io::Write;
+    let addr = base.trim_start_matches("http://");
+    let stream = std::net::TcpStream::connect(addr)
+        .unwrap_or_else(|e| panic!("connect {addr}: {e}{}", wrangler_tail(base)));
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let mut wire = Vec::new();
+    for (i, r) in requests.iter().enumerate() {
+        wire.extend(r.wire(addr, i + 1 == requests.len()));
+    }
+    (&stream).write_all(&wire).expect("write");
+    let mut reader = Wire {
+        stream,
+        buf: Vec::new(),
+    };
+    requests
+        .iter()
+        .map(|r| reader.response(r.method == "HEAD"))
+        .collect()
+}
+
+/// One request on its own connection; see [`raw_exchange`].
+pub fn raw_request(
+    base: &str,
+    method: &str,
+    target: &[u8],
+    header_lines: &[&[u8]],
+    body: &[u8],
+) -> Raw {
+    let req = RawReq {
+        method,
+        target,
+        header_lines: header_lines.to_vec(),
+        body,
+    };
+    raw_exchange(base, &[req]).remove(0)
+}
+
+/// `name: value` pairs as raw header lines.
+pub fn header_lines(headers: &[(&str, &str)]) -> Vec<Vec<u8>> {
+    headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}").into_bytes())
+        .collect()
+}
+
+/// [`raw_request`] with `name: value` header pairs and no body.
+pub fn raw_send(base: &str, method: &str, target: &str, headers: &[(&str, &str)]) -> Raw {
+    let lines = header_lines(headers);
+    let lines: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+    raw_request(base, method, target.as_bytes(), &lines, b"")
+}
+
+/// Sends a GET with raw header bytes (values a normal client refuses to
+/// send: non-ASCII, control bytes).
+pub fn raw_get(base: &str, path: &str, header_lines: &[&[u8]]) -> Resp {
+    let raw = raw_request(base, "GET", path.as_bytes(), header_lines, b"");
+    Resp {
+        status: raw.status,
+        headers: raw.headers,
+        body: raw.body,
+    }
+}
+
+/// The read side of a raw connection.
+struct Wire {
+    stream: std::net::TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Wire {
+    /// Reads more; false at the end of the stream.
+    fn fill(&mut self) -> bool {
+        let mut chunk = [0u8; 64 * 1024];
+        let n = self.stream.read(&mut chunk).expect("read");
+        self.buf.extend_from_slice(&chunk[..n]);
+        n > 0
+    }
+
+    /// The bytes up to `delimiter`, consumed with it.
+    fn until(&mut self, delimiter: &[u8]) -> Vec<u8> {
+        loop {
+            let found = self
+                .buf
+                .windows(delimiter.len())
+                .position(|w| w == delimiter);
+            if let Some(i) = found {
+                let out = self.buf[..i].to_vec();
+                self.buf.drain(..i + delimiter.len());
+                return out;
+            }
+            let seen = String::from_utf8_lossy(&self.buf).into_owned();
+            assert!(
+                self.fill(),
+                "connection closed before {delimiter:?} in {seen:?}"
+            );
+        }
+    }
+
+    fn take(&mut self, n: usize) -> Vec<u8> {
+        while self.buf.len() < n {
+            let short = n - self.buf.len();
+            assert!(self.fill(), "connection closed {short} bytes short");
+        }
+        self.buf.drain(..n).collect()
+    }
+
+    fn response(&mut self, head_only: bool) -> Raw {
+        let head = self.until(b"\r\n\r\n");
+        let head = String::from_utf8_lossy(&head).into_owned();
+        assert!(
+            head.starts_with("HTTP/1."),
+            "no status line where a response must begin: {head:?}"
+        );
+        let mut lines = head.split("\r\n");
+        let status: u16 = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|s| s.parse().ok())
+            .expect("status");
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let no_body = head_only || status < 200 || status == 204 || status == 304;
+        let body = if no_body {
+            Vec::new()
+        } else if header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+            let mut body = Vec::new();
+            loop {
+                let line = String::from_utf8_lossy(&self.until(b"\r\n")).into_owned();
+                let size = line.split(';').next().unwrap_or("").trim();
+                let size = usize::from_str_radix(size, 16)
+                    .unwrap_or_else(|_| panic!("bad chunk size line {line:?}"));
+                if size == 0 {
+                    // Trailers, up to the empty line.
+                    while !self.until(b"\r\n").is_empty() {}
+                    break body;
+                }
+                body.extend(self.take(size));
+                self.take(2);
+            }
+        } else if let Some(len) = header("content-length") {
+            self.take(len.parse().expect("content-length"))
+        } else {
+            while self.fill() {}
+            std::mem::take(&mut self.buf)
+        };
+        Raw {
+            status,
+            headers,
+            body,
+        }
+    }
 }
 
 impl Worker {

@@ -1,6 +1,9 @@
 //! A fake origin on loopback: plain HTTP/1.1 on std, one thread per
 //! connection, `Connection: close`, with a route for every behaviour the
 //! end-to-end tests need (echo, statuses, streams, resets, garbage, sleeps).
+//! It also reports what it saw: hits per path and per `key=`, every request
+//! line, and how far a keyed stream got (bytes written or read, and how the
+//! connection ended), so tests can check what reached it and when.
 //! `make dev` serves the same routes as its demo origin.
 #![allow(dead_code)]
 
@@ -25,8 +28,22 @@ pub const SECRET_HEADERS: [(&str, &str); 3] = [
 /// A running fake origin.
 pub struct Origin {
     pub port: u16,
-    hits: Arc<Mutex<HashMap<String, u32>>>,
-    flags: Arc<Mutex<HashMap<String, String>>>,
+    state: Arc<Mutex<State>>,
+}
+
+/// What the origin saw and what tests told it.
+#[derive(Default)]
+struct State {
+    /// Requests per path (without query), and per `path?key=K`.
+    hits: HashMap<String, u32>,
+    /// Switches routes read (e.g. make a cacheable route fail).
+    flags: HashMap<String, String>,
+    /// Every request line, in arrival order: (method, target).
+    seen: Vec<(String, String)>,
+    /// Bytes a keyed stream has written (`/bytes`) or read (`/upload`) so far.
+    progress: HashMap<String, u64>,
+    /// How a keyed stream ended: `complete`, or the I/O error that cut it.
+    ended: HashMap<String, String>,
 }
 
 impl Origin {
@@ -39,18 +56,17 @@ impl Origin {
     pub fn start_on(port: u16) -> Origin {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind origin");
         let port = listener.local_addr().expect("addr").port();
-        let hits = Arc::new(Mutex::new(HashMap::new()));
-        let flags = Arc::new(Mutex::new(HashMap::new()));
-        let state = (Arc::clone(&hits), Arc::clone(&flags));
+        let state = Arc::new(Mutex::new(State::default()));
+        let shared = Arc::clone(&state);
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let state = (Arc::clone(&state.0), Arc::clone(&state.1));
+                let state = Arc::clone(&shared);
                 thread::spawn(move || {
-                    let _ = serve(stream, &state.0, &state.1);
+                    let _ = serve(stream, &state);
                 });
             }
         });
-        Origin { port, hits, flags }
+        Origin { port, state }
     }
 
     pub fn url(&self) -> String {
@@ -59,12 +75,50 @@ impl Origin {
 
     /// How many requests reached `path` (without query).
     pub fn hits(&self, path: &str) -> u32 {
-        self.hits.lock().unwrap().get(path).copied().unwrap_or(0)
+        self.state
+            .lock()
+            .unwrap()
+            .hits
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// How many requests reached `path` with `key=key` in the query: a
+    /// counter no other test shares.
+    pub fn hits_for(&self, path: &str, key: &str) -> u32 {
+        self.hits(&format!("{path}?key={key}"))
     }
 
     /// Sets a flag routes read (e.g. make a cacheable route fail).
     pub fn set_flag(&self, key: &str, value: &str) {
-        self.flags.lock().unwrap().insert(key.into(), value.into());
+        let mut state = self.state.lock().unwrap();
+        state.flags.insert(key.into(), value.into());
+    }
+
+    /// Every (method, target) that reached the origin whose target
+    /// contains `marker`, in arrival order.
+    pub fn seen(&self, marker: &str) -> Vec<(String, String)> {
+        let state = self.state.lock().unwrap();
+        state
+            .seen
+            .iter()
+            .filter(|(_, t)| t.contains(marker))
+            .cloned()
+            .collect()
+    }
+
+    /// Bytes the keyed stream `key` (`/bytes?key=`, `/upload?key=`) has
+    /// written or read so far.
+    pub fn progress(&self, key: &str) -> u64 {
+        let state = self.state.lock().unwrap();
+        state.progress.get(key).copied().unwrap_or(0)
+    }
+
+    /// How the keyed stream `key` ended (`complete` or the I/O error), or
+    /// `None` while it runs.
+    pub fn ended(&self, key: &str) -> Option<String> {
+        self.state.lock().unwrap().ended.get(key).cloned()
     }
 }
 
@@ -129,8 +183,13 @@ fn read_head(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Req>> 
     }))
 }
 
-/// Reads the request body (content-length or chunked), returning length and checksum.
-fn read_body(reader: &mut BufReader<TcpStream>, req: &Req) -> std::io::Result<(u64, u64)> {
+/// Reads the request body (content-length or chunked), returning length and
+/// checksum; `progress` hears the running length after every read.
+fn read_body(
+    reader: &mut BufReader<TcpStream>,
+    req: &Req,
+    progress: &mut dyn FnMut(u64),
+) -> std::io::Result<(u64, u64)> {
     let mut len = 0u64;
     let mut sum = FNV_START;
     let mut buf = vec![0u8; 64 * 1024];
@@ -159,6 +218,7 @@ fn read_body(reader: &mut BufReader<TcpStream>, req: &Req) -> std::io::Result<(u
                 sum = fnv(sum, &buf[..n]);
                 len += n as u64;
                 left -= n as u64;
+                progress(len);
             }
             let mut crlf = [0u8; 2];
             reader.read_exact(&mut crlf)?;
@@ -176,6 +236,7 @@ fn read_body(reader: &mut BufReader<TcpStream>, req: &Req) -> std::io::Result<(u
             sum = fnv(sum, &buf[..n]);
             len += n as u64;
             left -= n as u64;
+            progress(len);
         }
     }
     Ok((len, sum))
@@ -221,6 +282,7 @@ fn respond(
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        203 => "Non-Authoritative Information",
         302 => "Found",
         404 => "Not Found",
         418 => "I'm a teapot",
@@ -240,36 +302,58 @@ fn secret_headers() -> Vec<(&'static str, String)> {
 }
 
 /// Counts one more hit on `key` and returns the count.
-fn bump(hits: &Mutex<HashMap<String, u32>>, key: String) -> u32 {
-    let mut h = hits.lock().unwrap();
-    let n = h.entry(key).or_insert(0);
+fn bump(state: &Mutex<State>, key: String) -> u32 {
+    let mut state = state.lock().unwrap();
+    let n = state.hits.entry(key).or_insert(0);
     *n += 1;
     *n
 }
 
-fn serve(
-    stream: TcpStream,
-    hits: &Mutex<HashMap<String, u32>>,
-    flags: &Mutex<HashMap<String, String>>,
-) -> std::io::Result<()> {
+/// Records how far the keyed stream `key` got.
+fn set_progress(state: &Mutex<State>, key: &str, n: u64) {
+    let mut state = state.lock().unwrap();
+    state.progress.insert(key.to_owned(), n);
+}
+
+/// Records how the keyed stream `key` ended, and passes `result` on.
+fn end<T>(state: &Mutex<State>, key: &str, result: std::io::Result<T>) -> std::io::Result<T> {
+    let how = match &result {
+        Ok(_) => "complete".to_owned(),
+        Err(e) => format!("error: {e}"),
+    };
+    state.lock().unwrap().ended.insert(key.to_owned(), how);
+    result
+}
+
+fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
     let mut w = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
     let Some(req) = read_head(&mut reader)? else {
         return Ok(());
     };
     let path = req.path().to_string();
-    let hit = bump(hits, path.clone());
+    {
+        let mut s = state.lock().unwrap();
+        s.seen.push((req.method.clone(), req.target.clone()));
+    }
+    let hit = bump(state, path.clone());
+    let key = req.query("key").map(str::to_owned);
+    if let Some(k) = &key {
+        bump(state, format!("{path}?key={k}"));
+    }
+    let flag = |k: &str| state.lock().unwrap().flags.get(k).cloned();
     // `/<prefix…>/<route>` (the route tests' and the demo's rule prefixes)
     // is served as `/<route>`.
     let path = {
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let known = ["status", "sleep", "echo", "reset", "garbage", "cacheable"];
         match segments.iter().position(|s| known.contains(s)) {
-            Some(start) if start > 0 => format!("/{}", segments[start..].join("/")),
+            Some(start) if start > 0 && segments[0] != "any" => {
+                format!("/{}", segments[start..].join("/"))
+            }
             _ => path,
         }
     };
-    let flag = |k: &str| flags.lock().unwrap().get(k).cloned();
     match path.as_str() {
         "/garbage" => {
             w.write_all(b"THIS IS NOT HTTP AT ALL\r\n\r\n\x00\x01\x02")?;
@@ -282,7 +366,7 @@ fn serve(
         "/flaky" => {
             // Resets the first connection of each key, answers the next ones.
             let key = format!("flaky:{}", req.query("key").unwrap_or(""));
-            let n = bump(hits, key);
+            let n = bump(state, key);
             if n == 1 {
                 reset(&w);
                 return Ok(());
@@ -295,13 +379,13 @@ fn serve(
             );
         }
         "/sleep" => {
+            // `status=N`: then answer N (a failing one with the secrets).
             let ms = req.query("ms").and_then(|v| v.parse().ok()).unwrap_or(1000);
-            let status = req
-                .query("status")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(200);
             thread::sleep(Duration::from_millis(ms));
-            return respond(&mut w, status, &[], b"slept");
+            return match req.query("status").and_then(|v| v.parse().ok()) {
+                Some(code) => respond(&mut w, code, &secret_headers(), SECRET_BODY.as_bytes()),
+                None => respond(&mut w, 200, &[], b"slept"),
+            };
         }
         "/slowloris" => {
             w.write_all(b"HTTP/1.1 200 OK\r\nX-Slow: ")?;
@@ -315,7 +399,17 @@ fn serve(
         }
         _ => {}
     }
-    let (body_len, body_sum) = read_body(&mut reader, &req)?;
+    // `/upload?key=K` reports each read, so a test sees a body arrive.
+    let upload = (path == "/upload").then(|| format!("upload:{}", key.as_deref().unwrap_or("")));
+    let read = read_body(&mut reader, &req, &mut |n| {
+        if let Some(k) = &upload {
+            set_progress(state, k, n);
+        }
+    });
+    let (body_len, body_sum) = match &upload {
+        Some(k) => end(state, k, read)?,
+        None => read?,
+    };
     if let Some(code) = path
         .strip_prefix("/status/")
         .and_then(|c| c.parse::<u16>().ok())
@@ -327,32 +421,34 @@ fn serve(
         };
         return respond(&mut w, code, &secret_headers(), body);
     }
+    // `/any/…`: the echo under any path, to see a target byte for byte.
+    let echo = matches!(path.as_str(), "/echo" | "/" | "/upload") || path.starts_with("/any/");
+    if echo {
+        let headers: Vec<String> = req
+            .headers
+            .iter()
+            .map(|(k, v)| format!("[{},{}]", json(k), json(v)))
+            .collect();
+        let body = format!(
+            r#"{{"method":{},"target":{},"headers":[{}],"body_len":{},"body_sum":"{:016x}","hit":{}}}"#,
+            json(&req.method),
+            json(&req.target),
+            headers.join(","),
+            body_len,
+            body_sum,
+            hit
+        );
+        return respond(
+            &mut w,
+            200,
+            &[
+                ("content-type", "application/json".into()),
+                ("x-origin-hit", hit.to_string()),
+            ],
+            body.as_bytes(),
+        );
+    }
     match path.as_str() {
-        "/echo" | "/" => {
-            let headers: Vec<String> = req
-                .headers
-                .iter()
-                .map(|(k, v)| format!("[{},{}]", json(k), json(v)))
-                .collect();
-            let body = format!(
-                r#"{{"method":{},"target":{},"headers":[{}],"body_len":{},"body_sum":"{:016x}","hit":{}}}"#,
-                json(&req.method),
-                json(&req.target),
-                headers.join(","),
-                body_len,
-                body_sum,
-                hit
-            );
-            respond(
-                &mut w,
-                200,
-                &[
-                    ("content-type", "application/json".into()),
-                    ("x-origin-hit", hit.to_string()),
-                ],
-                body.as_bytes(),
-            )
-        }
         "/cookies" => {
             let n: usize = req.query("n").and_then(|v| v.parse().ok()).unwrap_or(3);
             let cookies: Vec<(&str, String)> = (0..n)
@@ -387,18 +483,30 @@ fn serve(
                 .query("status")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(200);
-            w.write_all(format!("HTTP/1.1 {status} {}\r\nConnection: close\r\nContent-Length: {n}\r\nContent-Type: application/octet-stream\r\n\r\n", reason(status)).as_bytes())?;
-            let mut buf = vec![0u8; 64 * 1024];
-            let mut sent = 0;
-            while sent < n {
-                let k = (n - sent).min(buf.len());
-                for (j, b) in buf[..k].iter_mut().enumerate() {
-                    *b = pattern(sent + j);
+            // With `key=K`, each write that the kernel took is counted, and
+            // how the connection ended is kept (a cancelled body errors).
+            let stream = key.as_ref().map(|k| format!("bytes:{k}"));
+            let result = (|| {
+                w.write_all(format!("HTTP/1.1 {status} {}\r\nConnection: close\r\nContent-Length: {n}\r\nContent-Type: application/octet-stream\r\n\r\n", reason(status)).as_bytes())?;
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut sent = 0;
+                while sent < n {
+                    let k = (n - sent).min(buf.len());
+                    for (j, b) in buf[..k].iter_mut().enumerate() {
+                        *b = pattern(sent + j);
+                    }
+                    w.write_all(&buf[..k])?;
+                    sent += k;
+                    if let Some(s) = &stream {
+                        set_progress(state, s, sent as u64);
+                    }
                 }
-                w.write_all(&buf[..k])?;
-                sent += k;
+                w.flush()
+            })();
+            match &stream {
+                Some(s) => end(state, s, result),
+                None => result,
             }
-            w.flush()
         }
         "/reset-after-headers" => {
             w.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 100000\r\nServer: SecretOrigin/1.0\r\n\r\nORIGIN-SECRET-BODY partial")?;
@@ -412,9 +520,24 @@ fn serve(
             w.flush()
         }
         "/cacheable" => {
+            // A good response to store (`cc=` Cache-Control, `status=`,
+            // `cookie=1` for a Set-Cookie) until the flag `fail:KEY` makes
+            // it fail: `503` (or any value), `reset` or `hang` (no answer
+            // for 10 s).
             let key = req.query("key").unwrap_or("");
-            if flag(&format!("fail:{key}")).is_some() {
-                return respond(&mut w, 503, &secret_headers(), SECRET_BODY.as_bytes());
+            match flag(&format!("fail:{key}")).as_deref() {
+                None => {}
+                Some("reset") => {
+                    reset(&w);
+                    return Ok(());
+                }
+                Some("hang") => {
+                    thread::sleep(Duration::from_secs(10));
+                    return Ok(());
+                }
+                Some(_) => {
+                    return respond(&mut w, 503, &secret_headers(), SECRET_BODY.as_bytes());
+                }
             }
             let cc = req
                 .query("cc")
@@ -422,12 +545,15 @@ fn serve(
                 .replace("%20", " ")
                 .replace("%3D", "=")
                 .replace("%2C", ",");
-            respond(
-                &mut w,
-                200,
-                &[("cache-control", cc), ("content-type", "text/plain".into())],
-                format!("fresh {key}").as_bytes(),
-            )
+            let status = req
+                .query("status")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(200);
+            let mut headers = vec![("cache-control", cc), ("content-type", "text/plain".into())];
+            if req.query("cookie").is_some() {
+                headers.push(("set-cookie", format!("session={key}")));
+            }
+            respond(&mut w, status, &headers, format!("fresh {key}").as_bytes())
         }
         _ => respond(
             &mut w,

@@ -1,0 +1,254 @@
+//! Configuration end to end: every validated variable, when bad, gives the
+//! uniform 500 and a `config_error` naming it and its exact value; a request
+//! that comes back to the worker fails fast; and the variables that shape
+//! the answer (`DEFAULT_FORMAT`, `ERROR_PAGE_HTML`, `LOG_ORIGIN_BODY_BYTES`)
+//! and the zone-route mode (no `ORIGIN_URL`) do what the README says.
+
+mod common;
+
+use std::sync::OnceLock;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::origin::SECRET_BODY;
+use common::{free_port, get, raw_send, unique_id, Origin, Project, Worker};
+use error_shield::page::DEFAULT_MESSAGE;
+use error_shield::render::HTML_CSP;
+use serde_json::{json, Value};
+
+/// (variable, bad value, what the record's `context.value` must be).
+const BAD_CONFIGS: [(&str, &str, &str); 12] = [
+    ("ORIGIN_URL", "not a url", "not a url"),
+    (
+        "ORIGIN_URL",
+        "https://user:hunter2@host/a b",
+        "https://REDACTED@host/a b",
+    ),
+    ("ORIGIN_TIMEOUT_MS", "soon", "soon"),
+    ("FAILURE_STATUSES", "5xx", "5xx"),
+    ("DEFAULT_FORMAT", "xml", "xml"),
+    // The value named is the bad placeholder, not the whole page.
+    ("ERROR_PAGE_HTML", "<p>{{secret_key}}</p>", "{{secret_key}}"),
+    ("SUPPORT_URL", "javascript:alert(1)", "javascript:alert(1)"),
+    ("PROBLEM_TYPE", "not a uri", "not a uri"),
+    ("LOG_ORIGIN_BODY_BYTES", "65537", "65537"),
+    ("STALE_IF_ERROR_SECONDS", "1h", "1h"),
+    ("ORIGIN_RETRIES", "6", "6"),
+    ("FAULT_INJECTION", "maybe", "maybe"),
+];
+
+/// An `ERROR_PAGE_HTML` using every placeholder (one with spaces inside).
+const PAGE: &str = r#"<!doctype html><html lang="en"><title>{{title}}</title><h1>{{ title }}</h1><p>{{message}}</p><p>Ref: <code>{{request_id}}</code></p><a href="{{support_url}}">help</a></html>"#;
+const TITLE: &str = r#"Down <for> "maintenance" & 'more'"#;
+const MESSAGE: &str = "Back at 10:00 </p><script>alert(1)</script>";
+const SUPPORT: &str = "https://help.example.com/?a=1&b=<2>";
+/// `PAGE` filled, escaped by hand, with `{id}` for the request id.
+const FILLED: &str = r#"<!doctype html><html lang="en"><title>Down &lt;for&gt; &quot;maintenance&quot; &amp; &#39;more&#39;</title><h1>Down &lt;for&gt; &quot;maintenance&quot; &amp; &#39;more&#39;</h1><p>Back at 10:00 &lt;/p&gt;&lt;script&gt;alert(1)&lt;/script&gt;</p><p>Ref: <code>{id}</code></p><a href="https://help.example.com/?a=1&amp;b=&lt;2&gt;">help</a></html>"#;
+
+struct Env {
+    // Kept alive for the workers.
+    _origin: Origin,
+    bad: Vec<(&'static str, &'static str, &'static str, Worker)>,
+    /// No `ORIGIN_URL` and nothing in front: the request comes back.
+    looping: Worker,
+    /// `ORIGIN_URL` is the worker's own address.
+    own_address: Worker,
+    /// No `ORIGIN_URL`, wrangler's upstream (the zone's origin) is the fake
+    /// origin; `DEFAULT_FORMAT=text`, `LOG_ORIGIN_BODY_BYTES=0`.
+    zone: Worker,
+    /// `ORIGIN_URL` set, `ERROR_PAGE_HTML` and `DEFAULT_FORMAT=html`.
+    page: Worker,
+}
+
+fn env() -> &'static Env {
+    static ENV: OnceLock<Env> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let origin = Origin::start();
+        let url = origin.url();
+        // Start every worker at once: wrangler's start-up dominates.
+        let bad: Vec<_> = BAD_CONFIGS
+            .iter()
+            .map(|&(var, value, logged)| {
+                let url = url.clone();
+                thread::spawn(move || {
+                    let vars = if var == "ORIGIN_URL" {
+                        vec![(var, value)]
+                    } else {
+                        vec![("ORIGIN_URL", url.as_str()), (var, value)]
+                    };
+                    (var, value, logged, Worker::start(&vars))
+                })
+            })
+            .collect();
+        let looping = thread::spawn(|| Worker::start(&[]));
+        let own_address = thread::spawn(|| {
+            let port = free_port();
+            let own = format!("http://127.0.0.1:{port}");
+            Worker::start_on(port, &[("ORIGIN_URL", &own)])
+        });
+        let upstream = format!("127.0.0.1:{}", origin.port);
+        let zone = thread::spawn(move || {
+            let vars = [("DEFAULT_FORMAT", "text"), ("LOG_ORIGIN_BODY_BYTES", "0")];
+            let args = ["--local-upstream", &upstream, "--upstream-protocol", "http"];
+            Worker::launch(Project::Proxy, free_port(), &vars, &args)
+        });
+        let page = Worker::start(&[
+            ("ORIGIN_URL", &url),
+            ("ERROR_PAGE_HTML", PAGE),
+            ("ERROR_TITLE", TITLE),
+            ("ERROR_MESSAGE", MESSAGE),
+            ("SUPPORT_URL", SUPPORT),
+            ("DEFAULT_FORMAT", "html"),
+        ]);
+        Env {
+            _origin: origin,
+            bad: bad
+                .into_iter()
+                .map(|h| h.join().expect("bad worker"))
+                .collect(),
+            looping: looping.join().expect("looping worker"),
+            own_address: own_address.join().expect("own-address worker"),
+            zone: zone.join().expect("zone worker"),
+            page,
+        }
+    })
+}
+
+fn echo_header<'a>(echo: &'a Value, name: &str) -> Option<&'a str> {
+    echo["headers"]
+        .as_array()?
+        .iter()
+        .find(|h| h[0] == name)
+        .and_then(|h| h[1].as_str())
+}
+
+#[test]
+fn each_bad_config_gives_the_uniform_500_and_names_the_variable_and_value() {
+    let e = env();
+    for (var, value, logged, worker) in &e.bad {
+        let id = unique_id("config");
+        let r = get(&worker.url("/echo"), &[("x-request-id", &id)]);
+        assert_eq!(r.status, 500, "{var}={value}: {}", r.text());
+        assert_eq!(r.header("content-type"), Some("application/problem+json"));
+        // The default answer, byte for byte: nothing of the config leaks.
+        let want = json!({"type": "about:blank", "title": "Internal Server Error",
+            "status": 500, "detail": DEFAULT_MESSAGE, "request_id": id});
+        assert_eq!(r.json(), want, "{var}={value}");
+        let record = worker.record_for(&id);
+        assert_eq!(record["cause"], "config_error", "{record}");
+        assert_eq!(record["context"]["variable"], *var, "{record}");
+        assert_eq!(record["context"]["value"], *logged, "{record}");
+        assert!(!record.to_string().contains("hunter2"), "{record}");
+    }
+}
+
+#[test]
+fn a_request_that_comes_back_to_the_worker_fails_fast_with_config_error() {
+    let e = env();
+    for (name, worker) in [("unset", &e.looping), ("own address", &e.own_address)] {
+        let id = unique_id("loop");
+        let start = Instant::now();
+        let r = get(&worker.url("/anything"), &[("x-request-id", &id)]);
+        assert_eq!(r.status, 500, "{name}");
+        assert!(start.elapsed() < Duration::from_secs(5), "{name}");
+        assert_eq!(r.request_id(), id, "{name}");
+        // Exactly one record for the one client request: the copy that came
+        // back records the config_error; the first, which got its 500,
+        // recognises it as its own and writes none.
+        let record = worker.record_for(&id);
+        assert_eq!(record["cause"], "config_error", "{name}: {record}");
+        assert_eq!(record["context"]["variable"], "ORIGIN_URL", "{name}");
+    }
+}
+
+#[test]
+fn without_origin_url_the_incoming_url_is_fetched_with_no_forwarded_host() {
+    let e = env();
+    let zone = get(&e.zone.url("/echo?zone=1"), &[("x-request-id", "zone-1")]).json();
+    assert_eq!(zone["target"], "/echo?zone=1");
+    assert_eq!(echo_header(&zone, "x-request-id"), Some("zone-1"));
+    assert_eq!(echo_header(&zone, "x-forwarded-host"), None, "{zone}");
+    // The control: with ORIGIN_URL the header is sent.
+    let proxied = get(&e.page.url("/echo"), &[]).json();
+    let host = e.page.base.trim_start_matches("http://");
+    assert_eq!(echo_header(&proxied, "x-forwarded-host"), Some(host));
+}
+
+#[test]
+fn default_format_applies_when_accept_does_not_decide() {
+    let e = env();
+    let (text, html, json) = (
+        "text/plain; charset=utf-8",
+        "text/html; charset=utf-8",
+        "application/problem+json",
+    );
+    // (worker, Accept, the format it must get)
+    let table = [
+        (&e.zone, None, text),
+        (&e.zone, Some("image/webp"), text),
+        (&e.zone, Some("application/json"), json),
+        (&e.page, None, html),
+        (&e.page, Some("image/webp"), html),
+        (&e.page, Some("text/plain"), text),
+    ];
+    for (worker, accept, want) in table {
+        let headers: Vec<(&str, &str)> = accept.map(|a| ("accept", a)).into_iter().collect();
+        let r = get(&worker.url("/status/502"), &headers);
+        assert_eq!(r.status, 500);
+        assert_eq!(
+            r.header("content-type"),
+            Some(want),
+            "{} {accept:?}",
+            worker.base
+        );
+    }
+    let plain = get(&e.zone.url("/status/502"), &[("x-request-id", "fmt-1")]);
+    assert_eq!(
+        plain.text(),
+        format!("Internal Server Error\n\n{DEFAULT_MESSAGE}\n\nRequest ID: fmt-1\n")
+    );
+}
+
+#[test]
+fn a_custom_error_page_is_served_filled_and_escaped_with_the_same_headers() {
+    let e = env();
+    let accept = ("accept", "text/html");
+    let custom = raw_send(
+        &e.page.base,
+        "GET",
+        "/status/502",
+        &[accept, ("x-request-id", "page-1")],
+    );
+    assert_eq!(custom.status, 500);
+    assert_eq!(
+        String::from_utf8_lossy(&custom.body),
+        FILLED.replace("{id}", "page-1")
+    );
+    assert_eq!(custom.header("x-request-id"), Some("page-1"));
+    assert_eq!(custom.header("content-security-policy"), Some(HTML_CSP));
+    // The same headers as the built-in page.
+    let builtin = raw_send(&e.zone.base, "GET", "/status/502", &[accept]);
+    assert!(String::from_utf8_lossy(&builtin.body).contains("<main>"));
+    assert_eq!(custom.fixed_headers(), builtin.fixed_headers());
+}
+
+#[test]
+fn log_origin_body_bytes_0_keeps_the_body_out_of_the_record() {
+    let e = env();
+    // (worker, the record's origin_body): the control has the default 2048.
+    let table = [(&e.page, Some(SECRET_BODY)), (&e.zone, None)];
+    for (worker, want) in table {
+        let id = unique_id("excerpt");
+        assert_eq!(
+            get(&worker.url("/status/502"), &[("x-request-id", &id)]).status,
+            500
+        );
+        let record = worker.record_for(&id);
+        assert_eq!(record["origin_status"], 502, "{record}");
+        assert_eq!(
+            record.get("origin_body").and_then(Value::as_str),
+            want,
+            "{record}"
+        );
+    }
+}

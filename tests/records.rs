@@ -1,0 +1,177 @@
+//! The log record end to end: one line of JSON per failure with the fields
+//! the operator needs (status, excerpt, location, first frames, timeout) and
+//! nothing the client sent in confidence or the origin set.
+
+mod common;
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::origin::{SECRET_BODY, SECRET_HEADERS};
+use common::{get, unique_id, Stack};
+
+const TIMEOUT_MS: u64 = 1500;
+
+fn env() -> &'static Stack {
+    static ENV: OnceLock<Stack> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let timeout = TIMEOUT_MS.to_string();
+        Stack::start(&[
+            ("ORIGIN_TIMEOUT_MS", &timeout),
+            ("FAILURE_STATUSES", "500,502-599"),
+            ("FAULT_INJECTION", "on"),
+            ("LOG_ORIGIN_BODY_BYTES", "32"),
+        ])
+    })
+}
+
+#[test]
+fn origin_error_record_has_status_capped_excerpt_and_redacted_url() {
+    let e = env();
+    let id = unique_id("rec");
+    let credentials = [
+        ("authorization", "Bearer sekrit-token"),
+        ("cookie", "sid=sekrit-cookie"),
+        ("proxy-authorization", "Basic c2Vrcml0LXByb3h5"),
+    ];
+    // The control: on pass-through, every credential reaches the origin and
+    // the origin's Set-Cookie reaches the client (501 is not a failure here).
+    let echo = get(&e.worker.url("/echo"), &credentials).json();
+    for (name, value) in credentials {
+        let sent = echo["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h[0] == name && h[1] == value);
+        assert!(sent, "{name} did not reach the origin: {echo}");
+    }
+    let passed = get(&e.worker.url("/status/501"), &[]);
+    assert_eq!(passed.header("set-cookie"), Some(SECRET_HEADERS[0].1));
+
+    let mut headers = credentials.to_vec();
+    headers.push(("x-request-id", &id));
+    let r = get(&e.worker.url("/status/503?token=abc123&user=bob"), &headers);
+    assert_eq!(r.status, 500);
+    let record = e.worker.record_for(&id);
+    assert_eq!(record["cause"], "origin_error_status");
+    assert_eq!(record["origin_status"], 503);
+    assert_eq!(record["origin_body"], &SECRET_BODY[..32]);
+    assert!(
+        record["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/status/503?token=REDACTED&user=REDACTED"),
+        "{record}"
+    );
+    let raw = record.to_string();
+    for secret in [
+        "abc123",
+        "bob",
+        "sekrit",
+        "c2Vrcml0LXByb3h5",
+        "origin_session",
+    ] {
+        assert!(!raw.contains(secret), "record leaks {secret}: {raw}");
+    }
+    // Nor any other line wrangler printed (records of other tests included).
+    let output = e.worker.output();
+    for secret in ["sekrit", "c2Vrcml0LXByb3h5", "origin_session=leaked"] {
+        assert!(!output.contains(secret), "the log leaks {secret}");
+    }
+    for absent in ["location", "attempts", "served_stale"] {
+        assert!(record.get(absent).is_none(), "{absent} in {record}");
+    }
+}
+
+#[test]
+fn panic_record_has_message_and_location_and_the_instance_keeps_serving() {
+    let e = env();
+    for _ in 0..3 {
+        let id = unique_id("panic");
+        let r = get(
+            &e.worker.url("/echo"),
+            &[("x-fault-inject", "panic"), ("x-request-id", &id)],
+        );
+        assert_eq!(r.status, 500);
+        let record = e.worker.record_for(&id);
+        assert_eq!(record["cause"], "worker_panic");
+        assert!(
+            record["message"]
+                .as_str()
+                .unwrap()
+                .contains("injected panic"),
+            "{record}"
+        );
+        assert!(
+            record["location"]
+                .as_str()
+                .unwrap()
+                .starts_with("src/fault.rs:"),
+            "{record}"
+        );
+        let ok = get(&e.worker.url("/echo"), &[]);
+        assert_eq!(
+            ok.status,
+            200,
+            "the request after a panic failed: {}",
+            ok.text()
+        );
+    }
+}
+
+#[test]
+fn a_trap_is_answered_and_the_module_serves_the_next_request() {
+    let e = env();
+    for kind in ["abort", "stack_overflow"] {
+        let id = unique_id("trap");
+        let r = get(
+            &e.worker.url("/echo"),
+            &[
+                ("x-fault-inject", kind),
+                ("x-request-id", &id),
+                ("accept", "text/plain"),
+            ],
+        );
+        assert_eq!(r.status, 500, "{kind}");
+        assert!(
+            r.text().contains(&format!("Request ID: {id}")),
+            "{kind}: {}",
+            r.text()
+        );
+        let record = e.worker.record_for(&id);
+        assert_eq!(record["cause"], "worker_trap");
+        let message = record["message"].as_str().unwrap();
+        assert!(message.contains("RuntimeError"), "{record}");
+        // The error and its first frames only: a stack overflow's trace is
+        // thousands of frames long.
+        assert!(
+            message.lines().count() <= 6 && message.len() <= 1000,
+            "{record}"
+        );
+        assert_eq!(get(&e.worker.url("/echo"), &[]).status, 200, "after {kind}");
+    }
+}
+
+#[test]
+fn timeout_answers_within_the_timeout_plus_a_margin() {
+    let e = env();
+    let id = unique_id("timeout");
+    let start = Instant::now();
+    let r = get(&e.worker.url("/sleep?ms=4000"), &[("x-request-id", &id)]);
+    let took = start.elapsed();
+    assert_eq!(r.status, 500);
+    assert!(
+        took >= Duration::from_millis(TIMEOUT_MS),
+        "answered after {took:?}, before the timeout"
+    );
+    assert!(
+        took < Duration::from_millis(TIMEOUT_MS + 1500),
+        "answered after {took:?}"
+    );
+    let record = e.worker.record_for(&id);
+    assert_eq!(record["cause"], "origin_timeout");
+    assert!(
+        record["message"].as_str().unwrap().contains("1500 ms"),
+        "{record}"
+    );
+}

@@ -1,0 +1,209 @@
+//! Stale-if-error end to end (README § Stale-if-error and retries): a good
+//! response is stored off the hot path and served, marked, when the origin
+//! later fails in any way, within its window only; what may not be stored
+//! never is. Every "never" runs next to a copy that is served in the same
+//! test, and a copy counts as stored only once it has been served.
+
+mod common;
+
+use std::sync::OnceLock;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{get, poll, unique_id, Resp, Stack};
+
+/// `STALE_IF_ERROR_SECONDS`.
+const WINDOW_S: u64 = 5;
+
+fn env() -> &'static Stack {
+    static ENV: OnceLock<Stack> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let window = WINDOW_S.to_string();
+        Stack::start(&[
+            ("STALE_IF_ERROR_SECONDS", &window),
+            ("ORIGIN_RETRIES", "1"),
+            ("ORIGIN_TIMEOUT_MS", "1500"),
+        ])
+    })
+}
+
+/// The cacheable route for `key`; `extra` adds query (`&cc=…`, `&status=…`).
+fn url(e: &Stack, key: &str, extra: &str) -> String {
+    e.worker.url(&format!("/cacheable?key={key}{extra}"))
+}
+
+/// One GET while the origin is healthy, answered `status`.
+fn prime(url: &str, headers: &[(&str, &str)], status: u16) {
+    let r = get(url, headers);
+    assert_eq!(r.status, status, "{url}: {}", r.text());
+    assert!(r.header("x-served-stale").is_none(), "{url}");
+}
+
+/// Makes `key` fail at the origin: `503`, `reset` or `hang`.
+fn break_origin(e: &Stack, key: &str, how: &str) {
+    e.origin.set_flag(&format!("fail:{key}"), how);
+}
+
+fn is_stale(r: &Resp) -> bool {
+    r.status == 200 && r.header("x-served-stale") == Some("1")
+}
+
+/// Asks for `url` until its stored copy is served: the positive signal that
+/// the store (off the hot path) has happened.
+fn until_stale(url: &str) -> Resp {
+    poll(
+        &format!("a stale copy of {url}"),
+        Duration::from_secs(4),
+        || Some(get(url, &[])).filter(is_stale),
+    )
+}
+
+fn sleep_until(t: Instant) {
+    thread::sleep(t.saturating_duration_since(Instant::now()));
+}
+
+#[test]
+fn a_stale_copy_is_served_for_each_kind_of_origin_failure() {
+    let e = env();
+    // (how the origin fails, the recorded cause, attempts with 1 retry)
+    let table = [
+        ("503", "origin_error_status", 1),
+        ("reset", "origin_unreachable", 2),
+        ("hang", "origin_timeout", 1),
+    ];
+    for (how, cause, attempts) in table {
+        let key = format!("kind-{how}");
+        let url = url(e, &key, "");
+        prime(&url, &[], 200);
+        break_origin(e, &key, "503");
+        until_stale(&url);
+        break_origin(e, &key, how);
+        let id = unique_id("stale");
+        let r = get(&url, &[("x-request-id", &id)]);
+        assert!(is_stale(&r), "{how}: {r:?}");
+        assert_eq!(r.text(), format!("fresh {key}"));
+        assert_eq!(r.header("cache-control"), Some("max-age=0"), "the origin's");
+        let age: u64 = r.header("age").expect("Age").parse().expect("numeric Age");
+        assert!(age <= WINDOW_S, "{how}: Age {age}");
+        let record = e.worker.record_for(&id);
+        assert_eq!(record["cause"], cause, "{record}");
+        assert_eq!(record["served_stale"], true, "{record}");
+        assert_eq!(record["attempts"], attempts, "{record}");
+    }
+}
+
+#[test]
+fn a_stale_copy_is_not_served_past_its_window() {
+    let e = env();
+    let url = url(e, "expired", "");
+    prime(&url, &[], 200);
+    // The copy is stored before the response leaves: its age counts from
+    // no later than now.
+    let primed = Instant::now();
+    break_origin(e, "expired", "503");
+    until_stale(&url);
+    sleep_until(primed + Duration::from_millis(WINDOW_S * 1000 + 700));
+    let r = get(&url, &[]);
+    assert_eq!(r.status, 500);
+    assert!(r.header("x-served-stale").is_none());
+}
+
+#[test]
+fn the_origins_stale_if_error_wins_over_the_configured_window() {
+    let e = env();
+    // Checked this long after priming: past the origin's 2 s, then past
+    // the configured 5 s.
+    let checks_ms = [2700, WINDOW_S * 1000 + 700];
+    // (key, the origin's stale-if-error, served at each check); the 2 s one
+    // last, so that it is the freshest and its copy is looked for first.
+    let table = [
+        ("sie-9", Some(9), [true, true]),
+        ("sie-none", None, [true, false]),
+        ("sie-2", Some(2), [false, false]),
+    ];
+    let urls: Vec<String> = table
+        .iter()
+        .map(|(key, sie, _)| {
+            let sie = sie.map_or(String::new(), |n| format!("%2C%20stale-if-error%3D{n}"));
+            url(e, key, &format!("&cc=max-age%3D0{sie}"))
+        })
+        .collect();
+    for ((key, ..), url) in table.iter().zip(&urls) {
+        prime(url, &[], 200);
+        break_origin(e, key, "503");
+    }
+    // Every copy was stored before this: ages count from no later than now.
+    let primed = Instant::now();
+    for url in urls.iter().rev() {
+        until_stale(url);
+    }
+    for (check, at_ms) in checks_ms.into_iter().enumerate() {
+        sleep_until(primed + Duration::from_millis(at_ms));
+        for ((key, _, served), url) in table.iter().zip(&urls) {
+            let r = get(url, &[]);
+            assert_eq!(is_stale(&r), served[check], "{key} at {at_ms} ms: {r:?}");
+            assert_eq!(r.status, if served[check] { 200 } else { 500 }, "{key}");
+        }
+    }
+}
+
+#[test]
+fn requests_with_credentials_never_get_the_stored_copy() {
+    let e = env();
+    let url = url(e, "shared", "");
+    prime(&url, &[], 200);
+    break_origin(e, "shared", "503");
+    // The control: the anonymous request gets the copy, before and after.
+    until_stale(&url);
+    for credentials in [("cookie", "sid=1"), ("authorization", "Bearer x")] {
+        let r = get(&url, &[credentials]);
+        assert_eq!(r.status, 500, "{credentials:?}: {r:?}");
+        assert!(r.header("x-served-stale").is_none(), "{credentials:?}");
+    }
+    assert!(is_stale(&get(&url, &[])));
+}
+
+#[test]
+fn personal_or_unshareable_responses_are_never_stored() {
+    let e = env();
+    // (key, query, headers at priming, status at priming)
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static [(&'static str, &'static str)],
+        u16,
+    );
+    let forbidden: [Case; 7] = [
+        ("set-cookie", "&cookie=1", &[], 200),
+        ("status-203", "&status=203", &[], 203),
+        ("status-404", "&status=404", &[], 404),
+        ("no-store", "&cc=no-store", &[], 200),
+        ("private", "&cc=private%2C%20max-age%3D60", &[], 200),
+        ("cookie-request", "", &[("cookie", "sid=1")], 200),
+        (
+            "authorization-request",
+            "",
+            &[("authorization", "Bearer x")],
+            200,
+        ),
+    ];
+    for (key, extra, headers, status) in forbidden {
+        prime(&url(e, key, extra), headers, status);
+        break_origin(e, key, "503");
+    }
+    // The control, primed last: once its copy is served, every store begun
+    // before it has had its chance.
+    let control = url(e, "shareable", "");
+    prime(&control, &[], 200);
+    break_origin(e, "shareable", "503");
+    until_stale(&control);
+    for (key, extra, ..) in forbidden {
+        let id = unique_id("never");
+        let r = get(&url(e, key, extra), &[("x-request-id", &id)]);
+        assert_eq!(r.status, 500, "{key}: {r:?}");
+        assert!(r.header("x-served-stale").is_none(), "{key}");
+        let record = e.worker.record_for(&id);
+        assert_eq!(record["cause"], "origin_error_status", "{record}");
+        assert!(record.get("served_stale").is_none(), "{record}");
+    }
+}

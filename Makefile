@@ -9,7 +9,7 @@ export WRANGLER_SEND_METRICS := false
 GUARD := guard/Cargo.toml $(shell find guard/src -type f)
 SOURCES := Cargo.toml Cargo.lock $(GUARD) $(shell find src -type f)
 
-.PHONY: build app dev test unit e2e bench fuzz bootstrap clean error-assets
+.PHONY: build app dev test unit e2e bench fuzz mutants bootstrap clean error-assets
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -58,3 +58,8 @@ examples/app/build/index.js: $(GUARD) $(shell find examples/app/src -type f) exa
 # A long property-test run: 10^6 cases per property (about 10x `make test`).
 fuzz: bootstrap
 	PROPTEST_CASES=1000000 cargo test --release --test properties
+
+# Mutation testing of the pure modules against the unit and property tests
+# (installs the pinned cargo-mutants when missing; see docs/mutants.md).
+mutants:
+	@scripts/mutants.sh

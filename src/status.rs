@@ -95,4 +95,16 @@ mod tests {
             assert!(StatusSet::parse(bad).is_none(), "{bad}");
         }
     }
+
+    #[test]
+    fn a_status_is_exactly_three_digits() {
+        // Each of these parses as a number in 100–599 but is not written
+        // as a status.
+        for bad in ["0500", "+500", "+50", "00500", "500-0504", "+500-504"] {
+            assert!(StatusSet::parse(bad).is_none(), "{bad}");
+        }
+        for (good, code) in [("500", 500), (" 418 ", 418), ("100", 100), ("599", 599)] {
+            assert!(StatusSet::parse(good).unwrap().contains(code), "{good}");
+        }
+    }
 }

@@ -272,4 +272,73 @@ mod tests {
             assert_eq!(parse_q(v), want, "{v}");
         }
     }
+
+    #[test]
+    fn a_full_wildcard_gives_every_format_not_named_its_q() {
+        // `text/plain;q=0` refuses text; `*/*` still offers json and html.
+        let table = [
+            ("text/plain;q=0, */*", Text, Json),
+            ("text/plain;q=0, */*", Html, Html),
+            ("*/*;q=0.5, text/html;q=0.1", Json, Json),
+            ("*/*;q=0.5, text/html;q=0.1", Html, Json),
+        ];
+        for (accept, default, want) in table {
+            assert_eq!(
+                negotiate(Some(accept), default),
+                want,
+                "Accept {accept:?} default {default:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_the_first_8_kib_of_accept_are_read() {
+        assert_eq!(MAX_ACCEPT, 8192);
+        // `before` bytes of ranges that match nothing, then `text/plain`.
+        let accept = |before: usize| {
+            let filler = "x/y,".repeat((before - 1) / 4) + &"x".repeat((before - 1) % 4);
+            filler + ",text/plain"
+        };
+        let end = MAX_ACCEPT - "text/plain".len();
+        let table = [
+            (2_000, Text),
+            (end - 1, Text),
+            (end, Text),
+            // One byte more and the range is cut to `text/plai`.
+            (end + 1, Json),
+            (MAX_ACCEPT, Json),
+        ];
+        for (before, want) in table {
+            let accept = accept(before);
+            assert_eq!(accept.len(), before + "text/plain".len());
+            assert_eq!(
+                negotiate(Some(&accept), Json),
+                want,
+                "{before} bytes before"
+            );
+        }
+    }
+
+    #[test]
+    fn truncation_backs_off_to_a_character_boundary() {
+        let table = [
+            ("abc", 5, "abc"),
+            ("abc", 3, "abc"),
+            ("abc", 2, "ab"),
+            ("aé", 2, "a"),
+            ("aé", 3, "aé"),
+            ("a✓", 2, "a"),
+            ("a✓", 3, "a"),
+            ("a✓b", 4, "a✓"),
+            ("é", 1, ""),
+        ];
+        for (s, max, want) in table {
+            assert_eq!(truncate(s, max), want, "{s:?} {max}");
+        }
+        // A multibyte character across the 8 KiB mark is dropped whole, so
+        // the range before it is read as it is.
+        let accept = "x/y,".repeat(2045) + "x,text/htmlé";
+        assert_eq!(accept.find('é'), Some(MAX_ACCEPT - 1));
+        assert_eq!(negotiate(Some(&accept), Json), Html);
+    }
 }

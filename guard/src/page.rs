@@ -172,4 +172,25 @@ mod tests {
         let p = Page::from_vars(&pairs(&[("SUPPORT_URL", " "), ("ERROR_PAGE_HTML", "")])).unwrap();
         assert_eq!((p.support_url, p.template), (None, None));
     }
+
+    #[test]
+    fn problem_types_are_uris_without_inner_whitespace_or_controls() {
+        let table = [
+            ("about:blank", Some("about:blank")),
+            (" urn:x:y ", Some("urn:x:y")),
+            ("urn:a b", None),
+            ("https://e.example/a\tb", None),
+            ("urn:a\u{7f}b", None),
+            ("urn:a\u{1}b", None),
+            ("  ", None),
+        ];
+        for (raw, want) in table {
+            let got = Page::from_vars(&pairs(&[("PROBLEM_TYPE", raw)]));
+            assert_eq!(
+                got.as_ref().ok().map(|p| p.problem_type.as_str()),
+                want,
+                "{raw:?}"
+            );
+        }
+    }
 }

@@ -297,4 +297,21 @@ mod tests {
             "<h1>Oops &lt;b&gt;&amp;&quot;&#39;</h1><p>Try\nagain &lt;/p&gt;&lt;script&gt;alert(1)&lt;/script&gt;</p><i>r1</i><a href=\"https://help.example.com/?a=1&amp;b=&quot;2&quot;\">r1</a>"
         );
     }
+
+    #[test]
+    fn a_body_is_built_in_one_allocation_of_its_exact_size() {
+        let table: [(&[&str], &str, &str); 5] = [
+            (&["only"], "id-1", "only"),
+            (&["", ""], "", ""),
+            (&["<p>", "</p>"], "abc", "<p>abc</p>"),
+            (&["a", "b", "c"], "1234567", "a1234567b1234567c"),
+            (&["", "-", "", "-", ""], "xy", "xy-xyxy-xy"),
+        ];
+        for (pieces, id, want) in table {
+            let body = Body(pieces.iter().map(|p| p.to_string()).collect());
+            let out = body.with_id(id);
+            assert_eq!(out, want, "{pieces:?} {id:?}");
+            assert_eq!(out.capacity(), out.len(), "{pieces:?} {id:?}");
+        }
+    }
 }

@@ -70,17 +70,19 @@ pub fn conclude(
     pipeline::conclude(&env, request, &ctx, &outcome)
 }
 
-/// The uniform 500 and the record for a request whose instance trapped,
-/// called on the re-instantiated module. `message` and `id` stay JS values:
-/// Rust strings would be copied into the dead instance's memory before the
-/// glue re-instantiates the module.
+/// The uniform 500 and the record for a request whose instance trapped
+/// (called on the re-instantiated module), or whose promise the entry saw
+/// rejected (`trapped` false: a `worker_error`). `message` and `id` stay JS
+/// values: Rust strings would be copied into the dead instance's memory
+/// before the glue re-instantiates the module.
 #[wasm_bindgen]
 pub fn trap(
     request: web_sys::Request,
     env: JsValue,
     message: JsValue,
     id: JsValue,
+    trapped: bool,
 ) -> web_sys::Response {
     let message = message.as_string().unwrap_or_else(|| "Wasm trap".into());
-    pipeline::trap(&env, request, &message, id.as_string())
+    pipeline::trap(&env, request, &message, id.as_string(), trapped)
 }

@@ -2,7 +2,7 @@
 //! response to store for stale-if-error, a stored copy to serve.
 
 use error_shield::incoming::Incoming;
-use error_shield::{answer, Failure};
+use error_shield::{answer, Cause, Failure};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Response;
 
@@ -31,6 +31,13 @@ pub fn failure_of(settings: &Settings, out: &Outcome) -> Failure {
         .map(|e| String::from(e.message()))
         .or_else(|| error.as_string())
         .unwrap_or_else(|| "fetch failed".into());
+    if out.broken() {
+        // Our executor failed to build the request: not the origin's fault.
+        return Failure::new(
+            Cause::WorkerError,
+            format!("building the origin request: {message}"),
+        );
+    }
     verdict::classify(settings, Attempt::Unreachable(message), attempts)
 }
 

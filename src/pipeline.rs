@@ -138,9 +138,15 @@ pub fn conclude(env: &JsValue, request: Request, ctx: &JsValue, out: &Outcome) -
     step.unwrap_or_else(|failure| fail(isolate, &selected, &incoming, &failure).into())
 }
 
-/// The uniform 500 for a request whose instance trapped, under the id it
-/// already had (sent to the origin) when there was one.
-pub fn trap(env: &JsValue, request: Request, message: &str, id: Option<String>) -> Response {
+/// The uniform 500 for a request whose instance trapped (or whose promise
+/// was rejected), under the id it already had when there was one.
+pub fn trap(
+    env: &JsValue,
+    request: Request,
+    message: &str,
+    id: Option<String>,
+    trapped: bool,
+) -> Response {
     let isolate = Isolate::get(env);
     let mut incoming = Incoming::new(request);
     if let Some(id) = id {
@@ -150,7 +156,12 @@ pub fn trap(env: &JsValue, request: Request, message: &str, id: Option<String>) 
     if let Ok(Selected { route: Some(r), .. }) = &selected {
         incoming.route = Some(r.prefix.as_str());
     }
-    let failure = Failure::new(Cause::WorkerTrap, first_frames(message));
+    let cause = if trapped {
+        Cause::WorkerTrap
+    } else {
+        Cause::WorkerError
+    };
+    let failure = Failure::new(cause, first_frames(message));
     fail(isolate, &selected, &incoming, &failure)
 }
 

@@ -63,6 +63,8 @@ extern "C" {
     pub fn error(this: &Outcome) -> JsValue;
     #[wasm_bindgen(method, getter)]
     pub fn looped(this: &Outcome) -> bool;
+    #[wasm_bindgen(method, getter)]
+    pub fn broken(this: &Outcome) -> bool;
     #[wasm_bindgen(method, getter, js_name = timedOut)]
     pub fn timed_out(this: &Outcome) -> bool;
     #[wasm_bindgen(method, getter)]

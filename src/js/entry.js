@@ -35,7 +35,7 @@ export default class ErrorShield extends WorkerEntrypoint {
     } catch (error) {
       return trapped(request, env, error, undefined);
     }
-    return step instanceof Response ? step : step.then((out) => settle(request, env, ctx, out));
+    return step instanceof Response ? step : step.then((out) => settle(request, env, ctx, out), rejected(request, env, undefined));
   }
 }
 
@@ -47,14 +47,20 @@ function settle(request, env, ctx, out) {
   } catch (error) {
     return trapped(request, env, error, out.id);
   }
-  return step instanceof Response ? step : step.then((next) => settle(request, env, ctx, next));
+  return step instanceof Response ? step : step.then((next) => settle(request, env, ctx, next), rejected(request, env, out.id));
+}
+
+// The executor never rejects; should a promise reject all the same, the
+// client still gets the uniform 500 and the record a worker_error.
+function rejected(request, env, id) {
+  return (error) => trapped(request, env, error, id, false);
 }
 
 // A trap, answered by the re-instantiated module under the id the request
 // already has; if even that fails, the prebuilt last-resort answer.
-function trapped(request, env, error, id) {
+function trapped(request, env, error, id, wasm = true) {
   try {
-    return trap(request, env, describe(error), id);
+    return trap(request, env, describe(error), id, wasm);
   } catch (again) {
     const r = K.lastResort;
     console.error(r.recordHead + JSON.stringify(`${describe(error)}; then ${describe(again)}`) + r.recordTail);

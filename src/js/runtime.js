@@ -31,6 +31,7 @@ export class Outcome {
     this.excerpt = undefined; // …and the first bytes of its body
     this.looped = false; // …from this worker itself, which recorded it
     this.error = undefined; // or the fetch's error…
+    this.broken = false; // …or ours, building the request
     this.timedOut = false; // …or the abort at the timeout
     this.response = undefined; // or a good response, when `keep`
     this.looked = false; // the stored copy was looked up…
@@ -53,12 +54,15 @@ export function retry(request, outcome, delay, ms) {
 function attempt(request, o, ms) {
   o.attempts++;
   o.status = o.excerpt = o.error = undefined;
-  o.timedOut = o.looped = false;
-  const out = new Request(o.url ?? request.url, request);
-  out.headers.set(K.requestId, o.id);
-  out.headers.set(K.hop, "1");
-  if (o.forwardedHost !== undefined) out.headers.set(K.forwardedHost, o.forwardedHost);
-  if (o.strip) out.headers.delete(K.bypass);
+  o.timedOut = o.looped = o.broken = false;
+  let out;
+  try {
+    out = outbound(request, o);
+  } catch (error) {
+    o.error = error;
+    o.broken = true;
+    return Promise.resolve(o);
+  }
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), ms);
   return fetch(out, { redirect: "manual", signal: ctl.signal }).then(
@@ -76,6 +80,19 @@ function attempt(request, o, ms) {
       return o;
     },
   );
+}
+
+// The request for the origin. A retry (only ever of a request Rust found
+// body-less) is built afresh: the first attempt used up the body stream
+// workerd gives every method but GET and HEAD, even an empty one.
+function outbound(request, o) {
+  const url = o.url ?? request.url;
+  const out = o.attempts === 1 ? new Request(url, request) : new Request(url, { method: request.method, headers: request.headers });
+  out.headers.set(K.requestId, o.id);
+  out.headers.set(K.hop, "1");
+  if (o.forwardedHost !== undefined) out.headers.set(K.forwardedHost, o.forwardedHost);
+  if (o.strip) out.headers.delete(K.bypass);
+  return out;
 }
 
 // Reads at most excerptMax bytes of a failing body for the log, then

@@ -47,6 +47,17 @@ fn each_key_overrides_the_top_level_for_its_prefix_only() {
 }
 
 #[test]
+fn a_rule_without_default_format_leaves_the_format_to_the_top_level() {
+    let r = parse(
+        r#"[{"prefix": "/a/", "timeout_ms": 5}, {"prefix": "/b/", "default_format": "text"}]"#,
+        &[("DEFAULT_FORMAT", "html")],
+    )
+    .unwrap();
+    assert_eq!(r.0[0].default_format, None);
+    assert_eq!(r.0[1].default_format, Some(Format::Text));
+}
+
+#[test]
 fn the_longest_prefix_wins_whatever_the_order() {
     let r = parse(
         r#"[{"prefix": "/"}, {"prefix": "/api/v2/"}, {"prefix": "/api/"}, {"prefix": "/apix"}]"#,

@@ -133,6 +133,19 @@ mod tests {
     }
 
     #[test]
+    fn the_ledger_remembers_every_url_below_its_bound() {
+        let mut l = Ledger::default();
+        for url in ["https://w/a", "https://w/b", "https://w/c"] {
+            l.mark(url, 1_000.0);
+        }
+        l.mark("https://w/a", 1_000.0);
+        for url in ["https://w/a", "https://w/b", "https://w/c"] {
+            assert!(!l.due(url, 1_500.0, 60), "{url} was forgotten");
+        }
+        assert_eq!(l.0.len(), 3);
+    }
+
+    #[test]
     fn the_ledger_stays_bounded() {
         let mut l = Ledger::default();
         for i in 0..LEDGER_MAX + 10 {

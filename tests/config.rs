@@ -11,7 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::origin::SECRET_BODY;
-use common::{free_port, get, raw_send, unique_id, Origin, Project, Worker};
+use common::{echo_header, free_port, get, raw_send, unique_id, Origin, Project, Worker};
 use error_shield::page::DEFAULT_MESSAGE;
 use error_shield::render::HTML_CSP;
 use serde_json::{json, Value};
@@ -112,14 +112,6 @@ fn env() -> &'static Env {
             page,
         }
     })
-}
-
-fn echo_header<'a>(echo: &'a Value, name: &str) -> Option<&'a str> {
-    echo["headers"]
-        .as_array()?
-        .iter()
-        .find(|h| h[0] == name)
-        .and_then(|h| h[1].as_str())
 }
 
 #[test]

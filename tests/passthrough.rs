@@ -9,19 +9,11 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::origin::{fnv, pattern, FNV_START};
-use common::{get, poll, raw_exchange, raw_request, send, RawReq, Stack, Worker};
+use common::{echo_header, get, poll, raw_exchange, raw_request, send, RawReq, Stack, Worker};
 
 fn env() -> &'static Stack {
     static ENV: OnceLock<Stack> = OnceLock::new();
     ENV.get_or_init(|| Stack::start(&[]))
-}
-
-fn echo_header<'a>(echo: &'a serde_json::Value, name: &str) -> Option<&'a str> {
-    echo["headers"]
-        .as_array()?
-        .iter()
-        .find(|h| h[0] == name)
-        .and_then(|h| h[1].as_str())
 }
 
 #[test]

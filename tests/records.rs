@@ -122,24 +122,7 @@ fn panic_record_has_message_and_location_and_the_instance_keeps_serving() {
 #[test]
 fn a_trap_is_answered_and_the_module_serves_the_next_request() {
     let e = env();
-    for kind in ["abort", "stack_overflow"] {
-        let id = unique_id("trap");
-        let r = get(
-            &e.worker.url("/echo"),
-            &[
-                ("x-fault-inject", kind),
-                ("x-request-id", &id),
-                ("accept", "text/plain"),
-            ],
-        );
-        assert_eq!(r.status, 500, "{kind}");
-        assert!(
-            r.text().contains(&format!("Request ID: {id}")),
-            "{kind}: {}",
-            r.text()
-        );
-        let record = e.worker.record_for(&id);
-        assert_eq!(record["cause"], "worker_trap");
+    for (kind, record) in common::assert_traps_answered(&e.worker) {
         let message = record["message"].as_str().unwrap();
         assert!(message.contains("RuntimeError"), "{record}");
         // The error and its first frames only: a stack overflow's trace is

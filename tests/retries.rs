@@ -166,25 +166,7 @@ fn a_trap_leaves_the_requests_in_flight_with_their_own_answers() {
         Duration::from_secs(5),
         || (e.origin.hits("/sleep") == 2).then_some(()),
     );
-    for kind in ["abort", "stack_overflow"] {
-        let id = unique_id(kind);
-        let r = get(
-            &e.worker.url("/echo"),
-            &[
-                ("x-fault-inject", kind),
-                ("x-request-id", &id),
-                ("accept", "text/plain"),
-            ],
-        );
-        assert_eq!(r.status, 500, "{kind}");
-        assert!(
-            r.text().contains(&format!("Request ID: {id}")),
-            "{kind}: {}",
-            r.text()
-        );
-        let record = e.worker.record_for(&id);
-        assert_eq!(record["cause"], "worker_trap", "{record}");
-    }
+    common::assert_traps_answered(&e.worker);
     assert!(
         !ok.is_finished() && !failing.is_finished(),
         "the requests were no longer in flight after the traps"

@@ -797,3 +797,39 @@ impl Worker {
         rss
     }
 }
+
+/// A header the fake origin's `/echo` saw, from its JSON answer.
+pub fn echo_header<'a>(echo: &'a Value, name: &str) -> Option<&'a str> {
+    echo["headers"]
+        .as_array()?
+        .iter()
+        .find(|h| h[0] == name)
+        .and_then(|h| h[1].as_str())
+}
+
+/// Makes `worker` trap each way (`abort`, `stack_overflow`), checks the
+/// uniform 500 and its one `worker_trap` record, and returns the records.
+pub fn assert_traps_answered(worker: &Worker) -> Vec<(&'static str, Value)> {
+    let mut records = Vec::new();
+    for kind in ["abort", "stack_overflow"] {
+        let id = unique_id(kind);
+        let r = get(
+            &worker.url("/echo"),
+            &[
+                ("x-fault-inject", kind),
+                ("x-request-id", &id),
+                ("accept", "text/plain"),
+            ],
+        );
+        assert_eq!(r.status, 500, "{kind}");
+        assert!(
+            r.text().contains(&format!("Request ID: {id}")),
+            "{kind}: {}",
+            r.text()
+        );
+        let record = worker.record_for(&id);
+        assert_eq!(record["cause"], "worker_trap", "{record}");
+        records.push((kind, record));
+    }
+    records
+}

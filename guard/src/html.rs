@@ -3,8 +3,8 @@
 //! configured text escaped. Pure: tested natively (with the other formats in
 //! `render`).
 
-use crate::page::Page;
-use crate::render::{Body, Words};
+use crate::body::Body;
+use crate::page::{Page, Words};
 use crate::template::{Part, Template};
 
 /// The page: the operator's template when there is one, else ours.

@@ -48,6 +48,7 @@
 #![warn(missing_docs)]
 
 pub mod answer;
+mod body;
 pub mod failure;
 pub mod format;
 mod html;

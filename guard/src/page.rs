@@ -4,7 +4,6 @@
 
 use crate::failure::Failure;
 use crate::negotiate::Format;
-use crate::render::Words;
 use crate::template::Template;
 use crate::vars::{self, Vars};
 
@@ -20,6 +19,17 @@ pub fn default_title(status: u16) -> &'static str {
         504 => "Gateway Timeout",
         _ => "Internal Server Error",
     }
+}
+
+/// What an answer says: its status, title and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Words {
+    /// The HTTP status, shown on the page and in the problem document.
+    pub status: u16,
+    /// The title.
+    pub title: String,
+    /// The human sentence (`detail`).
+    pub message: String,
 }
 
 /// The words and shape of the uniform error.

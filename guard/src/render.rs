@@ -2,42 +2,15 @@
 //! with a slot for the request id, plus the fixed headers. Pure: tested
 //! natively.
 
+use crate::body::Body;
 use crate::html;
 pub use crate::html::escape_html;
 use crate::negotiate::Format;
 use crate::page::Page;
+pub use crate::page::Words;
 
 /// The `Content-Security-Policy` of the HTML page: no scripts, no loads.
 pub const HTML_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-
-/// A body with the request id still to be slotted in between its pieces.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Body(pub(crate) Vec<String>);
-
-impl Body {
-    fn with_id(&self, id: &str) -> String {
-        let len = self.0.iter().map(String::len).sum::<usize>() + id.len() * (self.0.len() - 1);
-        let mut out = String::with_capacity(len);
-        for (i, piece) in self.0.iter().enumerate() {
-            if i > 0 {
-                out.push_str(id);
-            }
-            out.push_str(piece);
-        }
-        out
-    }
-}
-
-/// What an answer says: its status, title and message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Words {
-    /// The HTTP status, shown on the page and in the problem document.
-    pub status: u16,
-    /// The title.
-    pub title: String,
-    /// The human sentence (`detail`).
-    pub message: String,
-}
 
 /// The prebuilt representations of the uniform error for one status.
 #[derive(Debug, Clone, PartialEq, Eq)]

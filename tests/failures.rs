@@ -150,7 +150,7 @@ fn fail(worker: &Worker, s: &Scenario, accept: Option<&str>, id: &str) -> Resp {
     get(&worker.url(s.path), &headers)
 }
 
-/// Checks the uniform 500 (CONTRACT §3) and returns its body with the id
+/// Checks the uniform 500 and returns its body with the id
 /// replaced by `{id}`.
 fn assert_uniform_500(r: &Resp, format: &str, id: &str, context: &str) -> String {
     assert_eq!(r.status, 500, "{context}: {}", r.text());

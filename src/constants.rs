@@ -1,6 +1,7 @@
 //! Every name and limit the JS side uses, defined here once and handed to
-//! it as one object: to the entry at load (`constants`), to the executor
-//! once per isolate (`configure`, with the limits from the settings).
+//! it: to the entry at load (`constants`, with the last-resort answer), to
+//! the executor once per isolate (`configure`, with the limits from the
+//! settings).
 
 use error_shield::incoming::header;
 use error_shield::{record, Page, Renderer};
@@ -25,8 +26,19 @@ pub const WINDOW: &str = "x-error-shield-window";
 /// See [`STORED_AT`].
 pub const KEPT_CACHE_CONTROL: &str = "x-error-shield-cache-control";
 
-/// The object JS reads its names from.
-pub fn object() -> JsValue {
+/// The names the executor reads (handed over once per isolate).
+pub fn names() -> JsValue {
+    names_object().into()
+}
+
+/// The names plus the last-resort answer: what the entry reads at load.
+pub fn for_entry() -> JsValue {
+    let o = names_object();
+    let _ = js_sys::Reflect::set(&o, &JsValue::from_str("lastResort"), &last_resort());
+    o.into()
+}
+
+fn names_object() -> js_sys::Object {
     let o = js_sys::Object::new();
     let set = |k: &str, v: JsValue| {
         let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &v);
@@ -49,8 +61,7 @@ pub fn object() -> JsValue {
     ] {
         set(k, JsValue::from_str(v));
     }
-    set("lastResort", last_resort());
-    o.into()
+    o
 }
 
 /// The answer when even the re-instantiated module cannot render one: the

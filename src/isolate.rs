@@ -78,13 +78,11 @@ impl Isolate {
             Ok((s, routes)) => (Ok(s), routes),
             Err(f) => (Err(f), Routes::default()),
         };
-        if let Ok(s) = &settings {
-            shield = prepare(shield, s);
-        }
         // One failing-status bitmap for the top level, then one per rule.
         let bitmaps = js_sys::Array::new();
         let mut excerpt_max = 0;
         if let Ok(s) = &settings {
+            shield = prepare(shield, s);
             excerpt_max = s.log_origin_body_bytes;
             for set in std::iter::once(s).chain(routes.0.iter().map(|r| &r.settings)) {
                 bitmaps.push(&js_sys::Uint8Array::from(
@@ -92,7 +90,7 @@ impl Isolate {
                 ));
             }
         }
-        runtime::configure(&constants::object(), &bitmaps, excerpt_max);
+        runtime::configure(&constants::names(), &bitmaps, excerpt_max);
         Isolate {
             shield,
             settings,

@@ -32,7 +32,7 @@ use wasm_bindgen::JsValue;
 /// The names and the last-resort answer the JS entry needs, once at load.
 #[wasm_bindgen]
 pub fn constants() -> JsValue {
-    constants::object()
+    constants::for_entry()
 }
 
 /// The first step of a request: the answer found before the fetch, or the

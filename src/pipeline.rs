@@ -42,17 +42,20 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
     let isolate = Isolate::get(env);
     let ids = Ids::choose(a.client_id, a.traceparent, a.cf_ray);
     let mut incoming = Incoming::known(a.request, a.url, ids, None);
-    let selected = isolate.select(&incoming.url);
-    if let Ok(Selected { route: Some(r), .. }) = &selected {
-        incoming.route = Some(r.prefix.as_str());
-    }
+    let selected = routed(isolate, &mut incoming);
     let started = panic::catch(|| {
         let chosen = selected.as_ref().map_err(Clone::clone)?;
         let settings = chosen.settings;
         if a.hop {
             return Err(plan::loop_failure());
         }
-        if let Some(answer) = maintenance_answer(isolate, chosen, &incoming) {
+        // The bypass token, read only when one is configured.
+        let bypass = settings
+            .maintenance
+            .bypass_token
+            .as_ref()
+            .and_then(|_| incoming.header(BYPASS_HEADER));
+        if let Some(answer) = maintenance_answer(isolate, chosen, &incoming, bypass.as_deref()) {
             return Ok(answer.into());
         }
         if settings.fault_injection {
@@ -69,8 +72,6 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
                     settings.stale_if_error_seconds,
                 )
             });
-        let strip =
-            settings.maintenance.bypass_token.is_some() && incoming.header(BYPASS_HEADER).is_some();
         Ok(runtime::execute(
             &incoming.request,
             plan.url,
@@ -78,7 +79,7 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
             plan.forwarded_host,
             plan.timeout_ms,
             keep,
-            strip,
+            bypass.is_some(),
             chosen.index,
         )
         .into())
@@ -99,10 +100,7 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
 pub fn conclude(env: &JsValue, request: Request, ctx: &JsValue, out: &Outcome) -> JsValue {
     let isolate = Isolate::get(env);
     let mut incoming = resume(request, out);
-    let selected = isolate.select(&incoming.url);
-    if let Ok(Selected { route: Some(r), .. }) = &selected {
-        incoming.route = Some(r.prefix.as_str());
-    }
+    let selected = routed(isolate, &mut incoming);
     let step = panic::catch(|| {
         let chosen = selected.as_ref().map_err(Clone::clone)?;
         let settings = chosen.settings;
@@ -152,10 +150,7 @@ pub fn trap(
     if let Some(id) = id {
         incoming.id = id;
     }
-    let selected = isolate.select(&incoming.url);
-    if let Ok(Selected { route: Some(r), .. }) = &selected {
-        incoming.route = Some(r.prefix.as_str());
-    }
+    let selected = routed(isolate, &mut incoming);
     let cause = if trapped {
         Cause::WorkerTrap
     } else {
@@ -163,6 +158,19 @@ pub fn trap(
     };
     let failure = Failure::new(cause, first_frames(message));
     fail(isolate, &selected, &incoming, &failure)
+}
+
+/// The settings for `incoming` (its rule's, or the top level's); a rule's
+/// prefix goes into the request's record.
+fn routed(
+    isolate: &'static Isolate,
+    incoming: &mut Incoming,
+) -> Result<Selected<'static>, Failure> {
+    let selected = isolate.select(&incoming.url);
+    if let Ok(Selected { route: Some(r), .. }) = &selected {
+        incoming.route = Some(r.prefix.as_str());
+    }
+    selected
 }
 
 /// The request of an outcome: the id it was sent with, its arrival time.
@@ -222,16 +230,13 @@ fn maintenance_answer(
     isolate: &Isolate,
     chosen: &Selected<'_>,
     incoming: &Incoming,
+    token: Option<&str>,
 ) -> Option<Response> {
     let m = &chosen.settings.maintenance;
     if !m.on {
         return None;
     }
-    let token = m
-        .bypass_token
-        .as_ref()
-        .and_then(|_| incoming.header(BYPASS_HEADER));
-    if maintenance::bypassed(m, &incoming.url, token.as_deref()) {
+    if maintenance::bypassed(m, &incoming.url, token) {
         return None;
     }
     if !NOTICED.replace(true) {

@@ -42,21 +42,34 @@ impl Shield {
     /// Installs the chained panic hook.
     pub fn new(page: Result<Page, Failure>) -> Shield {
         panic::install();
-        let renderer = Renderer::new(page.as_ref().unwrap_or(&Page::default()));
-        let answers = vec![Answer {
-            renderer,
+        let mut shield = Shield {
+            page,
+            answers: Vec::new(),
+        };
+        shield.answers.push(Answer {
+            renderer: Renderer::new(shield.page()),
             headers: Vec::new(),
-        }];
-        Shield { page, answers }
+        });
+        shield
     }
 
     /// Adds (or replaces) the answer with `words.status`, shaped by the page
     /// (formats, template, support link), with `headers` besides the fixed
     /// set. Call before the first request: answers are prebuilt.
     pub fn answering(mut self, words: Words, headers: Vec<(&'static str, String)>) -> Shield {
-        let renderer = Renderer::with_words(self.page(), &words);
-        self.answers.retain(|a| a.renderer.status() != words.status);
-        self.answers.push(Answer { renderer, headers });
+        let answer = Answer {
+            renderer: Renderer::with_words(self.page(), &words),
+            headers,
+        };
+        // Replaced in place: the 500 stays first, the fallback of `answer`.
+        match self
+            .answers
+            .iter_mut()
+            .find(|a| a.renderer.status() == words.status)
+        {
+            Some(slot) => *slot = answer,
+            None => self.answers.push(answer),
+        }
         self
     }
 
@@ -162,5 +175,36 @@ impl Shield {
             Ok(response) => response.into(),
             Err(failure) => self.fail(&incoming, &failure).into(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(status: u16, title: &str) -> Words {
+        Words {
+            status,
+            title: title.into(),
+            message: "m".into(),
+        }
+    }
+
+    #[test]
+    fn an_unprepared_status_falls_back_to_the_500_even_after_it_is_replaced() {
+        let shield = Shield::new(Ok(Page::default()))
+            .answering(words(503, "Back soon"), vec![("retry-after", "1".into())])
+            .answering(words(500, "Replaced"), Vec::new());
+        let body = |status| {
+            let a = shield.answer(status);
+            let r = a.renderer.render(Format::Text, "i", false).body;
+            (a.renderer.status(), r, a.headers.len())
+        };
+        assert!(body(503).1.starts_with("Back soon"));
+        assert_eq!((body(503).0, body(503).2), (503, 1));
+        assert!(body(500).1.starts_with("Replaced"));
+        let (status, text, _) = body(502);
+        assert_eq!(status, 500);
+        assert!(text.starts_with("Replaced"), "{text}");
     }
 }

@@ -35,7 +35,7 @@ export default class ErrorShield extends WorkerEntrypoint {
     } catch (error) {
       return trapped(request, env, error, undefined);
     }
-    return step instanceof Response ? step : step.then((out) => settle(request, env, ctx, out), rejected(request, env, undefined));
+    return follow(request, env, ctx, step, undefined);
   }
 }
 
@@ -47,13 +47,18 @@ function settle(request, env, ctx, out) {
   } catch (error) {
     return trapped(request, env, error, out.id);
   }
-  return step instanceof Response ? step : step.then((next) => settle(request, env, ctx, next), rejected(request, env, out.id));
+  return follow(request, env, ctx, step, out.id);
 }
 
-// The executor never rejects; should a promise reject all the same, the
-// client still gets the uniform 500 and the record a worker_error.
-function rejected(request, env, id) {
-  return (error) => trapped(request, env, error, id, false);
+// A step is the answer (a Response) or the promise of the next Response or
+// Outcome. The executor never rejects; should a promise reject all the
+// same, the client still gets the uniform 500 and the record a worker_error.
+function follow(request, env, ctx, step, id) {
+  if (step instanceof Response) return step;
+  return step.then(
+    (out) => settle(request, env, ctx, out),
+    (error) => trapped(request, env, error, id, false),
+  );
 }
 
 // A trap, answered by the re-instantiated module under the id the request

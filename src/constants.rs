@@ -7,11 +7,9 @@ use error_shield::incoming::header;
 use error_shield::{record, Page, Renderer};
 use wasm_bindgen::JsValue;
 
-/// Marks a request that already went through error-shield, so one that
-/// comes back to the worker fails fast instead of looping.
+/// Carries the deployment's hop marker ([`crate::hop`]) to the origin, so
+/// a request that comes back to the worker fails fast instead of looping.
 pub const HOP: &str = "x-error-shield-hop";
-/// The hop marker's value on the answer to a looping request.
-pub const LOOPED: &str = "looped";
 /// The client-facing host, sent to the origin.
 pub const FORWARDED_HOST: &str = "x-forwarded-host";
 /// Marks a stored copy served instead of the error.
@@ -49,7 +47,6 @@ fn names_object() -> js_sys::Object {
         ("traceparent", header::TRACEPARENT),
         ("bypass", crate::maintenance::BYPASS_HEADER),
         ("hop", HOP),
-        ("looped", LOOPED),
         ("forwardedHost", FORWARDED_HOST),
         ("servedStale", SERVED_STALE),
         ("cacheName", CACHE_NAME),

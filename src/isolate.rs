@@ -6,6 +6,7 @@ use std::cell::Cell;
 use error_shield::{vars, Failure, Shield, Words};
 use wasm_bindgen::JsValue;
 
+use crate::hop::{self, Hop};
 use crate::routes::{Route, Routes};
 use crate::settings::Settings;
 use crate::{constants, runtime};
@@ -18,6 +19,8 @@ pub struct Isolate {
     pub settings: Result<Settings, Failure>,
     /// The per-path rules (none when the settings are invalid).
     pub routes: Routes,
+    /// This deployment's hop markers.
+    pub hop: Hop,
 }
 
 /// The settings that apply to one request.
@@ -90,13 +93,37 @@ impl Isolate {
                 ));
             }
         }
-        runtime::configure(&constants::names(), &bitmaps, excerpt_max);
+        let hop = Hop::of(&deployment(env));
+        runtime::configure(
+            &constants::names(),
+            &bitmaps,
+            excerpt_max,
+            &hop.marker,
+            &hop.looped,
+        );
         Isolate {
             shield,
             settings,
             routes,
+            hop,
         }
     }
+}
+
+/// The deployment's version id; without the binding (a bare workerd), a
+/// random id of this isolate's own, so a loop is still caught within it.
+fn deployment(env: &JsValue) -> String {
+    let id = js_sys::Reflect::get(env, &JsValue::from_str(hop::VERSION_BINDING))
+        .ok()
+        .filter(|m| m.is_object())
+        .and_then(|m| js_sys::Reflect::get(&m, &JsValue::from_str("id")).ok())
+        .and_then(|id| id.as_string())
+        .filter(|id| !id.is_empty());
+    id.unwrap_or_else(|| {
+        let mut b = [0u8; 16];
+        let _ = getrandom::fill(&mut b);
+        error_shield::request_id::from_bytes(b)
+    })
 }
 
 /// The answers the settings may need besides the 500: 502 and 504 by

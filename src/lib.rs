@@ -13,14 +13,17 @@
 
 pub mod constants;
 mod fault;
+pub mod hop;
 mod isolate;
 pub mod maintenance;
 pub mod origin;
 mod outcome;
+pub mod path;
 mod pipeline;
 pub mod plan;
 pub mod routes;
 mod runtime;
+mod secret;
 pub mod settings;
 pub mod stale;
 pub mod status;
@@ -45,7 +48,7 @@ pub fn decide(
     client_id: Option<String>,
     traceparent: Option<String>,
     cf_ray: Option<String>,
-    hop: bool,
+    hop: Option<String>,
 ) -> JsValue {
     let arrival = pipeline::Arrival {
         request,

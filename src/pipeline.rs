@@ -32,8 +32,8 @@ pub struct Arrival {
     pub traceparent: Option<String>,
     /// `cf-ray`.
     pub cf_ray: Option<String>,
-    /// Whether it carries our hop marker (it came back to the worker).
-    pub hop: bool,
+    /// The hop marker it carries: ours when it came back to the worker.
+    pub hop: Option<String>,
 }
 
 /// The first step: an answer found before the fetch, or the promise of the
@@ -43,10 +43,12 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
     let ids = Ids::choose(a.client_id, a.traceparent, a.cf_ray);
     let mut incoming = Incoming::known(a.request, a.url, ids, None);
     let selected = routed(isolate, &mut incoming);
+    // Anyone else's marker (a client's, another deployment's) is ignored.
+    let looped = a.hop.is_some_and(|h| isolate.hop.is_ours(&h));
     let started = panic::catch(|| {
         let chosen = selected.as_ref().map_err(Clone::clone)?;
         let settings = chosen.settings;
-        if a.hop {
+        if looped {
             return Err(plan::loop_failure());
         }
         // The bypass token, read only when one is configured.
@@ -86,9 +88,9 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
     });
     started.unwrap_or_else(|failure| {
         let response = fail(isolate, &selected, &incoming, &failure);
-        if a.hop {
+        if looped {
             // Tells the outer hop that this 500 is ours and recorded.
-            let _ = response.headers().set(constants::HOP, constants::LOOPED);
+            let _ = response.headers().set(constants::HOP, &isolate.hop.looped);
         }
         response.into()
     })

@@ -1,6 +1,7 @@
 //! `ROUTES`: per-path rules. Each rule's keys override the top-level
-//! variables for requests under its prefix; the longest matching prefix
-//! wins. Parsed and validated once per isolate; matching allocates nothing.
+//! variables for requests under its prefix; the longest prefix of the
+//! normalised path wins. Parsed and validated once per isolate; matching
+//! allocates nothing unless the path needs normalising.
 //! Pure: tested natively.
 
 use error_shield::format::Format;
@@ -8,8 +9,8 @@ use error_shield::vars::{self, Vars};
 use error_shield::Failure;
 use serde_json::{Map, Value};
 
-use crate::origin;
 use crate::settings::Settings;
+use crate::{origin, path};
 
 /// At most this many rules.
 pub const MAX_RULES: usize = 64;
@@ -48,13 +49,23 @@ impl Routes {
         let Some(raw) = v.get("ROUTES").filter(|r| !r.trim().is_empty()) else {
             return Ok(Routes::default());
         };
+        // ROUTES may be a secret holding credentials: a bad one is described
+        // by the parse error's kind and position, or by its JSON type.
         let rules = match serde_json::from_str::<Value>(&raw) {
             Ok(Value::Array(rules)) => rules,
-            _ => return Err(vars::invalid("ROUTES", &raw, "a JSON array of rules")),
+            Ok(other) => return Err(not_shown("ROUTES", &other, "a JSON array of rules")),
+            Err(e) => {
+                return Err(vars::invalid(
+                    "ROUTES",
+                    &parse_error(&e),
+                    "a JSON array of rules",
+                ))
+            }
         };
         if rules.len() > MAX_RULES {
             let count = rules.len().to_string();
-            return Err(vars::invalid("ROUTES", &count, "at most 64 rules"));
+            let expected = format!("at most {MAX_RULES} rules");
+            return Err(vars::invalid("ROUTES", &count, &expected));
         }
         let mut routes: Vec<Route> = Vec::with_capacity(rules.len());
         for (i, rule) in rules.iter().enumerate() {
@@ -64,7 +75,7 @@ impl Routes {
                     i,
                     "prefix",
                     &route.prefix,
-                    "a prefix no other rule has",
+                    "a prefix no other rule has (after normalising)",
                 ));
             }
             routes.push(route);
@@ -72,10 +83,13 @@ impl Routes {
         Ok(Routes(routes))
     }
 
-    /// The rule whose prefix is the longest byte prefix of `url`'s path,
-    /// with its index.
+    /// The rule whose prefix is the longest byte prefix of `url`'s
+    /// normalised path ([`path::normalise`]), with its index.
     pub fn select(&self, url: &str) -> Option<(usize, &Route)> {
-        let path = origin::path(url);
+        if self.0.is_empty() {
+            return None;
+        }
+        let path = path::normalise(origin::path(url));
         let mut best: Option<(usize, &Route)> = None;
         for (i, r) in self.0.iter().enumerate() {
             let longer = best.is_none_or(|(_, b)| r.prefix.len() > b.prefix.len());
@@ -87,6 +101,35 @@ impl Routes {
     }
 }
 
+/// A JSON parse error by its kind and position: serde_json's syntax
+/// messages name what was expected, never the text that was found.
+fn parse_error(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Syntax | Category::Eof => e.to_string(),
+        Category::Data | Category::Io => {
+            format!("invalid JSON at line {} column {}", e.line(), e.column())
+        }
+    }
+}
+
+/// The JSON type of a value, which is all a record shows of a bad one.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "(null)",
+        Value::Bool(_) => "(a boolean)",
+        Value::Number(_) => "(a number)",
+        Value::String(_) => "(a string)",
+        Value::Array(_) => "(an array)",
+        Value::Object(_) => "(an object)",
+    }
+}
+
+/// The `config_error` for `name` holding `value`, showing only its type.
+fn not_shown(name: &str, value: &Value, expected: &str) -> Failure {
+    vars::invalid(name, kind(value), expected)
+}
+
 /// The `config_error` for key `key` of rule `i`.
 fn rule_error(i: usize, key: &str, value: &str, expected: &str) -> Failure {
     vars::invalid(&format!("ROUTES[{i}].{key}"), value, expected)
@@ -94,23 +137,18 @@ fn rule_error(i: usize, key: &str, value: &str, expected: &str) -> Failure {
 
 fn parse_rule(i: usize, rule: &Value, top: &impl Vars) -> Result<Route, Failure> {
     let Some(obj) = rule.as_object() else {
-        return Err(vars::invalid(
+        return Err(not_shown(
             &format!("ROUTES[{i}]"),
-            &rule.to_string(),
+            rule,
             "an object with a prefix",
         ));
     };
+    const PREFIX: &str = "a path starting with /";
     let prefix = match obj.get("prefix") {
-        Some(Value::String(p)) if p.starts_with('/') => p.clone(),
-        Some(other) => {
-            return Err(rule_error(
-                i,
-                "prefix",
-                &other.to_string(),
-                "a path starting with /",
-            ))
-        }
-        None => return Err(rule_error(i, "prefix", "", "a path starting with /")),
+        Some(Value::String(p)) if p.starts_with('/') => path::normalise(p).into_owned(),
+        Some(Value::String(p)) => return Err(rule_error(i, "prefix", p, PREFIX)),
+        Some(other) => return Err(not_shown(&format!("ROUTES[{i}].prefix"), other, PREFIX)),
+        None => return Err(rule_error(i, "prefix", "", PREFIX)),
     };
     let values = values(i, obj)?;
     let overlay = |name: &str| {
@@ -144,21 +182,17 @@ fn parse_rule(i: usize, rule: &Value, top: &impl Vars) -> Result<Route, Failure>
 fn values(i: usize, obj: &Map<String, Value>) -> Result<Vec<(String, String)>, Failure> {
     let mut out = Vec::new();
     for (key, value) in obj.iter().filter(|(k, _)| *k != "prefix") {
+        let name = || format!("ROUTES[{i}].{key}");
         if !KEYS.iter().any(|(k, _)| k == key) {
-            return Err(rule_error(i, key, &value.to_string(), "a known key (origin_url, timeout_ms, failure_statuses, default_format, retries, stale_if_error_seconds, response_status, maintenance)"));
+            let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+            let expected = format!("a known key ({})", known.join(", "));
+            return Err(not_shown(&name(), value, &expected));
         }
         let text = match value {
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
-            other => {
-                return Err(rule_error(
-                    i,
-                    key,
-                    &other.to_string(),
-                    "a string, number or boolean",
-                ))
-            }
+            other => return Err(not_shown(&name(), other, "a string, number or boolean")),
         };
         out.push((key.clone(), text));
     }

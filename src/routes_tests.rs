@@ -100,17 +100,21 @@ fn each_kind_of_bad_rule_names_its_index_and_key() {
             .join(",")
     );
     let table: Vec<(String, &str, &str)> = vec![
-        ("{}".into(), "ROUTES", "{}"),
-        ("not json".into(), "ROUTES", "not json"),
-        (many, "ROUTES", "65"),
-        (r#"["/api"]"#.into(), "ROUTES[0]", r#""/api""#),
-        (r#"[{"timeout_ms": 5}]"#.into(), "ROUTES[0].prefix", ""),
+        ("{}".into(), "ROUTES", "(an object)"),
         (
-            r#"[{"prefix": "api"}]"#.into(),
-            "ROUTES[0].prefix",
-            r#""api""#,
+            "not json".into(),
+            "ROUTES",
+            "expected ident at line 1 column 2",
         ),
-        (r#"[{"prefix": 7}]"#.into(), "ROUTES[0].prefix", "7"),
+        (many, "ROUTES", "65"),
+        (r#"["/api"]"#.into(), "ROUTES[0]", "(a string)"),
+        (r#"[{"timeout_ms": 5}]"#.into(), "ROUTES[0].prefix", ""),
+        (r#"[{"prefix": "api"}]"#.into(), "ROUTES[0].prefix", "api"),
+        (
+            r#"[{"prefix": 7}]"#.into(),
+            "ROUTES[0].prefix",
+            "(a number)",
+        ),
         (
             r#"[{"prefix": "/a"}, {"prefix": "/a"}]"#.into(),
             "ROUTES[1].prefix",
@@ -119,7 +123,7 @@ fn each_kind_of_bad_rule_names_its_index_and_key() {
         (
             r#"[{"prefix": "/a", "colour": "red"}]"#.into(),
             "ROUTES[0].colour",
-            r#""red""#,
+            "(a string)",
         ),
         (
             r#"[{"prefix": "/a"}, {"prefix": "/b", "timeout_ms": "soon"}]"#.into(),
@@ -134,7 +138,7 @@ fn each_kind_of_bad_rule_names_its_index_and_key() {
         (
             r#"[{"prefix": "/a", "retries": [1]}]"#.into(),
             "ROUTES[0].retries",
-            "[1]",
+            "(an array)",
         ),
         (
             r#"[{"prefix": "/a", "failure_statuses": "5xx"}]"#.into(),
@@ -166,6 +170,21 @@ fn each_kind_of_bad_rule_names_its_index_and_key() {
             "ROUTES[0].origin_url",
             "https://REDACTED@h/?q",
         ),
+        (
+            r#"[{"prefix":"/a/","origin_url":"https://svc:hunter2@api.example.com"}"#.into(),
+            "ROUTES",
+            "EOF while parsing a list at line 1 column 68",
+        ),
+        (
+            r#"[{"prefix": "/a", "origin_url": "svc:pw@h"}]"#.into(),
+            "ROUTES[0].origin_url",
+            "REDACTED@h",
+        ),
+        (
+            r#"[{"prefix": "/a//", "timeout_ms": 5}, {"prefix": "/%61/"}]"#.into(),
+            "ROUTES[1].prefix",
+            "/a/",
+        ),
     ];
     for (routes, variable, value) in table {
         let err = parse(&routes, &[]).unwrap_err();
@@ -192,4 +211,54 @@ fn sixty_four_rules_are_allowed() {
     let r = parse(&routes, &[]).unwrap();
     assert_eq!(r.0.len(), 64);
     assert_eq!(r.select("https://w.dev/63/x").map(|(i, _)| i), Some(63));
+}
+
+#[test]
+fn a_secret_in_a_bad_routes_is_never_shown() {
+    let secret = "hunter2";
+    let url = "https://svc:hunter2@api.example.com";
+    let table = [
+        format!(r#"[{{"prefix": "/a", "origin_url": "{url}""#),
+        format!(r#"[{{"prefix": "/a", "origin_url": "{url}"}}"#),
+        format!(r#"{{"prefix": "/a", "origin_url": "{url}"}}"#),
+        format!(r#"["{url}"]"#),
+        format!(r#"[{{"prefix": "{url}"}}]"#),
+        format!(r#"[{{"prefix": {{"u": "{url}"}}}}]"#),
+        format!(r#"[{{"prefix": "/a", "origin": "{url}"}}]"#),
+        format!(r#"[{{"prefix": "/a", "origin_url": {{"u": "{url}"}}}}]"#),
+        r#"[{"prefix": "/a", "origin_url": "svc:hunter2@api.example.com"}]"#.to_string(),
+        format!(r#"[{{"prefix": "/a", "timeout_ms": "{url}"}}]"#),
+        r#"[{"prefix": "/a", "origin_url": "https://h/?key=hunter2"}]"#.to_string(),
+    ];
+    for routes in &table {
+        let err = parse(routes, &[]).unwrap_err();
+        assert!(!format!("{err:?}").contains(secret), "{routes}: {err:?}");
+    }
+    // The control: the same text does reach the value when it is no secret.
+    let err = parse(r#"[{"prefix": "/a", "timeout_ms": "hunter3"}]"#, &[]).unwrap_err();
+    assert_eq!(err.context[1].1, "hunter3");
+}
+
+#[test]
+fn variants_of_a_path_select_the_rule_of_its_normal_form() {
+    let r = parse(
+        r#"[{"prefix": "/"}, {"prefix": "/api/admin/"}, {"prefix": "/api/"}]"#,
+        &[],
+    )
+    .unwrap();
+    let table = [
+        ("https://w.dev/api/admin/x", "/api/admin/"),
+        ("https://w.dev//api/admin/x", "/api/admin/"),
+        ("https://w.dev/api//admin/x", "/api/admin/"),
+        ("https://w.dev/api/%61dmin/x", "/api/admin/"),
+        ("https://w.dev/api/%61%64%6D%69%6E/x?y", "/api/admin/"),
+        ("https://w.dev/api/x/../admin/x", "/api/admin/"),
+        ("https://w.dev/api%2Fadmin/x", "/"),
+        ("https://w.dev/api/admin%2Fx", "/api/"),
+        ("https://w.dev/api/adminx", "/api/"),
+    ];
+    for (url, want) in table {
+        let got = r.select(url).map(|(_, route)| route.prefix.as_str());
+        assert_eq!(got, Some(want), "{url}");
+    }
 }

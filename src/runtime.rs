@@ -6,9 +6,16 @@ use web_sys::{Request, Response};
 
 #[wasm_bindgen(module = "/src/js/runtime.js")]
 extern "C" {
-    /// Hands the names, limits and the failing-status bitmaps (the top
-    /// level's, then one per rule) to JS, once per isolate.
-    pub fn configure(constants: &JsValue, failing: &js_sys::Array, excerpt_max: u32);
+    /// Hands the names, limits, the failing-status bitmaps (the top
+    /// level's, then one per rule) and the hop markers to JS, once per
+    /// isolate.
+    pub fn configure(
+        constants: &JsValue,
+        failing: &js_sys::Array,
+        excerpt_max: u32,
+        hop: &str,
+        looped: &str,
+    );
 
     /// The first attempt: a promise of the origin's response or an
     /// [`Outcome`].

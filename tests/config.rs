@@ -16,13 +16,32 @@ use error_shield::page::DEFAULT_MESSAGE;
 use error_shield::render::HTML_CSP;
 use serde_json::{json, Value};
 
-/// (variable, bad value, what the record's `context.value` must be).
-const BAD_CONFIGS: [(&str, &str, &str); 12] = [
+/// (variable, bad value, what the record's `context.value` must be). The
+/// record names `variable`, or for a rule of `ROUTES` the one in
+/// [`NAMED`].
+const BAD_CONFIGS: [(&str, &str, &str); 15] = [
     ("ORIGIN_URL", "not a url", "not a url"),
     (
         "ORIGIN_URL",
         "https://user:hunter2@host/a b",
         "https://REDACTED@host/a b",
+    ),
+    // No scheme: the credential is hidden all the same.
+    (
+        "ORIGIN_URL",
+        "svc:hunter2@api.example.com",
+        "REDACTED@api.example.com",
+    ),
+    // A ROUTES that does not parse is described by the error, not its text.
+    (
+        "ROUTES",
+        r#"[{"prefix":"/a/","origin_url":"https://svc:hunter2@api.example.com"}"#,
+        "EOF while parsing a list at line 1 column 68",
+    ),
+    (
+        "ROUTES",
+        r#"[{"prefix":"/a/","origin":"https://svc:hunter2@api.example.com"}]"#,
+        "(a string)",
     ),
     ("ORIGIN_TIMEOUT_MS", "soon", "soon"),
     ("FAILURE_STATUSES", "5xx", "5xx"),
@@ -36,6 +55,12 @@ const BAD_CONFIGS: [(&str, &str, &str); 12] = [
     ("ORIGIN_RETRIES", "6", "6"),
     ("FAULT_INJECTION", "maybe", "maybe"),
 ];
+
+/// The variable a bad value of `ROUTES` is named by, when it is a rule's.
+const NAMED: [(&str, &str); 1] = [(
+    r#"[{"prefix":"/a/","origin":"https://svc:hunter2@api.example.com"}]"#,
+    "ROUTES[0].origin",
+)];
 
 /// An `ERROR_PAGE_HTML` using every placeholder (one with spaces inside).
 const PAGE: &str = r#"<!doctype html><html lang="en"><title>{{title}}</title><h1>{{ title }}</h1><p>{{message}}</p><p>Ref: <code>{{request_id}}</code></p><a href="{{support_url}}">help</a></html>"#;
@@ -128,7 +153,11 @@ fn each_bad_config_gives_the_uniform_500_and_names_the_variable_and_value() {
         assert_eq!(r.json(), want, "{var}={value}");
         let record = worker.record_for(&id);
         assert_eq!(record["cause"], "config_error", "{record}");
-        assert_eq!(record["context"]["variable"], *var, "{record}");
+        let named = NAMED
+            .iter()
+            .find(|(v, _)| v == value)
+            .map_or(*var, |(_, n)| *n);
+        assert_eq!(record["context"]["variable"], named, "{record}");
         assert_eq!(record["context"]["value"], *logged, "{record}");
         assert!(!record.to_string().contains("hunter2"), "{record}");
     }
@@ -183,9 +212,10 @@ fn default_format_applies_when_accept_does_not_decide() {
         (&e.page, Some("image/webp"), html),
         (&e.page, Some("text/plain"), text),
     ];
+    // Raw: an HTTP client would add `Accept: */*` where there is none.
     for (worker, accept, want) in table {
         let headers: Vec<(&str, &str)> = accept.map(|a| ("accept", a)).into_iter().collect();
-        let r = get(&worker.url("/status/502"), &headers);
+        let r = raw_send(&worker.base, "GET", "/status/502", &headers);
         assert_eq!(r.status, 500);
         assert_eq!(
             r.header("content-type"),
@@ -194,9 +224,14 @@ fn default_format_applies_when_accept_does_not_decide() {
             worker.base
         );
     }
-    let plain = get(&e.zone.url("/status/502"), &[("x-request-id", "fmt-1")]);
+    let plain = raw_send(
+        &e.zone.base,
+        "GET",
+        "/status/502",
+        &[("x-request-id", "fmt-1")],
+    );
     assert_eq!(
-        plain.text(),
+        String::from_utf8_lossy(&plain.body),
         format!("Internal Server Error\n\n{DEFAULT_MESSAGE}\n\nRequest ID: fmt-1\n")
     );
 }

@@ -6,7 +6,7 @@ mod common;
 use std::sync::OnceLock;
 use std::thread;
 
-use common::{get, unique_id, Project, Worker};
+use common::{get, raw_send, unique_id, Project, Resp, Worker};
 use error_shield::render::HTML_CSP;
 use serde_json::json;
 
@@ -269,7 +269,8 @@ fn the_page_variables_shape_each_format_chosen_by_accept() {
         let id = unique_id("fmt");
         let mut headers = vec![("x-request-id", id.as_str())];
         headers.extend(accept.map(|a| ("accept", a)));
-        let r = get(&app().url("/orders/42"), &headers);
+        // Raw: an HTTP client would add `Accept: */*` where there is none.
+        let r: Resp = raw_send(&app().base, "GET", "/orders/42", &headers).into();
         assert_eq!(r.status, 500, "{accept:?}");
         let (content_type, csp) = match format {
             "json" => {

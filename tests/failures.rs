@@ -12,7 +12,7 @@ use std::thread;
 use serde_json::Value;
 
 use common::origin::{SECRET_BODY, SECRET_HEADERS};
-use common::{get, header_lines, raw_exchange, unique_id, Origin, RawReq, Resp, Worker};
+use common::{get, header_lines, raw_exchange, raw_send, unique_id, Origin, RawReq, Resp, Worker};
 
 const TITLE: &str = "Oops <b>\"&'";
 const MESSAGE: &str = "We are on it </p><script>alert(1)</script>";
@@ -144,10 +144,14 @@ const FORMATS: [(&str, Option<&str>); 5] = [
 fn fail(worker: &Worker, s: &Scenario, accept: Option<&str>, id: &str) -> Resp {
     let mut headers: Vec<(&str, &str)> = s.headers.to_vec();
     headers.push(("x-request-id", id));
-    if let Some(a) = accept {
-        headers.push(("accept", a));
+    match accept {
+        Some(a) => {
+            headers.push(("accept", a));
+            get(&worker.url(s.path), &headers)
+        }
+        // Raw: an HTTP client would add `Accept: */*`.
+        None => raw_send(&worker.base, "GET", s.path, &headers).into(),
     }
-    get(&worker.url(s.path), &headers)
 }
 
 /// Checks the uniform 500 and returns its body with the id

@@ -6,7 +6,9 @@ mod common;
 use std::sync::OnceLock;
 use std::thread;
 
-use common::{get, send, unique_id, Origin, Project, Resp, Worker};
+use common::{
+    get, header_lines, raw_exchange, raw_send, unique_id, Origin, Project, RawReq, Resp, Worker,
+};
 
 const TOKEN: &str = "tok-3f9a7c";
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -55,7 +57,7 @@ fn env() -> &'static Env {
             vec![
                 ("MAINTENANCE", "on"),
                 ("MAINTENANCE_RETRY_AFTER", "120"),
-                ("MAINTENANCE_BYPASS_PATHS", "/status/"),
+                ("MAINTENANCE_BYPASS_PATHS", "/status/,/any/health"),
                 ("MAINTENANCE_TITLE", "Back <soon>"),
                 ("MAINTENANCE_MESSAGE", "Upgrading & tuning"),
             ],
@@ -192,7 +194,9 @@ fn error_title_wins_over_the_status_title() {
 #[test]
 fn maintenance_answers_503_in_every_format_without_contacting_the_origin() {
     let e = env();
-    let before = e.origin.hits("/echo");
+    // A counter of its own: other tests reach `/echo` on this origin.
+    let key = unique_id("mnt");
+    let path = format!("/echo?key={key}");
     for (accept, content_type) in [
         ("application/json", "application/problem+json"),
         ("text/html", "text/html; charset=utf-8"),
@@ -200,7 +204,7 @@ fn maintenance_answers_503_in_every_format_without_contacting_the_origin() {
     ] {
         let id = unique_id("mnt");
         let r = get(
-            &e.maintenance.url("/echo"),
+            &e.maintenance.url(&path),
             &[("x-request-id", &id), ("accept", accept)],
         );
         assert_eq!(r.status, 503, "{accept}");
@@ -236,21 +240,42 @@ fn maintenance_answers_503_in_every_format_without_contacting_the_origin() {
             ),
         }
     }
-    let head = send(
-        "HEAD",
-        &e.maintenance.url("/echo"),
-        &[("accept", "text/html")],
-        None,
+    // On one connection: the HEAD, then the GET (the control: it has the
+    // page). The GET's answer must start right where the HEAD's head ends,
+    // so a body byte after that head fails the read.
+    let lines = header_lines(&[("accept", "text/html")]);
+    let answers = raw_exchange(
+        &e.maintenance.base,
+        &[
+            RawReq::new("HEAD", &path).lines(&lines),
+            RawReq::new("GET", &path).lines(&lines),
+        ],
     );
+    let (head, page) = (&answers[0], &answers[1]);
     assert_eq!(
         (head.status, head.header("retry-after")),
         (503, Some("120"))
     );
+    assert_eq!(page.status, 503);
+    assert!(page.body.starts_with(b"<!doctype html>"), "{page:?}");
+    assert_eq!(head.fixed_headers(), page.fixed_headers());
+    assert!(
+        matches!(head.header("content-length"), None | Some("0"))
+            && head.header("transfer-encoding").is_none(),
+        "{head:?}"
+    );
     assert_eq!(
-        e.origin.hits("/echo"),
-        before,
+        e.origin.hits_for("/echo", &key),
+        0,
         "the origin was contacted during maintenance"
     );
+    // The control: this counter counts a request that does reach the origin.
+    let r = get(
+        &e.maintenance.url(&path),
+        &[("x-maintenance-bypass", TOKEN)],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(e.origin.hits_for("/echo", &key), 1);
 }
 
 #[test]
@@ -311,6 +336,41 @@ fn bypass_paths_and_the_token_pass_and_the_token_never_reaches_the_origin() {
     for wrong in [&TOKEN[..TOKEN.len() - 1], "tok-3f9a7d", ""] {
         let (r, _) = json_get(&e.maintenance, "/echo", &[("x-maintenance-bypass", wrong)]);
         assert_eq!(r.status, 503, "{wrong:?}");
+    }
+}
+
+#[test]
+fn bypass_paths_match_whole_segments_of_the_normalised_path() {
+    let e = env();
+    // target, bypassed (reaches the origin, which gets it byte for byte)
+    let table = [
+        ("/any/health", true),
+        ("/any/health/deep?x=1", true),
+        ("//any/health", true),
+        ("/any//health/", true),
+        ("/any/%68ealth", true),
+        ("/any/%68%65alth/x", true),
+        ("/any/healthX", false),
+        ("/any/health.json", false),
+        ("/any/x/health", false),
+        ("/any%2Fhealth", false),
+    ];
+    for (target, bypassed) in table {
+        let before = e.origin.seen(target).len();
+        let r = raw_send(&e.maintenance.base, "GET", target, &[]);
+        let reached: Vec<_> = e.origin.seen(target).into_iter().skip(before).collect();
+        if bypassed {
+            // The origin's own answer (its echo, or its 404 for `//any/…`).
+            assert_ne!(r.status, 503, "{target}");
+            let exact = reached.iter().filter(|(_, t)| t == target).count();
+            assert_eq!(
+                exact, 1,
+                "{target}: the origin gets the raw target: {reached:?}"
+            );
+        } else {
+            assert_eq!(r.status, 503, "{target}");
+            assert!(reached.is_empty(), "{target} reached the origin");
+        }
     }
 }
 

@@ -80,9 +80,30 @@ fn request_id_is_forwarded_and_forwarded_host_set() {
     let minted = get(&e.worker.url("/echo"), &[]).json();
     let id = echo_header(&minted, "x-request-id").expect("minted id");
     assert_eq!(id.len(), 32, "{id}");
-    // A malformed client id is replaced, never forwarded.
+    // A malformed client id is replaced by a minted one, never forwarded.
     let bad = get(&e.worker.url("/echo"), &[("x-request-id", "<bad id>")]).json();
-    assert_ne!(echo_header(&bad, "x-request-id"), Some("<bad id>"));
+    let sent = echo_header(&bad, "x-request-id").expect("an id reaches the origin");
+    assert_eq!(sent.len(), 32, "a minted id: {sent}");
+}
+
+#[test]
+fn the_id_that_replaces_a_malformed_one_is_the_one_the_client_gets() {
+    // A worker for which the echo's 200 fails: the client gets the id on
+    // the 500, and the record's excerpt shows what the origin was sent.
+    let e = env();
+    let failing = Worker::start(&[("ORIGIN_URL", &e.origin.url()), ("FAILURE_STATUSES", "200")]);
+    let r = get(&failing.url("/echo"), &[("x-request-id", "<bad id>")]);
+    assert_eq!(r.status, 500, "{}", r.text());
+    let id = r.request_id();
+    assert_ne!(id, "<bad id>");
+    let record = failing.record_for(&id);
+    let excerpt = record["origin_body"].as_str().expect("origin_body");
+    let echo: serde_json::Value = serde_json::from_str(excerpt).expect("the whole echo");
+    assert_eq!(
+        echo_header(&echo, "x-request-id"),
+        Some(id.as_str()),
+        "{echo}"
+    );
 }
 
 #[test]
@@ -153,6 +174,7 @@ fn a_slow_response_streams_its_first_bytes_early() {
     let e = env();
     let start = Instant::now();
     let resp = ureq::AgentBuilder::new()
+        .timeout_read(Duration::from_secs(30))
         .build()
         .get(&e.worker.url("/stream?ms=2000"))
         .call()
@@ -183,6 +205,7 @@ const BIG: usize = 48 * 1024 * 1024;
 fn a_48_mib_download_streams_through() {
     let e = env();
     let resp = ureq::AgentBuilder::new()
+        .timeout_read(Duration::from_secs(30))
         .build()
         .get(&e.worker.url(&format!("/bytes?n={BIG}")))
         .call()

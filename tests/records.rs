@@ -56,11 +56,10 @@ fn origin_error_record_has_status_capped_excerpt_and_redacted_url() {
     assert_eq!(record["cause"], "origin_error_status");
     assert_eq!(record["origin_status"], 503);
     assert_eq!(record["origin_body"], &SECRET_BODY[..32]);
-    assert!(
-        record["url"]
-            .as_str()
-            .unwrap()
-            .ends_with("/status/503?token=REDACTED&user=REDACTED"),
+    // The URL the client asked for (the worker's own), not the origin's.
+    assert_eq!(
+        record["url"],
+        e.worker.url("/status/503?token=REDACTED&user=REDACTED"),
         "{record}"
     );
     let raw = record.to_string();
@@ -156,5 +155,12 @@ fn timeout_answers_within_the_timeout_plus_a_margin() {
     assert!(
         record["message"].as_str().unwrap().contains("1500 ms"),
         "{record}"
+    );
+    // The time the request took at the worker: the timeout, and no more
+    // than the client waited (give or take the clocks' whole milliseconds).
+    let duration = record["duration_ms"].as_u64().expect("duration_ms");
+    assert!(
+        (TIMEOUT_MS..=took.as_millis() as u64 + 1).contains(&duration),
+        "duration_ms {duration}, the client waited {took:?}: {record}"
     );
 }

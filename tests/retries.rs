@@ -84,9 +84,10 @@ fn get_and_head_are_retried_after_a_failed_connect() {
     }
 }
 
-/// Fails: workerd gives every request but GET and HEAD a body stream, empty
-/// or not, so `has_body` (src/pipeline.rs, `request.body().is_some()`) is
-/// true for a bare OPTIONS and it is never retried.
+/// workerd gives every method but GET and HEAD a body stream, empty or not
+/// (and a bare OPTIONS `Content-Length: 0`), so the worker reads a body off
+/// the request's framing instead (`traits` in src/pipeline.rs): a bare
+/// OPTIONS is retried like a GET. Bodies: `trust.rs`.
 #[test]
 fn options_without_a_body_is_retried_after_a_failed_connect() {
     assert_retried(env(), "OPTIONS");

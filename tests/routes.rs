@@ -7,10 +7,12 @@ mod common;
 use std::sync::OnceLock;
 use std::thread;
 
-use common::{free_port, get, unique_id, Origin, Resp, Worker};
+use common::{get, raw_send, unique_id, DeadPort, Origin, Resp, Worker};
 
 struct Env {
     origin: Origin,
+    /// The origin of `/r/down/`: refuses connections, held for the run.
+    _dead: DeadPort,
     /// ROUTES given as a JSON string (`--var`).
     string: Worker,
     /// ROUTES given as `[[vars.ROUTES]]` tables in wrangler.toml.
@@ -37,8 +39,8 @@ fn env() -> &'static Env {
     ENV.get_or_init(|| {
         let origin = Origin::start();
         let url = origin.url();
-        let dead = format!("http://127.0.0.1:{}", free_port());
-        let routes = rules(&dead);
+        let dead = DeadPort::bind();
+        let routes = rules(&dead.url());
         let tables = {
             let url = url.clone();
             thread::spawn(move || {
@@ -51,6 +53,7 @@ fn env() -> &'static Env {
         let string = Worker::start(&[("ORIGIN_URL", url.as_str()), ("ROUTES", routes.as_str())]);
         Env {
             origin,
+            _dead: dead,
             string,
             tables: tables.join().expect("tables worker"),
         }
@@ -211,15 +214,17 @@ fn each_kind_of_invalid_rule_is_a_config_error_naming_its_key() {
             .join(",")
     );
     let table: Vec<(String, &str, &str)> = vec![
+        // What does not parse, or is not an array, is described, not shown.
+        (r#"{"prefix": "/a"}"#.into(), "ROUTES", "(an object)"),
         (
-            r#"{"prefix": "/a"}"#.into(),
+            r#"[{"prefix":"/a/","origin_url":"https://u:hunter2@x/"}"#.into(),
             "ROUTES",
-            r#"{"prefix": "/a"}"#,
+            "EOF while parsing a list at line 1 column 53",
         ),
         (
-            r#"[{"prefix": "/a", "colour": "red"}]"#.into(),
+            r#"[{"prefix": "/a", "colour": "https://u:hunter2@x/"}]"#.into(),
             "ROUTES[0].colour",
-            r#""red""#,
+            "(a string)",
         ),
         (
             r#"[{"prefix": "/a"}, {"timeout_ms": 5}]"#.into(),
@@ -261,5 +266,43 @@ fn each_kind_of_invalid_rule_is_a_config_error_naming_its_key() {
         assert_eq!(record["context"]["variable"], *variable, "{routes}");
         assert_eq!(record["context"]["value"], *value, "{routes}");
         assert!(!w.output().contains("hunter2"), "a credential was logged");
+    }
+}
+
+#[test]
+fn every_spelling_of_a_ruled_path_gets_its_rule_and_the_origin_the_raw_path() {
+    let e = env();
+    let before = e.origin.seen("maint/").len();
+    for target in [
+        "/r/maint/echo",
+        "//r/maint/echo",
+        "/r//maint/echo",
+        "/r/%6Daint/echo",
+        "/r/%6d%61int/echo",
+        "/r/x/../maint/echo",
+        "/r/./maint/echo",
+    ] {
+        let r = raw_send(&e.string.base, "GET", target, &[]);
+        assert_eq!(r.status, 503, "{target} dodged the maintenance rule");
+    }
+    assert_eq!(
+        e.origin.seen("maint/").len(),
+        before,
+        "the origin was contacted"
+    );
+    // The control: a path merely like the rule's is no variant of it.
+    for target in ["/r/maintx/echo", "/r/maint%2Fecho", "/r/%2Fmaint/echo"] {
+        let r = raw_send(&e.string.base, "GET", target, &[]);
+        assert_ne!(r.status, 503, "{target}");
+    }
+    // A rule that shapes the answer: by-cause and the route in the record,
+    // while the origin gets the path exactly as the client sent it.
+    for target in ["//r/api/status/502", "/r/%61pi/status/502"] {
+        let id = unique_id("spelled");
+        let r = raw_send(&e.string.base, "GET", target, &[("x-request-id", &id)]);
+        assert_eq!(r.status, 502, "{target}");
+        assert_eq!(e.string.record_for(&id)["route"], "/r/api/", "{target}");
+        let seen = e.origin.seen(target);
+        assert!(seen.iter().any(|(_, t)| t == target), "{target}: {seen:?}");
     }
 }

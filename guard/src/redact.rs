@@ -14,13 +14,17 @@ pub fn credentials(v: &str) -> String {
     }
 }
 
-/// For a value that failed to parse as a URL: everything between `://` and
-/// the last `@` is hidden, even when the password holds `/`, `?` or `#`.
-pub fn userinfo(v: &str) -> String {
-    match (v.find("://"), v.rfind('@')) {
+/// A configured value as a record may show it: everything up to the last
+/// `@` hidden, after the scheme if there is one (`svc:pw@host` and
+/// `https://u:pa/ss?#@host` alike), then every query value. Over-hiding a
+/// path that holds `@` is the price of never showing a password.
+pub fn configured(v: &str) -> String {
+    let hidden = match (v.find("://"), v.rfind('@')) {
         (Some(s), Some(at)) if at > s => format!("{}://REDACTED@{}", &v[..s], &v[at + 1..]),
+        (_, Some(at)) => format!("REDACTED@{}", &v[at + 1..]),
         _ => v.to_owned(),
-    }
+    };
+    query(&hidden)
 }
 
 /// Replaces every query value with `REDACTED`, keeping the names (they help
@@ -80,16 +84,21 @@ mod tests {
     }
 
     #[test]
-    fn userinfo_is_hidden_up_to_the_last_at() {
+    fn configured_values_hide_userinfo_with_or_without_a_scheme_and_query_values() {
         let table = [
             ("https://user:hunter2@host/a b", "https://REDACTED@host/a b"),
             ("https://u:pa/ss?#@host/ x", "https://REDACTED@host/ x"),
             ("https://host/a@b", "https://REDACTED@b"),
-            ("mailto@x", "mailto@x"),
-            ("@x://y", "@x://y"),
+            ("svc:hunter2@api.example.com", "REDACTED@api.example.com"),
+            ("svc:pw@host/p?token=t", "REDACTED@host/p?token=REDACTED"),
+            ("mailto@x", "REDACTED@x"),
+            ("@x://y", "REDACTED@x://y"),
+            ("https://h/?key=hunter2&a", "https://h/?key=REDACTED&a"),
+            ("5xx", "5xx"),
+            ("/healthz", "/healthz"),
         ];
         for (input, want) in table {
-            assert_eq!(userinfo(input), want, "{input}");
+            assert_eq!(configured(input), want, "{input}");
         }
     }
 }

@@ -39,10 +39,11 @@ pub fn from_env(env: &wasm_bindgen::JsValue, name: &str) -> Option<String> {
         .or_else(|| js_sys::JSON::stringify(&v).ok().map(String::from))
 }
 
-/// The `config_error` for `name` holding `value` (shown up to 200
-/// characters; a caller redacts secrets first).
+/// The `config_error` for `name` holding `value`, shown redacted (no
+/// userinfo, no query values: [`crate::redact::configured`]) and cut to
+/// 200 characters. A secret is never passed here: its caller names it only.
 pub fn invalid(name: &str, value: &str, expected: &str) -> Failure {
-    let shown: String = value.chars().take(200).collect();
+    let shown: String = crate::redact::configured(value).chars().take(200).collect();
     Failure::new(
         Cause::ConfigError,
         format!("invalid {name}: expected {expected}"),
@@ -101,7 +102,7 @@ pub fn parsed<T>(
     };
     parse(v.trim())
         .map(Some)
-        .ok_or_else(|| invalid(name, &crate::redact::userinfo(&v), expected))
+        .ok_or_else(|| invalid(name, &v, expected))
 }
 
 /// An absolute `http(s)://host[:port][/path]` URL with a non-empty host, a

@@ -30,7 +30,7 @@ export default class ErrorShield extends WorkerEntrypoint {
         headers.get(K.requestId),
         headers.get(K.traceparent),
         headers.get(K.cfRay),
-        headers.has(K.hop),
+        headers.get(K.hop),
       );
     } catch (error) {
       return trapped(request, env, error, undefined);

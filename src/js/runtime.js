@@ -9,11 +9,15 @@
 let K = null; // names from Rust (`constants`)
 let failing = []; // FAILURE_STATUSES as bitmaps indexed by status: the top level's, then per rule
 let excerptMax = 0; // LOG_ORIGIN_BODY_BYTES
+let hop = null; // this deployment's marker, sent to the origin
+let looped = null; // …and the one on its answer to a request that came back
 
-export function configure(constants, bitmaps, max) {
+export function configure(constants, bitmaps, max, hopMarker, loopedMarker) {
   K = constants;
   failing = bitmaps;
   excerptMax = max;
+  hop = hopMarker;
+  looped = loopedMarker;
 }
 
 // What became of a request at the origin, for Rust to judge.
@@ -89,7 +93,7 @@ function outbound(request, o) {
   const url = o.url ?? request.url;
   const out = o.attempts === 1 ? new Request(url, request) : new Request(url, { method: request.method, headers: request.headers });
   out.headers.set(K.requestId, o.id);
-  out.headers.set(K.hop, "1");
+  out.headers.set(K.hop, hop);
   if (o.forwardedHost !== undefined) out.headers.set(K.forwardedHost, o.forwardedHost);
   if (o.strip) out.headers.delete(K.bypass);
   return out;
@@ -100,7 +104,7 @@ function outbound(request, o) {
 // mid-way yields what arrived.
 async function excerpt(res, o) {
   o.status = res.status;
-  o.looped = res.headers.get(K.hop) === K.looped;
+  o.looped = res.headers.get(K.hop) === looped;
   const max = excerptMax;
   if (max === 0 || res.body === null) {
     if (res.body !== null) res.body.cancel().catch(() => {});

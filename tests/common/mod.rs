@@ -110,6 +110,50 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A loopback port that refuses every connection and that no one else can
+/// take while this lives: a socket bound to it (without `SO_REUSEADDR`,
+/// which a second bind would need) that never listens. A port that was
+/// bound and released may be taken by a worker later; a listening socket
+/// would have the kernel accept connections that then hang (a timeout,
+/// not `origin_unreachable`).
+pub struct DeadPort {
+    _socket: std::os::fd::OwnedFd,
+    pub port: u16,
+}
+
+impl DeadPort {
+    pub fn bind() -> DeadPort {
+        use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        let os = || std::io::Error::last_os_error();
+        // SAFETY: a fresh socket owned at once; `addr` and `len` outlive the calls.
+        unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+            assert!(fd >= 0, "socket: {}", os());
+            let socket = OwnedFd::from_raw_fd(fd);
+            let mut addr: libc::sockaddr_in = std::mem::zeroed();
+            addr.sin_family = libc::AF_INET as libc::sa_family_t;
+            addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+            let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            let at = &mut addr as *mut libc::sockaddr_in as *mut libc::sockaddr;
+            assert_eq!(libc::bind(socket.as_raw_fd(), at, len), 0, "bind: {}", os());
+            assert_eq!(
+                libc::getsockname(socket.as_raw_fd(), at, &mut len),
+                0,
+                "{}",
+                os()
+            );
+            DeadPort {
+                _socket: socket,
+                port: u16::from_be(addr.sin_port),
+            }
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
 /// How to start a worker beyond its vars.
 #[derive(Default)]
 pub struct Launch<'a> {
@@ -598,7 +642,13 @@ impl<'a> RawReq<'a> {
             w.extend_from_slice(line);
             w.extend_from_slice(b"\r\n");
         }
-        if !self.body.is_empty() {
+        // A body is framed by its length unless a header line frames it
+        // (`Transfer-Encoding: chunked`: then `body` is already chunked).
+        let framed = self.header_lines.iter().any(|l| {
+            l.get(..18)
+                .is_some_and(|n| n.eq_ignore_ascii_case(b"transfer-encoding:"))
+        });
+        if !self.body.is_empty() && !framed {
             w.extend_from_slice(format!("Content-Length: {}\r\n", self.body.len()).as_bytes());
         }
         w.extend_from_slice(b"\r\n");
@@ -670,11 +720,16 @@ pub fn raw_send(base: &str, method: &str, target: &str, headers: &[(&str, &str)]
 /// Sends a GET with raw header bytes (values a normal client refuses to
 /// send: non-ASCII, control bytes).
 pub fn raw_get(base: &str, path: &str, header_lines: &[&[u8]]) -> Resp {
-    let raw = raw_request(base, "GET", path.as_bytes(), header_lines, b"");
-    Resp {
-        status: raw.status,
-        headers: raw.headers,
-        body: raw.body,
+    raw_request(base, "GET", path.as_bytes(), header_lines, b"").into()
+}
+
+impl From<Raw> for Resp {
+    fn from(raw: Raw) -> Resp {
+        Resp {
+            status: raw.status,
+            headers: raw.headers,
+            body: raw.body,
+        }
     }
 }
 

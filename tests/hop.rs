@@ -1,0 +1,133 @@
+//! The hop marker end to end: it belongs to one deployment, so a client's
+//! forged marker and another deployment's are ordinary requests (passed
+//! through, no record), two deployments in a chain both serve, and a real
+//! loop still fails fast with one record. The marker never reaches a client.
+
+mod common;
+
+use std::sync::OnceLock;
+use std::thread;
+
+use common::{echo_header, get, unique_id, Origin, Worker};
+
+const HOP: &str = "x-error-shield-hop";
+/// Without it, the inner wrangler's proxy compresses for the outer worker,
+/// which passes the bytes on as they came.
+const IDENTITY: (&str, &str) = ("accept-encoding", "identity");
+
+struct Env {
+    origin: Origin,
+    /// B: in front of the fake origin.
+    inner: Worker,
+    /// A: in front of B.
+    outer: Worker,
+    /// No ORIGIN_URL and no zone origin: every request comes back.
+    looping: Worker,
+}
+
+fn env() -> &'static Env {
+    static ENV: OnceLock<Env> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let origin = Origin::start();
+        let url = origin.url();
+        let looping = thread::spawn(|| Worker::start(&[]));
+        let inner = Worker::start(&[("ORIGIN_URL", &url)]);
+        let outer = Worker::start(&[("ORIGIN_URL", &inner.base)]);
+        Env {
+            origin,
+            inner,
+            outer,
+            looping: looping.join().expect("looping worker"),
+        }
+    })
+}
+
+/// The marker the origin received from `worker` for a plain request.
+fn marker_sent_by(worker: &Worker) -> String {
+    let echo = get(&worker.url("/echo"), &[IDENTITY]).json();
+    echo_header(&echo, HOP)
+        .unwrap_or_else(|| panic!("no marker reached the origin: {echo}"))
+        .to_owned()
+}
+
+#[test]
+fn a_forged_marker_is_an_ordinary_request_with_no_record() {
+    let e = env();
+    let ours = marker_sent_by(&e.inner);
+    assert_eq!(ours.len(), 32, "{ours}");
+    for forged in [
+        "1",
+        "looped",
+        "true",
+        "",
+        "00000000000000000000000000000000",
+    ] {
+        let id = unique_id("forged");
+        let r = get(
+            &e.inner.url("/echo"),
+            &[("x-request-id", &id), (HOP, forged)],
+        );
+        assert_eq!(r.status, 200, "{forged:?}: {}", r.text());
+        // The origin gets our marker, not the client's.
+        assert_eq!(
+            echo_header(&r.json(), HOP),
+            Some(ours.as_str()),
+            "{forged:?}"
+        );
+        assert_eq!(r.header(HOP), None, "{forged:?}");
+        assert!(e.inner.records_for(&id).is_empty(), "{forged:?}");
+    }
+}
+
+#[test]
+fn two_deployments_in_a_chain_both_serve_with_their_own_markers() {
+    let e = env();
+    let id = unique_id("chain");
+    let r = get(
+        &e.outer.url("/echo?chain=1"),
+        &[("x-request-id", &id), IDENTITY],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["target"], "/echo?chain=1");
+    assert_eq!(r.header(HOP), None);
+    // The origin sees the inner deployment's marker, which is not the outer's.
+    let seen = r.json();
+    assert_eq!(
+        echo_header(&seen, HOP),
+        Some(marker_sent_by(&e.inner).as_str())
+    );
+    // That the inner served at all shows the outer's marker is not its own.
+    assert!(e.outer.records_for(&id).is_empty());
+    assert!(e.inner.records_for(&id).is_empty());
+    // The control: the chain does fail loudly when the origin fails.
+    let failing = unique_id("chain-fail");
+    let r = get(&e.outer.url("/status/503"), &[("x-request-id", &failing)]);
+    assert_eq!(r.status, 500);
+    assert_eq!(e.inner.record_for(&failing)["cause"], "origin_error_status");
+    assert_eq!(e.outer.record_for(&failing)["cause"], "origin_error_status");
+    assert!(e.origin.hits("/status/503") >= 1);
+}
+
+#[test]
+fn a_real_loop_fails_fast_with_one_record_and_no_marker_for_the_client() {
+    let e = env();
+    let id = unique_id("loop");
+    let r = get(&e.looping.url("/anything"), &[("x-request-id", &id)]);
+    assert_eq!(r.status, 500);
+    assert_eq!(
+        r.header(HOP),
+        None,
+        "the marker never goes back to a client"
+    );
+    let record = e.looping.record_for(&id);
+    assert_eq!(record["cause"], "config_error", "{record}");
+    // A client's forged marker on the looping worker: still one record, the
+    // loop's, not a second one for the forgery.
+    let id = unique_id("loop-forged");
+    let r = get(
+        &e.looping.url("/anything"),
+        &[("x-request-id", &id), (HOP, "1")],
+    );
+    assert_eq!(r.status, 500);
+    assert_eq!(e.looping.record_for(&id)["cause"], "config_error");
+}

@@ -1,4 +1,4 @@
-//! Trust boundaries end to end (README § Trust boundaries): in a worker with
+//! Trust boundaries end to end (README § Security): in a worker with
 //! the defaults a client's `X-Fault-Inject` is an ordinary header and its
 //! `X-Forwarded-Host` is replaced; and a body on GET or OPTIONS, chunked or
 //! with a length, is never retried and reaches the origin byte for byte.

@@ -54,6 +54,8 @@ fn names_object() -> js_sys::Object {
         ("window", WINDOW),
         ("keptCacheControl", KEPT_CACHE_CONTROL),
         ("cacheControl", "cache-control"),
+        ("contentLength", "content-length"),
+        ("contentEncoding", "content-encoding"),
         ("age", "age"),
     ] {
         set(k, JsValue::from_str(v));

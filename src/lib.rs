@@ -73,6 +73,13 @@ pub fn conclude(
     pipeline::conclude(&env, request, &ctx, &outcome)
 }
 
+/// The record of a body that broke after its headers reached the client
+/// (the executor's watch saw the origin's stream fail).
+#[wasm_bindgen]
+pub fn broken(request: web_sys::Request, env: JsValue, outcome: runtime::Outcome) {
+    pipeline::broken(&env, request, &outcome)
+}
+
 /// The uniform 500 and the record for a request whose instance trapped
 /// (called on the re-instantiated module), or whose promise the entry saw
 /// rejected (`trapped` false: a `worker_error`). `message` and `id` stay JS

@@ -14,6 +14,14 @@ use crate::verdict::{self, Attempt};
 /// The failure of the attempt, as the executor saw it.
 pub fn failure_of(settings: &Settings, out: &Outcome) -> Failure {
     let attempts = out.attempts();
+    if let Some(sent) = out.sent() {
+        let message = error_message(&out.error());
+        let attempt = Attempt::BrokenBody {
+            message,
+            sent: sent as u64,
+        };
+        return verdict::classify(settings, attempt, attempts);
+    }
     if let Some(status) = out.status() {
         let bytes = out.excerpt().map(|b| b.to_vec()).unwrap_or_default();
         let attempt = Attempt::Status {
@@ -25,12 +33,7 @@ pub fn failure_of(settings: &Settings, out: &Outcome) -> Failure {
     if out.timed_out() {
         return verdict::classify(settings, Attempt::TimedOut, attempts);
     }
-    let error = out.error();
-    let message = error
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| error.as_string())
-        .unwrap_or_else(|| "fetch failed".into());
+    let message = error_message(&out.error());
     if out.broken() {
         // Our executor failed to build the request: not the origin's fault.
         return Failure::new(
@@ -39,6 +42,15 @@ pub fn failure_of(settings: &Settings, out: &Outcome) -> Failure {
         );
     }
     verdict::classify(settings, Attempt::Unreachable(message), attempts)
+}
+
+/// The message of a JS error (or of whatever was thrown).
+fn error_message(error: &JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| "fetch failed".into())
 }
 
 /// A good response to a stale-if-error candidate: stored when it may be.

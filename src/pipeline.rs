@@ -7,7 +7,7 @@ use std::cell::{Cell, RefCell};
 
 use error_shield::format::Format;
 use error_shield::incoming::{header, Ids, Incoming};
-use error_shield::{panic, request_id, Cause, Failure};
+use error_shield::{answer, panic, request_id, Cause, Failure};
 use wasm_bindgen::JsValue;
 use web_sys::{Request, Response};
 
@@ -136,6 +136,23 @@ pub fn conclude(env: &JsValue, request: Request, ctx: &JsValue, out: &Outcome) -
         )
     });
     step.unwrap_or_else(|failure| fail(isolate, &selected, &incoming, &failure).into())
+}
+
+/// The one record of a body that broke after its headers went to the
+/// client: no answer, the client already has the origin's status.
+pub fn broken(env: &JsValue, request: Request, out: &Outcome) {
+    let isolate = Isolate::get(env);
+    let mut incoming = resume(request, out);
+    let selected = routed(isolate, &mut incoming);
+    let recorded = panic::catch(|| {
+        let chosen = selected.as_ref().map_err(Clone::clone)?;
+        let failure = outcome::failure_of(chosen.settings, out);
+        answer::record(&incoming, &failure, out.passed_status(), false);
+        Ok(())
+    });
+    if let Err(failure) = recorded {
+        answer::record(&incoming, &failure, out.passed_status(), false);
+    }
 }
 
 /// The uniform 500 for a request whose instance trapped (or whose promise

@@ -78,6 +78,12 @@ extern "C" {
     pub fn response(this: &Outcome) -> Option<Response>;
     #[wasm_bindgen(method, getter)]
     pub fn looked(this: &Outcome) -> bool;
+    /// Body bytes the client had when the body broke after the headers.
+    #[wasm_bindgen(method, getter)]
+    pub fn sent(this: &Outcome) -> Option<f64>;
+    /// The status the client got with a body that broke.
+    #[wasm_bindgen(method, getter, js_name = passedStatus)]
+    pub fn passed_status(this: &Outcome) -> u16;
     #[wasm_bindgen(method, getter)]
     pub fn hit(this: &Outcome) -> Option<js_sys::Array>;
 }

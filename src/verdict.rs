@@ -20,6 +20,14 @@ pub enum Attempt<'a> {
     TimedOut,
     /// The fetch failed (DNS, connect, reset, TLS, not HTTP).
     Unreachable(String),
+    /// The body broke after the headers went to the client, which had
+    /// `sent` bytes of it by then.
+    BrokenBody {
+        /// The stream's error.
+        message: String,
+        /// Body bytes that reached the client.
+        sent: u64,
+    },
 }
 
 /// The failure of `attempt`, the `attempts`-th try.
@@ -41,6 +49,14 @@ pub fn classify(s: &Settings, attempt: Attempt<'_>, attempts: u32) -> Failure {
             format!("no response headers within {} ms", s.timeout_ms),
         ),
         Attempt::Unreachable(message) => Failure::new(Cause::OriginUnreachable, message),
+        Attempt::BrokenBody { message, sent } => {
+            let mut f = Failure::new(
+                Cause::OriginUnreachable,
+                format!("body broke after the headers, {sent} bytes sent: {message}"),
+            );
+            f.after_headers = Some(sent);
+            f
+        }
     };
     // With retries configured, every record says how many tries it took.
     if s.retries > 0 {

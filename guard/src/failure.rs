@@ -76,6 +76,9 @@ pub struct Failure {
     pub location: Option<String>,
     /// How many times the origin was tried, when retries are on.
     pub attempts: Option<u32>,
+    /// When the body broke after the headers were sent: how many body bytes
+    /// had reached the client (it can no longer get the uniform error).
+    pub after_headers: Option<u64>,
     /// Extra fields an application attached for the log (never the body).
     pub context: Vec<(String, String)>,
 }
@@ -90,6 +93,7 @@ impl Failure {
             origin_body: None,
             location: None,
             attempts: None,
+            after_headers: None,
             context: Vec::new(),
         }
     }

@@ -45,6 +45,10 @@ struct Record<'a> {
     location: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     attempts: Option<u32>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    after_headers: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes: Option<u64>,
     #[serde(skip_serializing_if = "Map::is_empty")]
     context: Map<String, Value>,
 }
@@ -93,6 +97,8 @@ pub fn line(failure: &Failure, request: Option<&RequestInfo<'_>>) -> String {
         message: &failure.message,
         location: failure.location.as_deref(),
         attempts: failure.attempts,
+        after_headers: failure.after_headers.is_some(),
+        bytes: failure.after_headers,
         context,
     };
     serde_json::to_string(&record).unwrap_or_else(|e| {
@@ -154,6 +160,8 @@ mod tests {
             "trace_id",
             "attempts",
             "served_stale",
+            "after_headers",
+            "bytes",
             "context",
         ] {
             assert!(v.get(absent).is_none(), "{absent} should be omitted");
@@ -165,6 +173,7 @@ mod tests {
         let mut f = Failure::new(Cause::WorkerPanic, "boom").with_context("tenant", "t1");
         f.location = Some("src/lib.rs:1:2".into());
         f.attempts = Some(3);
+        f.after_headers = Some(5000);
         let req = RequestInfo {
             cf_ray: Some("ray-9"),
             trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736"),
@@ -181,6 +190,10 @@ mod tests {
         assert_eq!(v["route"], "/api/");
         assert_eq!(v["attempts"], 3);
         assert_eq!(v["served_stale"], true);
+        assert_eq!(
+            (&v["after_headers"], &v["bytes"]),
+            (&Value::from(true), &Value::from(5000))
+        );
         assert_eq!(v["context"]["tenant"], "t1");
     }
 

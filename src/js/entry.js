@@ -14,7 +14,7 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import Rust from "./shield.js";
 
-const { constants, decide, conclude, trap } = Rust.prototype;
+const { constants, decide, conclude, broken, trap } = Rust.prototype;
 const K = constants();
 
 export default class ErrorShield extends WorkerEntrypoint {
@@ -41,6 +41,10 @@ export default class ErrorShield extends WorkerEntrypoint {
 
 function settle(request, env, ctx, out) {
   if (out instanceof Response) return out;
+  if (out.tail !== undefined) {
+    ctx.waitUntil(out.tail.then((b) => b && record(request, env, b)));
+    return out.passed;
+  }
   let step;
   try {
     step = conclude(request, env, ctx, out);
@@ -59,6 +63,17 @@ function follow(request, env, ctx, step, id) {
     (out) => settle(request, env, ctx, out),
     (error) => trapped(request, env, error, id, false),
   );
+}
+
+// A body that broke after its headers reached the client: only a record
+// (the last resort's, should even that trap).
+function record(request, env, out) {
+  try {
+    broken(request, env, out);
+  } catch (error) {
+    const r = K.lastResort;
+    console.error(r.recordHead + JSON.stringify(describe(error)) + r.recordTail);
+  }
 }
 
 // A trap, answered by the re-instantiated module under the id the request

@@ -40,6 +40,10 @@ export class Outcome {
     this.response = undefined; // or a good response, when `keep`
     this.looked = false; // the stored copy was looked up…
     this.hit = null; // …and found: [response, storedAt, window]
+    this.passed = undefined; // a good response on its way to the client…
+    this.tail = undefined; // …and the promise of this outcome if its body breaks
+    this.sent = undefined; // …with the body bytes the client had by then
+    this.passedStatus = 0; // …and the status it got
   }
 }
 
@@ -69,11 +73,13 @@ function attempt(request, o, ms) {
   }
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), ms);
-  return fetch(out, { redirect: "manual", signal: ctl.signal }).then(
+  // `encodeResponseBody: "manual"`: the body stays as the origin encoded it
+  // (gzip, br), so a watched body passes byte for byte, never re-encoded.
+  return fetch(out, { redirect: "manual", signal: ctl.signal, encodeResponseBody: "manual" }).then(
     (res) => {
       clearTimeout(timer);
       if (o.failing[res.status] === 1) return excerpt(res, o);
-      if (!o.keep) return res;
+      if (!o.keep) return watch(res, o);
       o.response = res;
       return o;
     },
@@ -99,6 +105,51 @@ function outbound(request, o) {
   return out;
 }
 
+// The response for the client, its body watched: the same status, headers,
+// length and bytes, through a native pipe (a FixedLengthStream when the
+// origin gave a length, so a body that breaks still ends short). If the
+// origin's stream fails after the headers were sent, `o.tail` resolves to
+// the outcome (with `sent`) for Rust to record. No body (HEAD, 204, 304, a
+// WebSocket's 101): the response goes as it is.
+function watch(res, o) {
+  const body = res.body;
+  if (body === null || res.webSocket) return res;
+  const length = Number(res.headers.get(K.contentLength) ?? NaN);
+  const pipe = Number.isSafeInteger(length) ? new FixedLengthStream(length) : new IdentityTransformStream();
+  o.passedStatus = res.status;
+  o.tail = pump(body.getReader(), pipe.writable.getWriter(), o);
+  o.passed = new Response(pipe.readable, asSent(res));
+  return o;
+}
+
+// Moves the body on chunk by chunk, counting; resolves to `o` when the
+// origin's stream fails, to null when it ends or the client goes away.
+async function pump(reader, writer, o) {
+  let sent = 0;
+  for (;;) {
+    let chunk;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      writer.abort(error).catch(() => {});
+      o.error = error;
+      o.sent = sent;
+      return o;
+    }
+    if (chunk.done) {
+      writer.close().catch(() => {});
+      return null;
+    }
+    try {
+      await writer.write(chunk.value);
+    } catch {
+      reader.cancel().catch(() => {});
+      return null;
+    }
+    sent += chunk.value.byteLength;
+  }
+}
+
 // Reads at most excerptMax bytes of a failing body for the log, then
 // cancels the rest so a huge body is never read whole. A body that breaks
 // mid-way yields what arrived.
@@ -113,7 +164,11 @@ async function excerpt(res, o) {
   }
   const out = new Uint8Array(max);
   let len = 0;
-  const reader = res.body.getReader();
+  // The body arrives as the origin encoded it: decode what the runtime can,
+  // so the log shows text.
+  const coding = res.headers.get(K.contentEncoding);
+  const decodable = coding === "gzip" || coding === "deflate";
+  const reader = (decodable ? res.body.pipeThrough(new DecompressionStream(coding)) : res.body).getReader();
   try {
     while (len < max) {
       const { done, value } = await reader.read();
@@ -134,8 +189,8 @@ async function excerpt(res, o) {
 // `windowSec` off the hot path (ctx.waitUntil), never delaying the client.
 export function stash(request, response, ctx, windowSec) {
   const [forClient, forCache] = response.body ? response.body.tee() : [null, null];
-  const client = new Response(forClient, response);
-  const stored = new Response(forCache, response);
+  const client = new Response(forClient, asSent(response));
+  const stored = new Response(forCache, asSent(response));
   stored.headers.set(K.storedAt, String(Date.now()));
   stored.headers.set(K.window, String(windowSec));
   const original = response.headers.get(K.cacheControl);
@@ -143,6 +198,11 @@ export function stash(request, response, ctx, windowSec) {
   stored.headers.set(K.cacheControl, `max-age=${windowSec}`);
   ctx.waitUntil(caches.open(K.cacheName).then((c) => c.put(request.url, stored)).catch(() => {}));
   return client;
+}
+
+// A response's init with its body passed as the origin encoded it.
+function asSent(res) {
+  return { status: res.status, statusText: res.statusText, headers: res.headers, encodeBody: "manual" };
 }
 
 // Looks up the stored copy of the request's URL into `o.hit`.

@@ -61,14 +61,22 @@ pub fn keep(
     ctx: &JsValue,
 ) -> Response {
     let headers = response.headers();
-    let window = stale::window(
-        response.status(),
-        headers.has("set-cookie").unwrap_or(true),
-        headers.get("cache-control").ok().flatten().as_deref(),
-        settings.stale_if_error_seconds,
+    let get = |name: &str| headers.get(name).ok().flatten();
+    let (cache_control, content_type, content_length) = (
+        get("cache-control"),
+        get("content-type"),
+        get("content-length"),
     );
-    match window {
-        Some(w) => runtime::stash(&incoming.request, &response, ctx, w),
+    let candidate = stale::Candidate {
+        status: response.status(),
+        set_cookie: headers.has("set-cookie").unwrap_or(true),
+        cache_control: cache_control.as_deref(),
+        content_type: content_type.as_deref(),
+        content_length: content_length.as_deref(),
+    };
+    let max = settings.stale_max_bytes;
+    match stale::window(&candidate, settings.stale_if_error_seconds, max) {
+        Some(w) => runtime::stash(&incoming.request, &response, ctx, w, max),
         None => response,
     }
 }

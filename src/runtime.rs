@@ -42,12 +42,14 @@ extern "C" {
     #[wasm_bindgen(js_name = lookUp)]
     pub fn look_up(request: &Request, outcome: &Outcome) -> js_sys::Promise;
 
-    /// The response for the client, a tee of it stored for `window_sec`.
+    /// The response for the client, a tee of it stored for `window_sec`
+    /// unless it grows past `max_bytes`.
     pub fn stash(
         request: &Request,
         response: &Response,
         ctx: &JsValue,
         window_sec: u32,
+        max_bytes: u32,
     ) -> Response;
 
     /// The stored copy as the client gets it, with `Age`.

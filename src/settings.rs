@@ -21,6 +21,8 @@ pub struct Settings {
     pub log_origin_body_bytes: u32,
     /// Serve a stored copy for this long when the origin fails (0 = off).
     pub stale_if_error_seconds: u32,
+    /// The largest body kept for stale-if-error.
+    pub stale_max_bytes: u32,
     /// Retries on `origin_unreachable` for idempotent body-less requests.
     pub retries: u32,
     /// Which status each failure gets.
@@ -58,6 +60,7 @@ impl Default for Settings {
             failure_statuses: StatusSet::range(500, 599),
             log_origin_body_bytes: 2048,
             stale_if_error_seconds: 0,
+            stale_max_bytes: 1_048_576,
             retries: 0,
             response_status: StatusPolicy::Always500,
             maintenance: Maintenance::default(),
@@ -90,6 +93,9 @@ impl Settings {
                 "seconds",
             )?
             .unwrap_or(d.stale_if_error_seconds),
+            // The Cache API's own limit for one entry is 512 MB.
+            stale_max_bytes: vars::number(v, "STALE_MAX_BYTES", 0..=536_870_912, "bytes")?
+                .unwrap_or(d.stale_max_bytes),
             retries: vars::number(v, "ORIGIN_RETRIES", 0..=5, "retries")?.unwrap_or(d.retries),
             response_status: vars::parsed(
                 v,
@@ -183,6 +189,8 @@ mod tests {
             ("LOG_ORIGIN_BODY_BYTES", "lots"),
             ("LOG_ORIGIN_BODY_BYTES", "65537"),
             ("STALE_IF_ERROR_SECONDS", "1h"),
+            ("STALE_MAX_BYTES", "1MB"),
+            ("STALE_MAX_BYTES", "536870913"),
             ("ORIGIN_RETRIES", "6"),
             ("FAULT_INJECTION", "maybe"),
             ("RESPONSE_STATUS", "502"),

@@ -5,21 +5,54 @@
 
 use std::collections::HashMap;
 
+/// What [`window`] reads of a good response.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Candidate<'a> {
+    /// Its status.
+    pub status: u16,
+    /// Whether it sets a cookie.
+    pub set_cookie: bool,
+    /// `Cache-Control`.
+    pub cache_control: Option<&'a str>,
+    /// `Content-Type`.
+    pub content_type: Option<&'a str>,
+    /// `Content-Length`.
+    pub content_length: Option<&'a str>,
+}
+
+/// Media types that are streams, never a document to replay later.
+const STREAMS: [&str; 2] = ["text/event-stream", "multipart/x-mixed-replace"];
+
 /// Whether a response to a GET without credentials (the plan checks the
 /// request) may be stored, and for how many seconds it may be served when
 /// the origin fails. `None`: never store it.
 ///
-/// Stored: 200s without `Set-Cookie`, `private` or `no-store`. The origin's
-/// own `stale-if-error=N` wins over the configured window.
-pub fn window(
-    status: u16,
-    set_cookie: bool,
-    cache_control: Option<&str>,
-    configured: u32,
-) -> Option<u32> {
-    if status != 200 || set_cookie {
+/// Stored: 200s without `Set-Cookie`, `private` or `no-store`, that are no
+/// event stream or `multipart/x-mixed-replace` (a replay would pose old
+/// events as new) and whose length, when given, is at most `max_bytes` (one
+/// without a length is cut off by the executor at `max_bytes`). The
+/// origin's own `stale-if-error=N` wins over the configured window.
+pub fn window(r: &Candidate<'_>, configured: u32, max_bytes: u32) -> Option<u32> {
+    if r.status != 200 || r.set_cookie {
         return None;
     }
+    let essence = r.content_type.unwrap_or("").split(';').next().unwrap_or("");
+    if STREAMS
+        .iter()
+        .any(|s| essence.trim().eq_ignore_ascii_case(s))
+    {
+        return None;
+    }
+    if let Some(length) = r.content_length {
+        if length
+            .trim()
+            .parse::<u64>()
+            .map_or(true, |n| n > u64::from(max_bytes))
+        {
+            return None;
+        }
+    }
+    let cache_control = r.cache_control;
     let mut window = configured;
     for directive in cache_control.unwrap_or("").split(',') {
         let (name, value) = directive
@@ -83,6 +116,15 @@ mod tests {
     /// status, Set-Cookie, Cache-Control, configured → window
     type Case = (u16, bool, Option<&'static str>, u32, Option<u32>);
 
+    fn candidate(status: u16, set_cookie: bool, cache_control: Option<&str>) -> Candidate<'_> {
+        Candidate {
+            status,
+            set_cookie,
+            cache_control,
+            ..Candidate::default()
+        }
+    }
+
     #[test]
     fn only_shareable_200s_are_stored() {
         let table: [Case; 11] = [
@@ -106,9 +148,44 @@ mod tests {
         ];
         for (status, cookie, cc, configured, want) in table {
             assert_eq!(
-                window(status, cookie, cc, configured),
+                window(&candidate(status, cookie, cc), configured, 1024),
                 want,
                 "{status} {cookie} {cc:?} {configured}"
+            );
+        }
+    }
+
+    #[test]
+    fn streams_and_bodies_over_the_bound_are_never_stored() {
+        // content type, content length → stored
+        let table = [
+            (Some("application/json"), Some("1024"), true),
+            (Some("application/json"), None, true),
+            (None, Some("0"), true),
+            (Some("application/json"), Some("1025"), false),
+            (Some("application/json"), Some("lots"), false),
+            (Some("text/event-stream"), None, false),
+            (Some("Text/Event-Stream; charset=utf-8"), Some("10"), false),
+            (Some("multipart/x-mixed-replace; boundary=x"), None, false),
+            (Some("text/event-streams"), None, true),
+        ];
+        for (content_type, content_length, stored) in table {
+            let r = Candidate {
+                content_type,
+                content_length,
+                ..candidate(200, false, None)
+            };
+            assert_eq!(
+                window(&r, 60, 1024).is_some(),
+                stored,
+                "{content_type:?} {content_length:?}"
+            );
+        }
+        for status in [101, 204, 206, 304] {
+            assert_eq!(
+                window(&candidate(status, false, None), 60, 1024),
+                None,
+                "{status}"
             );
         }
     }

@@ -231,3 +231,62 @@ fn hostile_accept_headers_never_error_or_406() {
         assert!(r.text().contains(&id));
     }
 }
+
+/// What a client read of a response before the connection ended: the
+/// head, and the body bytes after it (raw, chunk framing included).
+fn read_until_closed(base: &str, target: &str, id: &str) -> (String, Vec<u8>) {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let req = format!(
+        "GET {target} HTTP/1.1\r\nHost: {addr}\r\nX-Request-Id: {id}\r\nConnection: close\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut all = Vec::new();
+    let mut buf = [0u8; 16384];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => all.extend_from_slice(&buf[..n]),
+        }
+    }
+    let split = all
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a head");
+    let head = String::from_utf8_lossy(&all[..split]).to_lowercase();
+    (head, all[split + 4..].to_vec())
+}
+
+#[test]
+fn a_body_that_breaks_after_the_headers_is_recorded_once_and_a_length_ends_short() {
+    let e = env();
+    for chunked in [false, true] {
+        let id = unique_id("truncated");
+        let target = format!(
+            "/truncated?n=5000{}",
+            if chunked { "&chunked=1" } else { "" }
+        );
+        let (head, body) = read_until_closed(&e.worker.base, &target, &id);
+        assert!(head.starts_with("http/1.1 200"), "{target}: {head}");
+        if chunked {
+            assert!(head.contains("transfer-encoding: chunked"), "{head}");
+        } else {
+            // The origin's length goes to the client, which sees it end short.
+            assert!(head.contains("content-length: 10001"), "{head}");
+            assert_eq!(body.len(), 5000, "{target}");
+        }
+        let record = e.worker.record_for(&id);
+        assert_eq!(record["cause"], "origin_unreachable", "{record}");
+        assert_eq!(record["after_headers"], true, "{record}");
+        assert_eq!(record["bytes"], 5000, "{record}");
+        assert_eq!(record["status"], 200, "{record}");
+    }
+    // The control: a whole body of the same size writes no record.
+    let id = unique_id("whole");
+    let (head, body) = read_until_closed(&e.worker.base, "/bytes?n=5000", &id);
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(body.len() >= 5000);
+    assert!(e.worker.records_for(&id).is_empty());
+}

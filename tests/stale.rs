@@ -14,6 +14,8 @@ use common::{get, poll, unique_id, Resp, Stack};
 
 /// `STALE_IF_ERROR_SECONDS`.
 const WINDOW_S: u64 = 5;
+/// `STALE_MAX_BYTES`.
+const MAX_BYTES: usize = 1000;
 
 fn env() -> &'static Stack {
     static ENV: OnceLock<Stack> = OnceLock::new();
@@ -23,6 +25,7 @@ fn env() -> &'static Stack {
             ("STALE_IF_ERROR_SECONDS", &window),
             ("ORIGIN_RETRIES", "1"),
             ("ORIGIN_TIMEOUT_MS", "1500"),
+            ("STALE_MAX_BYTES", &MAX_BYTES.to_string()),
         ])
     })
 }
@@ -221,5 +224,59 @@ fn personal_or_unshareable_responses_are_never_stored() {
         let record = e.worker.record_for(&id);
         assert_eq!(record["cause"], "origin_error_status", "{record}");
         assert!(record.get("served_stale").is_none(), "{record}");
+    }
+}
+
+#[test]
+fn streams_ranges_and_bodies_past_the_bound_are_never_stored() {
+    let e = env();
+    let over = MAX_BYTES + 1;
+    // (key, query): the client gets each whole; none may be stored.
+    let forbidden: Vec<(&str, String)> = vec![
+        ("sse", "&ct=text%2Fevent-stream".into()),
+        (
+            "sse-params",
+            "&ct=text%2Fevent-stream%3Bcharset%3Dutf-8".into(),
+        ),
+        (
+            "mixed-replace",
+            "&ct=multipart%2Fx-mixed-replace%3Bboundary%3Dx".into(),
+        ),
+        ("range", "&status=206".into()),
+        ("too-long", format!("&n={over}")),
+        ("grows-past", format!("&n={}&chunked=1", 4 * MAX_BYTES)),
+    ];
+    for (key, extra) in &forbidden {
+        let status = if key == &"range" { 206 } else { 200 };
+        let r = get(&url(e, key, extra), &[]);
+        assert_eq!(r.status, status, "{key}");
+        if let Some(n) = extra.split("&n=").nth(1) {
+            let n: usize = n.split('&').next().unwrap().parse().unwrap();
+            assert_eq!(r.body.len(), n, "{key}: the client's copy is whole");
+        }
+        break_origin(e, key, "503");
+    }
+    // The controls, primed last: at the bound, without a length, and a
+    // plain stream-like name that is no event stream, all stored.
+    let controls = [
+        ("at-bound", format!("&n={MAX_BYTES}")),
+        ("chunked-at-bound", format!("&n={MAX_BYTES}&chunked=1")),
+        ("json", "&ct=application%2Fjson".to_string()),
+    ];
+    for (key, extra) in &controls {
+        prime(&url(e, key, extra), &[], 200);
+        break_origin(e, key, "503");
+    }
+    for (key, extra) in &controls {
+        let r = until_stale(&url(e, key, extra));
+        if let Some(n) = extra.split("&n=").nth(1) {
+            let n: usize = n.split('&').next().unwrap().parse().unwrap();
+            assert_eq!(r.body.len(), n, "{key}");
+        }
+    }
+    for (key, extra) in &forbidden {
+        let r = get(&url(e, key, extra), &[]);
+        assert_eq!(r.status, 500, "{key} was stored: {r:?}");
+        assert!(r.header("x-served-stale").is_none(), "{key}");
     }
 }

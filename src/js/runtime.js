@@ -187,17 +187,50 @@ async function excerpt(res, o) {
 
 // Returns the response for the client; a tee of its body is stored for
 // `windowSec` off the hot path (ctx.waitUntil), never delaying the client.
-export function stash(request, response, ctx, windowSec) {
+// The stored half is collected up to `maxBytes`: a body that grows past
+// it, or breaks, is not stored (a cut copy is never served later); the
+// client's half goes on either way.
+export function stash(request, response, ctx, windowSec, maxBytes) {
   const [forClient, forCache] = response.body ? response.body.tee() : [null, null];
   const client = new Response(forClient, asSent(response));
-  const stored = new Response(forCache, asSent(response));
-  stored.headers.set(K.storedAt, String(Date.now()));
-  stored.headers.set(K.window, String(windowSec));
-  const original = response.headers.get(K.cacheControl);
-  if (original !== null) stored.headers.set(K.keptCacheControl, original);
-  stored.headers.set(K.cacheControl, `max-age=${windowSec}`);
-  ctx.waitUntil(caches.open(K.cacheName).then((c) => c.put(request.url, stored)).catch(() => {}));
+  const init = asSent(response);
+  const store = collect(forCache, maxBytes).then((body) => {
+    if (body === null) return;
+    const stored = new Response(body, init);
+    stored.headers.set(K.storedAt, String(Date.now()));
+    stored.headers.set(K.window, String(windowSec));
+    const original = response.headers.get(K.cacheControl);
+    if (original !== null) stored.headers.set(K.keptCacheControl, original);
+    stored.headers.set(K.cacheControl, `max-age=${windowSec}`);
+    return caches.open(K.cacheName).then((c) => c.put(request.url, stored));
+  });
+  ctx.waitUntil(store.catch(() => {}));
   return client;
+}
+
+// The whole body when it is at most `max` bytes, else null.
+async function collect(stream, max) {
+  if (stream === null) return new Uint8Array(0);
+  const reader = stream.getReader();
+  const parts = [];
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.byteLength;
+    if (n > max) {
+      reader.cancel().catch(() => {});
+      return null;
+    }
+    parts.push(value);
+  }
+  const body = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    body.set(p, at);
+    at += p.byteLength;
+  }
+  return body;
 }
 
 // A response's init with its body passed as the origin encoded it.

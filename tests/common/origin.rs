@@ -1,16 +1,19 @@
 //! A fake origin on loopback: plain HTTP/1.1 on std, one thread per
-//! connection, `Connection: close`, with a route for every behaviour the
-//! end-to-end tests need (echo, statuses, streams, resets, garbage, sleeps).
+//! connection, `Connection: close` unless started with keep-alive, with a
+//! route for every behaviour the end-to-end tests need (echo, statuses,
+//! streams, resets, garbage, sleeps; WebSocket, Server-Sent Events,
+//! compression, ranges and ETags in `origin_protocols.rs`).
 //! It also reports what it saw: hits per path and per `key=`, every request
-//! line, and how far a keyed stream got (bytes written or read, and how the
-//! connection ended), so tests can check what reached it and when.
+//! line, accepted connections and which served a key, and how far a keyed
+//! stream got (bytes written or read, and how the connection ended), so
+//! tests can check what reached it and when.
 //! `make dev` serves the same routes as its demo origin.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -25,10 +28,25 @@ pub const SECRET_HEADERS: [(&str, &str); 3] = [
     ("x-powered-by", "SecretFramework 9"),
 ];
 
+#[path = "origin_protocols.rs"]
+pub mod protocols;
+
 /// A running fake origin.
 pub struct Origin {
     pub port: u16,
     state: Arc<Mutex<State>>,
+}
+
+/// How a fake origin treats its connections.
+#[derive(Clone, Copy, Default)]
+pub struct Options {
+    /// HTTP/1.1 persistent connections: after an answer that `respond`
+    /// framed, wait for the next request on the same connection, unless the
+    /// request said `Connection: close` or has `close=1` in its query; with
+    /// `idle_ms=N` in its query the connection is closed (FIN) when no next
+    /// request came within N ms (default 30 s). Off: every answer says
+    /// `Connection: close` and the connection ends.
+    pub keep_alive: bool,
 }
 
 /// What the origin saw and what tests told it.
@@ -44,6 +62,15 @@ struct State {
     progress: HashMap<String, u64>,
     /// How a keyed stream ended: `complete`, or the I/O error that cut it.
     ended: HashMap<String, String>,
+    /// TCP connections accepted so far.
+    connections: u64,
+    /// Which connections (numbered from 1 as accepted) served a `key=`.
+    connections_by_key: HashMap<String, HashSet<u64>>,
+    /// Keyed events of the protocol routes: WebSocket messages the origin
+    /// received, `/drop-reused` drops.
+    log: HashMap<String, Vec<String>>,
+    /// When each event of a keyed `/sse` stream was written and flushed.
+    sent_at: HashMap<String, Vec<Instant>>,
 }
 
 impl Origin {
@@ -54,6 +81,11 @@ impl Origin {
 
     /// On `port` (0: any free one).
     pub fn start_on(port: u16) -> Origin {
+        Origin::start_with(port, Options::default())
+    }
+
+    /// On `port` (0: any free one), treating connections as `options` say.
+    pub fn start_with(port: u16, options: Options) -> Origin {
         let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind origin");
         let port = listener.local_addr().expect("addr").port();
         let state = Arc::new(Mutex::new(State::default()));
@@ -61,8 +93,13 @@ impl Origin {
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let state = Arc::clone(&shared);
+                let conn = {
+                    let mut s = state.lock().unwrap();
+                    s.connections += 1;
+                    s.connections
+                };
                 thread::spawn(move || {
-                    let _ = serve(stream, &state);
+                    let _ = serve(stream, &state, conn, options);
                 });
             }
         });
@@ -120,12 +157,62 @@ impl Origin {
     pub fn ended(&self, key: &str) -> Option<String> {
         self.state.lock().unwrap().ended.get(key).cloned()
     }
+
+    /// TCP connections accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.state.lock().unwrap().connections
+    }
+
+    /// How many different connections carried requests with `key=key`.
+    pub fn connections_for(&self, key: &str) -> usize {
+        let state = self.state.lock().unwrap();
+        state.connections_by_key.get(key).map_or(0, HashSet::len)
+    }
+
+    /// The keyed events of the protocol routes for `key`, in order: each
+    /// WebSocket message the origin received (`text:…`, `binary:<len>:<fnv>`,
+    /// `close:<code>:<reason>`), each `/drop-reused` drop (`dropped`).
+    pub fn log(&self, key: &str) -> Vec<String> {
+        let state = self.state.lock().unwrap();
+        state.log.get(key).cloned().unwrap_or_default()
+    }
+
+    /// When each event of the `/sse?key=key` stream was flushed, in order.
+    pub fn sent_at(&self, key: &str) -> Vec<Instant> {
+        let state = self.state.lock().unwrap();
+        state.sent_at.get(key).cloned().unwrap_or_default()
+    }
 }
 
 pub struct Req {
     pub method: String,
     pub target: String,
     pub headers: Vec<(String, String)>,
+}
+
+/// The write side of a connection, and whether it may serve another
+/// request after this one.
+struct Out {
+    stream: TcpStream,
+    /// `respond` may answer with keep-alive (set once the body was read).
+    may_keep: bool,
+    /// `respond` did: the connection waits for another request.
+    kept: bool,
+}
+
+impl Write for Out {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.stream.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.stream.flush()
+    }
+}
+
+impl AsRawFd for Out {
+    fn as_raw_fd(&self) -> RawFd {
+        self.stream.as_raw_fd()
+    }
 }
 
 impl Req {
@@ -242,7 +329,7 @@ fn read_body(
     Ok((len, sum))
 }
 
-fn reset(stream: &TcpStream) {
+fn reset(stream: &impl AsRawFd) {
     // SO_LINGER 0: close() sends RST instead of FIN.
     let linger = libc::linger {
         l_onoff: 1,
@@ -260,13 +347,15 @@ fn reset(stream: &TcpStream) {
 }
 
 fn respond(
-    w: &mut TcpStream,
+    w: &mut Out,
     status: u16,
     headers: &[(&str, String)],
     body: &[u8],
 ) -> std::io::Result<()> {
+    w.kept = w.may_keep;
+    let connection = if w.kept { "keep-alive" } else { "close" };
     let mut head = format!(
-        "HTTP/1.1 {status} {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        "HTTP/1.1 {status} {}\r\nConnection: {connection}\r\nContent-Length: {}\r\n",
         reason(status),
         body.len()
     );
@@ -325,16 +414,86 @@ fn end<T>(state: &Mutex<State>, key: &str, result: std::io::Result<T>) -> std::i
     result
 }
 
-fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
-    let mut w = stream.try_clone()?;
-    let mut reader = BufReader::new(stream);
-    let Some(req) = read_head(&mut reader)? else {
-        return Ok(());
+/// The connection the request came on: its number and how many requests
+/// it served before this one.
+#[derive(Clone, Copy)]
+struct Conn {
+    id: u64,
+    served: u32,
+}
+
+/// Serves the requests of one connection: one, or with keep-alive as many
+/// as come until the client closes, an answer ends it, or it idles out.
+fn serve(
+    stream: TcpStream,
+    state: &Mutex<State>,
+    id: u64,
+    options: Options,
+) -> std::io::Result<()> {
+    let mut w = Out {
+        stream: stream.try_clone()?,
+        may_keep: false,
+        kept: false,
     };
+    let mut reader = BufReader::new(stream);
+    let mut conn = Conn { id, served: 0 };
+    let mut idle = None;
+    loop {
+        // Waiting for a next request: at most `idle`, then a FIN.
+        reader.get_ref().set_read_timeout(idle)?;
+        let req = match read_head(&mut reader) {
+            Ok(Some(req)) => req,
+            Ok(None) => return Ok(()),
+            Err(e) if conn.served > 0 && is_timeout(&e) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        reader.get_ref().set_read_timeout(None)?;
+        let close = req.query("close").is_some()
+            || req
+                .header("connection")
+                .is_some_and(|v| v.eq_ignore_ascii_case("close"));
+        let keep = options.keep_alive && !close;
+        idle = Some(Duration::from_millis(
+            req.query("idle_ms")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(30_000)
+                .max(1),
+        ));
+        w.may_keep = false;
+        w.kept = false;
+        serve_one(&mut reader, &mut w, req, state, conn, keep)?;
+        if !w.kept {
+            return Ok(());
+        }
+        conn.served += 1;
+    }
+}
+
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
+}
+
+/// Answers one request. `keep`: the answer may keep the connection open
+/// (once the body was read, `respond` says keep-alive).
+fn serve_one(
+    reader: &mut BufReader<TcpStream>,
+    w: &mut Out,
+    req: Req,
+    state: &Mutex<State>,
+    conn: Conn,
+    keep: bool,
+) -> std::io::Result<()> {
     let path = req.path().to_string();
     {
         let mut s = state.lock().unwrap();
         s.seen.push((req.method.clone(), req.target.clone()));
+        if let Some(k) = req.query("key") {
+            let ids = s.connections_by_key.entry(k.to_owned()).or_default();
+            ids.insert(conn.id);
+        }
     }
     let hit = bump(state, path.clone());
     let key = req.query("key").map(str::to_owned);
@@ -360,7 +519,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
             return Ok(());
         }
         "/reset" => {
-            reset(&w);
+            reset(w);
             return Ok(());
         }
         "/flaky" => {
@@ -368,24 +527,25 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
             let key = format!("flaky:{}", req.query("key").unwrap_or(""));
             let n = bump(state, key);
             if n == 1 {
-                reset(&w);
+                reset(w);
                 return Ok(());
             }
-            return respond(
-                &mut w,
-                200,
-                &[],
-                format!("ok after {n} connections").as_bytes(),
-            );
+            return respond(w, 200, &[], format!("ok after {n} connections").as_bytes());
         }
         "/sleep" => {
             // `status=N`: then answer N (a failing one with the secrets).
             let ms = req.query("ms").and_then(|v| v.parse().ok()).unwrap_or(1000);
             thread::sleep(Duration::from_millis(ms));
             return match req.query("status").and_then(|v| v.parse().ok()) {
-                Some(code) => respond(&mut w, code, &secret_headers(), SECRET_BODY.as_bytes()),
-                None => respond(&mut w, 200, &[], b"slept"),
+                Some(code) => respond(w, code, &secret_headers(), SECRET_BODY.as_bytes()),
+                None => respond(w, 200, &[], b"slept"),
             };
+        }
+        "/ws" => return protocols::websocket(reader, w, &req, state),
+        "/drop-reused" => {
+            if protocols::drop_reused(w, &req, state, conn) {
+                return Ok(());
+            }
         }
         "/slowloris" => {
             w.write_all(b"HTTP/1.1 200 OK\r\nX-Slow: ")?;
@@ -401,7 +561,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
     }
     // `/upload?key=K` reports each read, so a test sees a body arrive.
     let upload = (path == "/upload").then(|| format!("upload:{}", key.as_deref().unwrap_or("")));
-    let read = read_body(&mut reader, &req, &mut |n| {
+    let read = read_body(reader, &req, &mut |n| {
         if let Some(k) = &upload {
             set_progress(state, k, n);
         }
@@ -410,6 +570,11 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
         Some(k) => end(state, k, read)?,
         None => read?,
     };
+    // The body is read: the next request can follow on this connection.
+    w.may_keep = keep;
+    if let Some(answered) = protocols::serve(&path, &req, w, state, conn) {
+        return answered;
+    }
     if let Some(code) = path
         .strip_prefix("/status/")
         .and_then(|c| c.parse::<u16>().ok())
@@ -419,7 +584,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
         } else {
             SECRET_BODY.as_bytes()
         };
-        return respond(&mut w, code, &secret_headers(), body);
+        return respond(w, code, &secret_headers(), body);
     }
     // `/any/…`: the echo under any path, to see a target byte for byte.
     let echo = matches!(path.as_str(), "/echo" | "/" | "/upload") || path.starts_with("/any/");
@@ -439,7 +604,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
             hit
         );
         return respond(
-            &mut w,
+            w,
             200,
             &[
                 ("content-type", "application/json".into()),
@@ -454,10 +619,10 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
             let cookies: Vec<(&str, String)> = (0..n)
                 .map(|i| ("set-cookie", format!("c{i}=v{i}; Path=/; HttpOnly")))
                 .collect();
-            respond(&mut w, 200, &cookies, b"cookies")
+            respond(w, 200, &cookies, b"cookies")
         }
         "/redirect" => respond(
-            &mut w,
+            w,
             302,
             &[
                 ("location", "/echo?from=redirect".into()),
@@ -465,7 +630,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
             ],
             b"",
         ),
-        "/loop" => respond(&mut w, 302, &[("location", "/loop".into())], b""),
+        "/loop" => respond(w, 302, &[("location", "/loop".into())], b""),
         "/stream" => {
             // Headers and a first chunk now, the rest after a pause.
             w.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")?;
@@ -508,11 +673,31 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
                 None => result,
             }
         }
+        // A good 200 whose body breaks: `n` bytes (pattern), then a reset;
+        // `chunked=1` frames it chunked, else with a longer Content-Length.
+        "/truncated" => {
+            let n: usize = req.query("n").and_then(|v| v.parse().ok()).unwrap_or(5000);
+            let body: Vec<u8> = (0..n).map(pattern).collect();
+            if req.query("chunked") == Some("1") {
+                w.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")?;
+                w.write_all(format!("{n:x}\r\n").as_bytes())?;
+                w.write_all(&body)?;
+                w.write_all(b"\r\n")?;
+            } else {
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", 2 * n + 1);
+                w.write_all(head.as_bytes())?;
+                w.write_all(&body)?;
+            }
+            w.flush()?;
+            thread::sleep(Duration::from_millis(150));
+            reset(w);
+            Ok(())
+        }
         "/reset-after-headers" => {
             w.write_all(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 100000\r\nServer: SecretOrigin/1.0\r\n\r\nORIGIN-SECRET-BODY partial")?;
             w.flush()?;
             thread::sleep(Duration::from_millis(100));
-            reset(&w);
+            reset(w);
             Ok(())
         }
         "/bad-header" => {
@@ -528,7 +713,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
             match flag(&format!("fail:{key}")).as_deref() {
                 None => {}
                 Some("reset") => {
-                    reset(&w);
+                    reset(w);
                     return Ok(());
                 }
                 Some("hang") => {
@@ -536,7 +721,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
                     return Ok(());
                 }
                 Some(_) => {
-                    return respond(&mut w, 503, &secret_headers(), SECRET_BODY.as_bytes());
+                    return respond(w, 503, &secret_headers(), SECRET_BODY.as_bytes());
                 }
             }
             let cc = req
@@ -549,14 +734,44 @@ fn serve(stream: TcpStream, state: &Mutex<State>) -> std::io::Result<()> {
                 .query("status")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(200);
-            let mut headers = vec![("cache-control", cc), ("content-type", "text/plain".into())];
+            // `ct=` another Content-Type, `n=` a body of n pattern bytes,
+            // `chunked=1` sent without a length, in chunks of 512 bytes.
+            let ct = req
+                .query("ct")
+                .unwrap_or("text/plain")
+                .replace("%2F", "/")
+                .replace("%3B", ";")
+                .replace("%3D", "=");
+            let body: Vec<u8> = match req.query("n").and_then(|v| v.parse::<usize>().ok()) {
+                Some(n) => (0..n).map(pattern).collect(),
+                None => format!("fresh {key}").into_bytes(),
+            };
+            let mut headers = vec![("cache-control", cc), ("content-type", ct)];
             if req.query("cookie").is_some() {
                 headers.push(("set-cookie", format!("session={key}")));
             }
-            respond(&mut w, status, &headers, format!("fresh {key}").as_bytes())
+            if req.query("chunked") == Some("1") {
+                let mut head = format!(
+                    "HTTP/1.1 {status} {}\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n",
+                    reason(status)
+                );
+                for (k, v) in &headers {
+                    head.push_str(&format!("{k}: {v}\r\n"));
+                }
+                w.write_all(head.as_bytes())?;
+                w.write_all(b"\r\n")?;
+                for chunk in body.chunks(512) {
+                    w.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())?;
+                    w.write_all(chunk)?;
+                    w.write_all(b"\r\n")?;
+                    w.flush()?;
+                }
+                return w.write_all(b"0\r\n\r\n");
+            }
+            respond(w, status, &headers, &body)
         }
         _ => respond(
-            &mut w,
+            w,
             404,
             &[("content-type", "text/plain".into())],
             b"no such route",

@@ -59,7 +59,8 @@ pub fn keep(
     incoming: &Incoming,
     response: Response,
     ctx: &JsValue,
-) -> Response {
+    out: &Outcome,
+) -> JsValue {
     let headers = response.headers();
     let get = |name: &str| headers.get(name).ok().flatten();
     let (cache_control, content_type, content_length) = (
@@ -76,8 +77,8 @@ pub fn keep(
     };
     let max = settings.stale_max_bytes;
     match stale::window(&candidate, settings.stale_if_error_seconds, max) {
-        Some(w) => runtime::stash(&incoming.request, &response, ctx, w, max),
-        None => response,
+        Some(w) => runtime::stash(&incoming.request, &response, ctx, w, max, out),
+        None => runtime::pass(&response, out),
     }
 }
 

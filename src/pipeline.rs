@@ -108,7 +108,7 @@ pub fn conclude(env: &JsValue, request: Request, ctx: &JsValue, out: &Outcome) -
         let settings = chosen.settings;
         if let Some(response) = out.response() {
             LEDGER.with_borrow_mut(|l| l.mark(&incoming.url, js_sys::Date::now()));
-            return Ok(outcome::keep(settings, &incoming, response, ctx).into());
+            return Ok(outcome::keep(settings, &incoming, response, ctx, out));
         }
         if out.looped() {
             // The inner hop of a loop answered and wrote the one record.

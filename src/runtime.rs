@@ -42,15 +42,19 @@ extern "C" {
     #[wasm_bindgen(js_name = lookUp)]
     pub fn look_up(request: &Request, outcome: &Outcome) -> js_sys::Promise;
 
-    /// The response for the client, a tee of it stored for `window_sec`
-    /// unless it grows past `max_bytes`.
+    /// The response for the client, its body watched, and a tee of it
+    /// stored for `window_sec` unless it grows past `max_bytes`.
     pub fn stash(
         request: &Request,
         response: &Response,
         ctx: &JsValue,
         window_sec: u32,
         max_bytes: u32,
-    ) -> Response;
+        outcome: &Outcome,
+    ) -> JsValue;
+
+    /// The response for the client, its body watched.
+    pub fn pass(response: &Response, outcome: &Outcome) -> JsValue;
 
     /// The stored copy as the client gets it, with `Age`.
     #[wasm_bindgen(js_name = asStale)]

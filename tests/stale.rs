@@ -280,3 +280,26 @@ fn streams_ranges_and_bodies_past_the_bound_are_never_stored() {
         assert!(r.header("x-served-stale").is_none(), "{key}");
     }
 }
+
+#[test]
+fn a_body_that_breaks_while_being_stored_is_recorded_and_never_served_later() {
+    let e = env();
+    // Chunked and under the bound, so it is teed for storing; then cut.
+    let cut = url(e, "cut", "&n=600&chunked=1&cut=1");
+    let id = unique_id("cut");
+    let target = cut.trim_start_matches(&e.worker.base);
+    let (head, _) = common::read_until_closed(&e.worker.base, target, &id);
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    let record = e.worker.record_for(&id);
+    assert_eq!(record["cause"], "origin_unreachable", "{record}");
+    assert_eq!(record["after_headers"], true, "{record}");
+    assert_eq!(record["bytes"], 600, "{record}: all that was sent");
+    break_origin(e, "cut", "503");
+    // The control, primed after: the same response uncut is stored.
+    let whole = url(e, "uncut", "&n=600&chunked=1");
+    prime(&whole, &[], 200);
+    break_origin(e, "uncut", "503");
+    assert_eq!(until_stale(&whole).body.len(), 600);
+    let r = get(&cut, &[]);
+    assert_eq!(r.status, 500, "the cut copy was stored: {r:?}");
+}

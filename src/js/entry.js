@@ -59,6 +59,7 @@ function settle(request, env, ctx, out) {
 // same, the client still gets the uniform 500 and the record a worker_error.
 function follow(request, env, ctx, step, id) {
   if (step instanceof Response) return step;
+  if (step.tail !== undefined) return settle(request, env, ctx, step);
   return step.then(
     (out) => settle(request, env, ctx, out),
     (error) => trapped(request, env, error, id, false),

@@ -190,7 +190,7 @@ async function excerpt(res, o) {
 // The stored half is collected up to `maxBytes`: a body that grows past
 // it, or breaks, is not stored (a cut copy is never served later); the
 // client's half goes on either way.
-export function stash(request, response, ctx, windowSec, maxBytes) {
+export function stash(request, response, ctx, windowSec, maxBytes, o) {
   const [forClient, forCache] = response.body ? response.body.tee() : [null, null];
   const client = new Response(forClient, asSent(response));
   const init = asSent(response);
@@ -205,7 +205,12 @@ export function stash(request, response, ctx, windowSec, maxBytes) {
     return caches.open(K.cacheName).then((c) => c.put(request.url, stored));
   });
   ctx.waitUntil(store.catch(() => {}));
-  return client;
+  return watch(client, o);
+}
+
+// A good response that goes to the client unstored, its body watched.
+export function pass(response, o) {
+  return watch(response, o);
 }
 
 // The whole body when it is at most `max` bytes, else null.

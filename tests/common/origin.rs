@@ -363,8 +363,10 @@ fn respond(
         head.push_str(&format!("{k}: {v}\r\n"));
     }
     head.push_str("\r\n");
-    w.write_all(head.as_bytes())?;
-    w.write_all(body)?;
+    // One write: a second small one would wait for the peer's delayed ACK.
+    let mut wire = head.into_bytes();
+    wire.extend_from_slice(body);
+    w.write_all(&wire)?;
     w.flush()
 }
 
@@ -487,6 +489,15 @@ fn serve_one(
     keep: bool,
 ) -> std::io::Result<()> {
     let path = req.path().to_string();
+    if std::env::var("ORIGIN_DEBUG").is_ok() {
+        eprintln!(
+            "ORIGIN {:?} conn {} #{} {}",
+            std::time::SystemTime::now(),
+            conn.id,
+            conn.served,
+            req.target
+        );
+    }
     {
         let mut s = state.lock().unwrap();
         s.seen.push((req.method.clone(), req.target.clone()));
@@ -735,7 +746,8 @@ fn serve_one(
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(200);
             // `ct=` another Content-Type, `n=` a body of n pattern bytes,
-            // `chunked=1` sent without a length, in chunks of 512 bytes.
+            // `chunked=1` sent without a length, in chunks of 512 bytes
+            // (`cut=1`: then reset before the end).
             let ct = req
                 .query("ct")
                 .unwrap_or("text/plain")
@@ -765,6 +777,12 @@ fn serve_one(
                     w.write_all(chunk)?;
                     w.write_all(b"\r\n")?;
                     w.flush()?;
+                }
+                // `cut=1`: the body breaks before its last chunk.
+                if req.query("cut") == Some("1") {
+                    thread::sleep(Duration::from_millis(150));
+                    reset(w);
+                    return Ok(());
                 }
                 return w.write_all(b"0\r\n\r\n");
             }

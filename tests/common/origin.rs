@@ -662,8 +662,15 @@ fn serve_one(
             // With `key=K`, each write that the kernel took is counted, and
             // how the connection ended is kept (a cancelled body errors).
             let stream = key.as_ref().map(|k| format!("bytes:{k}"));
+            // `chunked=1`: no length, in chunks of 64 KiB.
+            let chunked = req.query("chunked") == Some("1");
             let result = (|| {
-                w.write_all(format!("HTTP/1.1 {status} {}\r\nConnection: close\r\nContent-Length: {n}\r\nContent-Type: application/octet-stream\r\n\r\n", reason(status)).as_bytes())?;
+                let framing = if chunked {
+                    "Transfer-Encoding: chunked".to_string()
+                } else {
+                    format!("Content-Length: {n}")
+                };
+                w.write_all(format!("HTTP/1.1 {status} {}\r\nConnection: close\r\n{framing}\r\nContent-Type: application/octet-stream\r\n\r\n", reason(status)).as_bytes())?;
                 let mut buf = vec![0u8; 64 * 1024];
                 let mut sent = 0;
                 while sent < n {
@@ -671,11 +678,20 @@ fn serve_one(
                     for (j, b) in buf[..k].iter_mut().enumerate() {
                         *b = pattern(sent + j);
                     }
+                    if chunked {
+                        w.write_all(format!("{k:x}\r\n").as_bytes())?;
+                    }
                     w.write_all(&buf[..k])?;
+                    if chunked {
+                        w.write_all(b"\r\n")?;
+                    }
                     sent += k;
                     if let Some(s) = &stream {
                         set_progress(state, s, sent as u64);
                     }
+                }
+                if chunked {
+                    w.write_all(b"0\r\n\r\n")?;
                 }
                 w.flush()
             })();

@@ -12,8 +12,10 @@ use wasm_bindgen::JsValue;
 pub const HOP: &str = "x-error-shield-hop";
 /// The client-facing host, sent to the origin.
 pub const FORWARDED_HOST: &str = "x-forwarded-host";
-/// Marks a stored copy served instead of the error.
+/// Marks a stored copy served instead of the error…
 pub const SERVED_STALE: &str = "x-served-stale";
+/// …with this value.
+pub const SERVED_STALE_VALUE: &str = "1";
 /// The Cache API cache that holds stale-if-error copies.
 pub const CACHE_NAME: &str = "error-shield-stale";
 /// Our headers on a stored copy: when it was stored, for how long it may
@@ -49,6 +51,7 @@ fn names_object() -> js_sys::Object {
         ("hop", HOP),
         ("forwardedHost", FORWARDED_HOST),
         ("servedStale", SERVED_STALE),
+        ("servedStaleValue", SERVED_STALE_VALUE),
         ("cacheName", CACHE_NAME),
         ("storedAt", STORED_AT),
         ("window", WINDOW),

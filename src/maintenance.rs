@@ -103,10 +103,23 @@ pub fn bypassed(m: &Maintenance, url: &str, token: Option<&str>) -> bool {
 /// error record, so no alert fires for it. Its fields in this order:
 /// `{"level":"info","event":"maintenance",…}`.
 pub fn notice(m: &Maintenance) -> String {
-    format!(
-        r#"{{"level":"info","event":"maintenance","status":503,"retry_after":{},"message":"maintenance mode is on: requests that are not bypassed get 503 and the origin is not contacted"}}"#,
-        m.retry_after
-    )
+    // A struct, not a map: serde writes its fields in this order.
+    #[derive(serde::Serialize)]
+    struct Notice {
+        level: &'static str,
+        event: &'static str,
+        status: u16,
+        retry_after: u32,
+        message: &'static str,
+    }
+    let notice = Notice {
+        level: "info",
+        event: "maintenance",
+        status: 503,
+        retry_after: m.retry_after,
+        message: "maintenance mode is on: requests that are not bypassed get 503 and the origin is not contacted",
+    };
+    serde_json::to_string(&notice).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -162,14 +162,9 @@ fn parse_rule(i: usize, rule: &Value, top: &impl Vars) -> Result<Route, Failure>
     };
     // The top level is valid already, so any error names one of the rule's keys.
     let settings = Settings::from_vars(&overlay).map_err(|f| renamed(i, f))?;
-    let default_format = vars::parsed(
-        &overlay,
-        "DEFAULT_FORMAT",
-        "json, html or text",
-        Format::parse,
-    )
-    .map_err(|f| renamed(i, f))?
-    .filter(|_| values.iter().any(|(k, _)| k == "default_format"));
+    let default_format = error_shield::page::default_format(&overlay)
+        .map_err(|f| renamed(i, f))?
+        .filter(|_| values.iter().any(|(k, _)| k == "default_format"));
     Ok(Route {
         prefix,
         settings,

@@ -88,10 +88,15 @@ impl Page {
             })?,
             problem_type: problem_type(v)?.unwrap_or(d.problem_type),
             template: template(v)?,
-            default_format: vars::parsed(v, "DEFAULT_FORMAT", "json, html or text", Format::parse)?
-                .unwrap_or(d.default_format),
+            default_format: default_format(v)?.unwrap_or(d.default_format),
         })
     }
+}
+
+/// `DEFAULT_FORMAT`, when set: read here for the page and by any app (or
+/// rule) that overlays its own variables.
+pub fn default_format(v: &impl Vars) -> Result<Option<Format>, Failure> {
+    vars::parsed(v, "DEFAULT_FORMAT", "json, html or text", Format::parse)
 }
 
 /// `PROBLEM_TYPE`: a URI (a scheme, no whitespace).

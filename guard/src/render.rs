@@ -61,7 +61,7 @@ impl Renderer {
         let mut headers = vec![
             ("content-type", format.content_type().to_owned()),
             ("cache-control", "no-store".to_owned()),
-            ("x-request-id", id.to_owned()),
+            (crate::incoming::header::REQUEST_ID, id.to_owned()),
             ("x-content-type-options", "nosniff".to_owned()),
             ("vary", "Accept".to_owned()),
         ];

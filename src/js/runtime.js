@@ -263,6 +263,6 @@ export function asStale(hit, ageSec) {
   for (const h of [K.storedAt, K.window, K.keptCacheControl, K.cacheControl]) res.headers.delete(h);
   if (original !== null) res.headers.set(K.cacheControl, original);
   res.headers.set(K.age, String(ageSec));
-  res.headers.set(K.servedStale, "1");
+  res.headers.set(K.servedStale, K.servedStaleValue);
   return res;
 }

@@ -66,6 +66,8 @@ struct State {
     connections: u64,
     /// Which connections (numbered from 1 as accepted) served a `key=`.
     connections_by_key: HashMap<String, HashSet<u64>>,
+    /// The connections closed after idling `idle_ms` without a request.
+    idle_closed: HashSet<u64>,
     /// Keyed events of the protocol routes: WebSocket messages the origin
     /// received, `/drop-reused` drops.
     log: HashMap<String, Vec<String>>,
@@ -165,8 +167,26 @@ impl Origin {
 
     /// How many different connections carried requests with `key=key`.
     pub fn connections_for(&self, key: &str) -> usize {
+        self.connections_of(key).len()
+    }
+
+    /// The connections (numbered from 1 as accepted) that carried requests
+    /// with `key=key`, in ascending order.
+    pub fn connections_of(&self, key: &str) -> Vec<u64> {
         let state = self.state.lock().unwrap();
-        state.connections_by_key.get(key).map_or(0, HashSet::len)
+        let mut ids: Vec<u64> = state
+            .connections_by_key
+            .get(key)
+            .map(|ids| ids.iter().copied().collect())
+            .unwrap_or_default();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Whether the origin closed connection `id` because no request came
+    /// within the `idle_ms` its last request asked for.
+    pub fn closed_idle(&self, id: u64) -> bool {
+        self.state.lock().unwrap().idle_closed.contains(&id)
     }
 
     /// The keyed events of the protocol routes for `key`, in order: each
@@ -446,7 +466,10 @@ fn serve(
         let req = match read_head(&mut reader) {
             Ok(Some(req)) => req,
             Ok(None) => return Ok(()),
-            Err(e) if conn.served > 0 && is_timeout(&e) => return Ok(()),
+            Err(e) if conn.served > 0 && is_timeout(&e) => {
+                state.lock().unwrap().idle_closed.insert(conn.id);
+                return Ok(());
+            }
             Err(e) => return Err(e),
         };
         reader.get_ref().set_read_timeout(None)?;
@@ -489,15 +512,6 @@ fn serve_one(
     keep: bool,
 ) -> std::io::Result<()> {
     let path = req.path().to_string();
-    if std::env::var("ORIGIN_DEBUG").is_ok() {
-        eprintln!(
-            "ORIGIN {:?} conn {} #{} {}",
-            std::time::SystemTime::now(),
-            conn.id,
-            conn.served,
-            req.target
-        );
-    }
     {
         let mut s = state.lock().unwrap();
         s.seen.push((req.method.clone(), req.target.clone()));
@@ -553,11 +567,7 @@ fn serve_one(
             };
         }
         "/ws" => return protocols::websocket(reader, w, &req, state),
-        "/drop-reused" => {
-            if protocols::drop_reused(w, &req, state, conn) {
-                return Ok(());
-            }
-        }
+        "/drop-reused" if protocols::drop_reused(w, &req, state, conn) => return Ok(()),
         "/slowloris" => {
             w.write_all(b"HTTP/1.1 200 OK\r\nX-Slow: ")?;
             let end = Instant::now() + Duration::from_secs(20);

@@ -83,10 +83,11 @@ impl Isolate {
         };
         // One failing-status bitmap for the top level, then one per rule.
         let bitmaps = js_sys::Array::new();
-        let mut excerpt_max = 0;
+        let (mut excerpt_max, mut watch_bodies) = (0, true);
         if let Ok(s) = &settings {
             shield = prepare(shield, s);
             excerpt_max = s.log_origin_body_bytes;
+            watch_bodies = s.watch_bodies;
             for set in std::iter::once(s).chain(routes.0.iter().map(|r| &r.settings)) {
                 bitmaps.push(&js_sys::Uint8Array::from(
                     &set.failure_statuses.bitmap()[..],
@@ -98,6 +99,7 @@ impl Isolate {
             &constants::names(),
             &bitmaps,
             excerpt_max,
+            watch_bodies,
             &hop.marker,
             &hop.looped,
         );

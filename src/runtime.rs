@@ -13,6 +13,7 @@ extern "C" {
         constants: &JsValue,
         failing: &js_sys::Array,
         excerpt_max: u32,
+        watch_bodies: bool,
         hop: &str,
         looped: &str,
     );

@@ -31,6 +31,8 @@ pub struct Settings {
     pub maintenance: Maintenance,
     /// Honour `X-Fault-Inject`.
     pub fault_injection: bool,
+    /// Watch every body for a break after the headers (and record it).
+    pub watch_bodies: bool,
 }
 
 /// `RESPONSE_STATUS`: the status of the uniform error.
@@ -65,6 +67,7 @@ impl Default for Settings {
             response_status: StatusPolicy::Always500,
             maintenance: Maintenance::default(),
             fault_injection: false,
+            watch_bodies: true,
         }
     }
 }
@@ -106,6 +109,7 @@ impl Settings {
             .unwrap_or(d.response_status),
             maintenance: Maintenance::from_vars(v)?,
             fault_injection: vars::switch(v, "FAULT_INJECTION")?.unwrap_or(d.fault_injection),
+            watch_bodies: vars::switch(v, "WATCH_BODIES")?.unwrap_or(d.watch_bodies),
         })
     }
 }
@@ -168,9 +172,11 @@ mod tests {
         let off = Settings::from_vars(&pairs(&[
             ("FAULT_INJECTION", "off"),
             ("FAILURE_STATUSES", ""),
+            ("WATCH_BODIES", "off"),
         ]));
         let off = off.unwrap();
         assert!(!off.fault_injection && !off.failure_statuses.contains(500));
+        assert!(!off.watch_bodies && Settings::default().watch_bodies);
     }
 
     #[test]
@@ -193,6 +199,7 @@ mod tests {
             ("STALE_MAX_BYTES", "536870913"),
             ("ORIGIN_RETRIES", "6"),
             ("FAULT_INJECTION", "maybe"),
+            ("WATCH_BODIES", "sometimes"),
             ("RESPONSE_STATUS", "502"),
             ("RESPONSE_STATUS", "bycause"),
             ("MAINTENANCE", "soon"),

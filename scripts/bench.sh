@@ -133,6 +133,7 @@ pick_port EQUAL_PORT $((PORT_BASE + 3))
 pick_port STALE_PORT $((PORT_BASE + 4))
 pick_port ROUTE1_PORT $((PORT_BASE + 5))
 pick_port ROUTE64_PORT $((PORT_BASE + 6))
+pick_port UNWATCHED_PORT $((PORT_BASE + 7))
 ORIGIN=http://127.0.0.1:$ORIGIN_PORT
 JS=http://127.0.0.1:$JS_PORT
 SHIELD=http://127.0.0.1:$SHIELD_PORT
@@ -140,6 +141,7 @@ EQUAL=http://127.0.0.1:$EQUAL_PORT
 STALE=http://127.0.0.1:$STALE_PORT
 ROUTE1=http://127.0.0.1:$ROUTE1_PORT
 ROUTE64=http://127.0.0.1:$ROUTE64_PORT
+UNWATCHED=http://127.0.0.1:$UNWATCHED_PORT
 
 # --- helpers ---------------------------------------------------------------
 
@@ -284,11 +286,11 @@ mapfile -t IMPORTS < <(sed -nE 's/^import [^;]* from "\.\/([^"]+)";?$/\1/p' "$TM
 BUNDLE_WASM=${IMPORTS[0]}
 SHIELD_MODULES="(name = \"index.js\", esModule = embed \"index.js\"), (name = \"$BUNDLE_WASM\", wasm = embed \"$BUNDLE_WASM\")"
 
-mkdir -p "$TMP/js" "$TMP/equal" "$TMP/shield" "$TMP/stale" "$TMP/route1" "$TMP/route64"
+mkdir -p "$TMP/js" "$TMP/equal" "$TMP/shield" "$TMP/stale" "$TMP/route1" "$TMP/route64" "$TMP/unwatched"
 cp bench/passthrough.js "$TMP/js/"
 cp bench/equal.js "$TMP/equal/"
 cp "$TMP/bundle/index.js" "$TMP/bundle/$BUNDLE_WASM" "$TMP/shield/"
-for d in stale route1 route64; do cp "$TMP/bundle/index.js" "$TMP/bundle/$BUNDLE_WASM" "$TMP/$d/"; done
+for d in stale route1 route64 unwatched; do cp "$TMP/bundle/index.js" "$TMP/bundle/$BUNDLE_WASM" "$TMP/$d/"; done
 write_config "$TMP/js" "$JS_PORT" '(name = "passthrough.js", esModule = embed "passthrough.js")' "$(bindings)"
 write_config "$TMP/equal" "$EQUAL_PORT" '(name = "equal.js", esModule = embed "equal.js")' "$(bindings)"
 write_config "$TMP/shield" "$SHIELD_PORT" "$SHIELD_MODULES" "$(bindings)"
@@ -307,6 +309,8 @@ rules64=$(for i in $(seq 0 63); do printf '{"prefix":"/r%d/","timeout_ms":30000}
 ROUTE64_VARS=("ROUTES=[${rules64%,}]")
 write_config "$TMP/route1" "$ROUTE1_PORT" "$SHIELD_MODULES" "$(bindings "${ROUTE1_VARS[@]}")"
 write_config "$TMP/route64" "$ROUTE64_PORT" "$SHIELD_MODULES" "$(bindings "${ROUTE64_VARS[@]}")"
+# Bodies passed on unwatched: what watching them for a break costs.
+write_config "$TMP/unwatched" "$UNWATCHED_PORT" "$SHIELD_MODULES" "$(bindings WATCH_BODIES=off)"
 
 # Cold start: workerd start -> first 200 from the worker (polled with curl,
 # so the resolution is a curl spawn, a few ms). The workers take turns, run
@@ -335,13 +339,13 @@ cold_start() { # name dir url
 }
 
 COLD_WORKERS=(js equal shield)
-declare -A DIR=([js]=$TMP/js [equal]=$TMP/equal [shield]=$TMP/shield [stale]=$TMP/stale [route1]=$TMP/route1 [route64]=$TMP/route64)
-declare -A BASE=([js]=$JS [equal]=$EQUAL [shield]=$SHIELD [stale]=$STALE [route1]=$ROUTE1 [route64]=$ROUTE64)
+declare -A DIR=([js]=$TMP/js [equal]=$TMP/equal [shield]=$TMP/shield [stale]=$TMP/stale [route1]=$TMP/route1 [route64]=$TMP/route64 [unwatched]=$TMP/unwatched)
+declare -A BASE=([js]=$JS [equal]=$EQUAL [shield]=$SHIELD [stale]=$STALE [route1]=$ROUTE1 [route64]=$ROUTE64 [unwatched]=$UNWATCHED)
 say "origin $ORIGIN; JS worker $JS, equal-function JS $EQUAL, error-shield $SHIELD, stale+retries $STALE; cold starts (x$COLD_RUNS)"
 for ((i = 1; i <= COLD_RUNS; i++)); do
   for w in "${COLD_WORKERS[@]}"; do cold_start "$w" "${DIR[$w]}" "${BASE[$w]}"; done
 done
-for w in stale route1 route64; do cold_start "$w" "${DIR[$w]}" "${BASE[$w]}"; done # the same bundle: not timed again
+for w in stale route1 route64 unwatched; do cold_start "$w" "${DIR[$w]}" "${BASE[$w]}"; done # the same bundle: not timed again
 for w in "${COLD_WORKERS[@]}"; do
   COLD[$w]=$(tr / '\n' <<<"${COLD_ALL[$w]}" | median)
   FIRST[$w]=$(tr / '\n' <<<"${FIRST_ALL[$w]}" | median)
@@ -356,8 +360,8 @@ check() { # what url expected-status expected-size
 }
 check origin "$ORIGIN$SMALL" 200 4096
 check origin "$ORIGIN$FAIL" 500 "*"
-for w in js equal shield stale route1 route64; do check "$w" "${BASE[$w]}$SMALL" 200 4096; done
-for w in equal shield stale route1 route64; do check "$w" "${BASE[$w]}$FAIL" 500 "*"; done
+for w in js equal shield stale route1 route64 unwatched; do check "$w" "${BASE[$w]}$SMALL" 200 4096; done
+for w in equal shield stale route1 route64 unwatched; do check "$w" "${BASE[$w]}$FAIL" 500 "*"; done
 
 # The request id (client's when valid, else cf-ray, else 32 random hex
 # digits) and the headers added on the way: the origin echoes what it got.
@@ -401,6 +405,7 @@ done
 check_forward stale "$STALE"
 check_forward route1 "$ROUTE1"
 check_forward route64 "$ROUTE64"
+check_forward unwatched "$UNWATCHED"
 
 # --- 48 MiB streamed -------------------------------------------------------
 
@@ -417,16 +422,16 @@ stream() { # name url
 }
 say "48 MiB streaming (x$STREAM_RUNS each)"
 stream origin "$ORIGIN"
-for w in "${COLD_WORKERS[@]}"; do stream "$w" "${BASE[$w]}"; done
+for w in "${COLD_WORKERS[@]}" unwatched; do stream "$w" "${BASE[$w]}"; done
 
 # --- load: warm, then A B A B ----------------------------------------------
 
-TARGETS=(origin js equal shield stale route1 route64 fail equalfail)
-PASS_TARGETS=" origin js equal shield stale route1 route64 " # the others: every answer a 500
+TARGETS=(origin js equal shield unwatched stale route1 route64 fail equalfail)
+PASS_TARGETS=" origin js equal shield unwatched stale route1 route64 " # the others: every answer a 500
 declare -A URL=(
   [origin]="$ORIGIN$SMALL" [js]="$JS$SMALL" [equal]="$EQUAL$SMALL" [shield]="$SHIELD$SMALL"
   [stale]="$STALE$SMALL" [fail]="$SHIELD$FAIL" [equalfail]="$EQUAL$FAIL"
-  [route1]="$ROUTE1$SMALL" [route64]="$ROUTE64$SMALL"
+  [route1]="$ROUTE1$SMALL" [route64]="$ROUTE64$SMALL" [unwatched]="$UNWATCHED$SMALL"
 )
 declare -A LABEL=(
   [origin]="origin direct (nginx, 4 KiB)"
@@ -436,16 +441,17 @@ declare -A LABEL=(
   [stale]="error-shield, stale-if-error + retries on, pass-through (tee + rejected cache put: no cache service)"
   [route1]="error-shield, ROUTES with 1 rule (matching), pass-through"
   [route64]="error-shield, ROUTES with 64 rules (none matching), pass-through"
+  [unwatched]="error-shield, WATCH_BODIES=off, pass-through"
   [fail]="error-shield failure path (origin 500)"
   [equalfail]="JS equal-function worker, failure path (origin 500)"
 )
 declare -A GROUP=(
   [origin]=$NGINX_PG [js]=${PG[js]} [equal]=${PG[equal]} [shield]=${PG[shield]}
   [stale]=${PG[stale]} [fail]=${PG[shield]} [equalfail]=${PG[equal]}
-  [route1]=${PG[route1]} [route64]=${PG[route64]}
+  [route1]=${PG[route1]} [route64]=${PG[route64]} [unwatched]=${PG[unwatched]}
 )
 # The like-for-like equal-function row for "vs equal JS".
-declare -A PEER=([origin]=equal [js]=equal [equal]=equal [shield]=equal [stale]=equal [route1]=equal [route64]=equal [fail]=equalfail [equalfail]=equalfail)
+declare -A PEER=([origin]=equal [js]=equal [equal]=equal [shield]=equal [stale]=equal [route1]=equal [route64]=equal [unwatched]=equal [fail]=equalfail [equalfail]=equalfail)
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
 # CPU time (user + system, clock ticks) of every process in group $1: the
@@ -550,7 +556,8 @@ mkdir -p bench/out
   printf '| %s | %s | %s |\n' "origin direct" "${STREAM_BEST[origin]}" "${STREAM_MED[origin]}" \
     "JS pass-through worker (minimal)" "${STREAM_BEST[js]}" "${STREAM_MED[js]}" \
     "JS equal-function worker" "${STREAM_BEST[equal]}" "${STREAM_MED[equal]}" \
-    "error-shield" "${STREAM_BEST[shield]}" "${STREAM_MED[shield]}"
+    "error-shield" "${STREAM_BEST[shield]}" "${STREAM_MED[shield]}" \
+    "error-shield, WATCH_BODIES=off" "${STREAM_BEST[unwatched]}" "${STREAM_MED[unwatched]}"
   echo
   echo "| cold start (workerd start → first 200) | median ms | runs ms | first request ms (median) |"
   echo "|---|---:|---:|---:|"
@@ -581,6 +588,7 @@ mkdir -p bench/out
     "64 rules pass-through ≥ 0.97× no rules (req/s)" "${r_r64}× ($(mean_rps route64) / $(mean_rps shield))" "$(verdict "$(mean_rps route64)" "$(mean_rps shield)" '>=' 0.97)" \
     "Wasm ≤ 150 KB gzip -9 (150 000 B)" "$wasm_gz B ($(kib "$wasm_gz"))" "$(verdict "$wasm_gz" 1 '<=' "$WASM_LIMIT")" \
     "48 MiB streamed ≥ 0.95× the minimal JS worker (median MB/s)" "${r_stream}× (${STREAM_MED[shield]} / ${STREAM_MED[js]})" "$(verdict "${STREAM_MED[shield]}" "${STREAM_MED[js]}" '>=' 0.95)" \
+    "48 MiB streamed, watched ≥ 0.95× WATCH_BODIES=off (median MB/s)" "$(ratio "${STREAM_MED[shield]}" "${STREAM_MED[unwatched]}")× (${STREAM_MED[shield]} / ${STREAM_MED[unwatched]})" "$(verdict "${STREAM_MED[shield]}" "${STREAM_MED[unwatched]}" '>=' 0.95)" \
     "cold start ≤ 1.2× the minimal JS worker (median ms)" "${r_cold}× (${COLD[shield]} / ${COLD[js]})" "$(verdict "${COLD[shield]}" "${COLD[js]}" '<=' 1.2)"
   echo
   # The same pairs by server CPU per request (lower = cheaper): a req/s
@@ -597,6 +605,7 @@ mkdir -p bench/out
   cpu_line "error-shield pass-through / minimal JS" shield js 0.90
   cpu_line "error-shield failure path / equal-function JS failure path" fail equalfail 1.00
   cpu_line "stale+retries pass-through / error-shield pass-through" stale shield 0.95
+  cpu_line "watched bodies (the default) / WATCH_BODIES=off, pass-through" shield unwatched 0.97
   cpu_line "1 rule pass-through / no rules" route1 shield 0.97
   cpu_line "64 rules pass-through / no rules" route64 shield 0.97
   echo

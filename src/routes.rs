@@ -177,7 +177,12 @@ fn parse_rule(i: usize, rule: &Value, top: &impl Vars) -> Result<Route, Failure>
 fn values(i: usize, obj: &Map<String, Value>) -> Result<Vec<(String, String)>, Failure> {
     let mut out = Vec::new();
     for (key, value) in obj.iter().filter(|(k, _)| *k != "prefix") {
-        let name = || format!("ROUTES[{i}].{key}");
+        // A key is operator text too: shown redacted and cut.
+        let shown: String = error_shield::redact::configured(key)
+            .chars()
+            .take(64)
+            .collect();
+        let name = || format!("ROUTES[{i}].{shown}");
         if !KEYS.iter().any(|(k, _)| k == key) {
             let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
             let expected = format!("a known key ({})", known.join(", "));

@@ -168,7 +168,7 @@ fn each_kind_of_bad_rule_names_its_index_and_key() {
         (
             r#"[{"prefix": "/a", "origin_url": "https://u:pw@h/?q"}]"#.into(),
             "ROUTES[0].origin_url",
-            "https://REDACTED@h/?q",
+            "https://REDACTED@h/?REDACTED",
         ),
         (
             r#"[{"prefix":"/a/","origin_url":"https://svc:hunter2@api.example.com"}"#.into(),

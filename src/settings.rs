@@ -219,7 +219,7 @@ mod tests {
             // A query value may be a token: the record shows its name only
             // (and no fragment).
             let shown = match value {
-                "https://x/?q=1" => "https://x/?q=REDACTED",
+                "https://x/?q=1" => "https://x/?REDACTED",
                 "https://x/#f" => "https://x/",
                 other => other,
             };

@@ -23,6 +23,8 @@ struct Env {
     outer: Worker,
     /// No ORIGIN_URL and no zone origin: every request comes back.
     looping: Worker,
+    /// The same, with a FAILURE_STATUSES that leaves out the loop's 500.
+    looping_500_ok: Worker,
 }
 
 fn env() -> &'static Env {
@@ -31,6 +33,7 @@ fn env() -> &'static Env {
         let origin = Origin::start();
         let url = origin.url();
         let looping = thread::spawn(|| Worker::start(&[]));
+        let looping_500_ok = thread::spawn(|| Worker::start(&[("FAILURE_STATUSES", "502-504")]));
         let inner = Worker::start(&[("ORIGIN_URL", &url)]);
         let outer = Worker::start(&[("ORIGIN_URL", &inner.base)]);
         Env {
@@ -38,6 +41,7 @@ fn env() -> &'static Env {
             inner,
             outer,
             looping: looping.join().expect("looping worker"),
+            looping_500_ok: looping_500_ok.join().expect("looping worker"),
         }
     })
 }
@@ -130,4 +134,16 @@ fn a_real_loop_fails_fast_with_one_record_and_no_marker_for_the_client() {
     );
     assert_eq!(r.status, 500);
     assert_eq!(e.looping.record_for(&id)["cause"], "config_error");
+}
+
+#[test]
+fn a_loop_is_one_record_and_no_marker_whatever_failure_statuses_says() {
+    let e = env();
+    // The inner hop's 500 is no failing status here, yet it is the loop's
+    // answer: judged as such, not passed on with its marker.
+    let id = unique_id("loop-500-ok");
+    let r = get(&e.looping_500_ok.url("/anything"), &[("x-request-id", &id)]);
+    assert_eq!(r.status, 500);
+    assert_eq!(r.header(HOP), None, "{:?}", r.headers);
+    assert_eq!(e.looping_500_ok.record_for(&id)["cause"], "config_error");
 }

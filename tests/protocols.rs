@@ -12,9 +12,9 @@
 //! - bodies on POST, PUT, PATCH, DELETE and methods fetch does not know
 //!   (tests/trust.rs has GET and OPTIONS), byte for byte;
 //! - pooled origin connections: reused; one the origin closed while idle is
-//!   not; one it drops just as a request comes (the keep-alive race) fails
-//!   that request without `ORIGIN_RETRIES` (workerd does not retry it) and
-//!   is rescued with them.
+//!   not; one it drops just as a request comes (the keep-alive race) is
+//!   sent again on a fresh connection by workerd 2026-11 itself, with
+//!   `ORIGIN_RETRIES` off or on.
 //!
 //! Every read has a timeout; every "never" has its positive control.
 
@@ -440,7 +440,7 @@ fn gzip_and_br_bodies_reach_the_client_as_the_origin_sent_them() {
         ("gzip", Some("gzip"), Gets::Exact),
         ("br", Some("br"), Gets::Exact),
         ("gzip", Some("gzip, br"), Gets::Exact),
-        // What the runtime (wrangler dev 4.86, workerd) does with a body the
+        // What the runtime (wrangler dev, workerd) does with a body the
         // client did not ask for in that encoding, measured the same for a
         // minimal JS worker that returns `fetch(…)`: it negotiates anew
         // with the client, preferring gzip, and re-encodes or decodes.

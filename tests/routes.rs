@@ -244,7 +244,7 @@ fn each_kind_of_invalid_rule_is_a_config_error_naming_its_key() {
         (
             r#"[{"prefix": "/a", "origin_url": "https://u:hunter2@x/?q"}]"#.into(),
             "ROUTES[0].origin_url",
-            "https://REDACTED@x/?q",
+            "https://REDACTED@x/?REDACTED",
         ),
         (many, "ROUTES", "65"),
     ];
@@ -272,7 +272,8 @@ fn each_kind_of_invalid_rule_is_a_config_error_naming_its_key() {
 #[test]
 fn every_spelling_of_a_ruled_path_gets_its_rule_and_the_origin_the_raw_path() {
     let e = env();
-    let before = e.origin.seen("maint/").len();
+    // Each carries this query, which would show at the origin if it got there.
+    let mark = "?spelled=maint";
     for target in [
         "/r/maint/echo",
         "//r/maint/echo",
@@ -282,14 +283,10 @@ fn every_spelling_of_a_ruled_path_gets_its_rule_and_the_origin_the_raw_path() {
         "/r/x/../maint/echo",
         "/r/./maint/echo",
     ] {
-        let r = raw_send(&e.string.base, "GET", target, &[]);
+        let r = raw_send(&e.string.base, "GET", &format!("{target}{mark}"), &[]);
         assert_eq!(r.status, 503, "{target} dodged the maintenance rule");
     }
-    assert_eq!(
-        e.origin.seen("maint/").len(),
-        before,
-        "the origin was contacted"
-    );
+    assert!(e.origin.seen(mark).is_empty(), "the origin was contacted");
     // The control: a path merely like the rule's is no variant of it.
     for target in ["/r/maintx/echo", "/r/maint%2Fecho", "/r/%2Fmaint/echo"] {
         let r = raw_send(&e.string.base, "GET", target, &[]);

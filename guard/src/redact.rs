@@ -16,7 +16,7 @@ pub fn credentials(v: &str) -> String {
 
 /// A configured value as a record may show it: everything up to the last
 /// `@` hidden, after the scheme if there is one (`svc:pw@host` and
-/// `https://u:pa/ss?#@host` alike), then every query value. Over-hiding a
+/// `https://u:pa/ss?#@host` alike), then the whole query. Over-hiding a
 /// path that holds `@` is the price of never showing a password.
 pub fn configured(v: &str) -> String {
     let hidden = match (v.find("://"), v.rfind('@')) {
@@ -24,7 +24,13 @@ pub fn configured(v: &str) -> String {
         (_, Some(at)) => format!("REDACTED@{}", &v[at + 1..]),
         _ => v.to_owned(),
     };
-    query(&hidden)
+    // A configured URL's query is shown as `?REDACTED` whole: an item's
+    // name (`?sk_live_…`) may be the token itself.
+    let named = query(&hidden);
+    match named.split_once('?') {
+        Some((base, q)) if !q.is_empty() => format!("{base}?REDACTED"),
+        _ => named,
+    }
 }
 
 /// Replaces every query value with `REDACTED`, keeping the names (they help
@@ -90,10 +96,15 @@ mod tests {
             ("https://u:pa/ss?#@host/ x", "https://REDACTED@host/ x"),
             ("https://host/a@b", "https://REDACTED@b"),
             ("svc:hunter2@api.example.com", "REDACTED@api.example.com"),
-            ("svc:pw@host/p?token=t", "REDACTED@host/p?token=REDACTED"),
+            ("svc:pw@host/p?token=t", "REDACTED@host/p?REDACTED"),
             ("mailto@x", "REDACTED@x"),
             ("@x://y", "REDACTED@x://y"),
-            ("https://h/?key=hunter2&a", "https://h/?key=REDACTED&a"),
+            ("https://h/?key=hunter2&a", "https://h/?REDACTED"),
+            ("https://h/?", "https://h/?"),
+            (
+                "https://api.example.com/?sk_live_abc",
+                "https://api.example.com/?REDACTED",
+            ),
             ("5xx", "5xx"),
             ("/healthz", "/healthz"),
         ];

@@ -60,10 +60,10 @@ function settle(request, env, ctx, out) {
 function follow(request, env, ctx, step, id) {
   if (step instanceof Response) return step;
   if (step.tail !== undefined) return settle(request, env, ctx, step);
-  return step.then(
-    (out) => settle(request, env, ctx, out),
-    (error) => trapped(request, env, error, id, false),
-  );
+  // `.catch` after `.then`: a throw while settling is answered too.
+  return step
+    .then((out) => settle(request, env, ctx, out))
+    .catch((error) => trapped(request, env, error, id, false));
 }
 
 // A body that broke after its headers reached the client: only a record

@@ -80,7 +80,9 @@ function attempt(request, o, ms) {
   return fetch(out, { redirect: "manual", signal: ctl.signal, encodeResponseBody: "manual" }).then(
     (res) => {
       clearTimeout(timer);
-      if (o.failing[res.status] === 1) return excerpt(res, o);
+      // This deployment's answer to a request that came back is judged
+      // whatever FAILURE_STATUSES says, so its marker never passes on.
+      if (o.failing[res.status] === 1 || res.headers.get(K.hop) === looped) return excerpt(res, o);
       if (!o.keep) return watch(res, o);
       o.response = res;
       return o;
@@ -130,6 +132,16 @@ function watch(res, o) {
 // Reads into buffers of its own (BYOB): the body's length when it is small,
 // else growing to 1 MiB, so a long stream takes few turns of this loop.
 async function pump(body, writer, length, o) {
+  try {
+    return await move(body, writer, length, o);
+  } catch {
+    // Anything unforeseen: end the client's body rather than leave it hanging.
+    writer.abort().catch(() => {});
+    return null;
+  }
+}
+
+async function move(body, writer, length, o) {
   let reader = null;
   try {
     reader = body.getReader({ mode: "byob" });

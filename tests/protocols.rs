@@ -706,12 +706,25 @@ fn a_connection_the_origin_closed_while_idle_is_not_reused() {
 /// leaves a connection in the pool, until the origin saw it come on a
 /// reused connection (and dropped it). That answer, its key and its id.
 fn on_a_stale_pooled_connection(e: &Env, w: &Worker, how: &str) -> (Raw, String, String) {
+    on_a_stale_pooled_connection_with(e, w, how, "GET", b"")
+}
+
+/// [`on_a_stale_pooled_connection`] for `method` with `body`.
+fn on_a_stale_pooled_connection_with(
+    e: &Env,
+    w: &Worker,
+    how: &str,
+    method: &str,
+    body: &[u8],
+) -> (Raw, String, String) {
     for _ in 0..5 {
         let (key, id) = (unique_id("stale-conn"), unique_id("stale-conn"));
         let warm = raw_send(&w.base, "GET", &format!("/echo?key=warm-{key}"), &[]);
         assert_eq!(warm.status, 200);
         let target = format!("/drop-reused?key={key}&how={how}");
-        let r = raw_send(&w.base, "GET", &target, &[("x-request-id", &id)]);
+        let lines = [format!("x-request-id: {id}").into_bytes()];
+        let lines: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+        let r = common::raw_request(&w.base, method, target.as_bytes(), &lines, body);
         if e.origin.log(&key).contains(&"dropped".to_owned()) {
             return (r, key, id);
         }
@@ -740,6 +753,27 @@ fn a_request_the_origin_drops_on_a_pooled_connection_is_sent_again_on_a_fresh_on
             assert_eq!(e.origin.hits_for("/drop-reused", &key), 2, "{how}");
             assert_eq!(e.origin.connections_for(&key), 2, "{how}");
             assert_no_records(w, &[id]);
+        }
+    }
+}
+
+#[test]
+fn a_post_the_origin_drops_on_a_pooled_connection_is_never_sent_twice() {
+    let e = env();
+    // The same drop as above, for a request with a body: neither workerd
+    // nor ORIGIN_RETRIES sends it again (the GET above, sent again, is the
+    // control). The client gets the uniform error, the operator one record.
+    for how in ["fin", "rst"] {
+        for w in [&e.defaults, &e.shielded] {
+            let (r, key, id) = on_a_stale_pooled_connection_with(e, w, how, "POST", &[b'p'; 100]);
+            assert_eq!(r.status, 500, "{how}: {r:?}");
+            assert_eq!(
+                e.origin.hits_for("/drop-reused", &key),
+                1,
+                "{how}: sent twice"
+            );
+            let record = w.record_for(&id);
+            assert_eq!(record["cause"], "origin_unreachable", "{how}: {record}");
         }
     }
 }

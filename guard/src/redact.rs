@@ -24,12 +24,12 @@ pub fn configured(v: &str) -> String {
         (_, Some(at)) => format!("REDACTED@{}", &v[at + 1..]),
         _ => v.to_owned(),
     };
-    // A configured URL's query is shown as `?REDACTED` whole: an item's
+    // No fragment, and the query shown as `?REDACTED` whole: an item's
     // name (`?sk_live_…`) may be the token itself.
-    let named = query(&hidden);
-    match named.split_once('?') {
+    let hidden = hidden.split('#').next().unwrap_or("");
+    match hidden.split_once('?') {
         Some((base, q)) if !q.is_empty() => format!("{base}?REDACTED"),
-        _ => named,
+        _ => hidden.to_owned(),
     }
 }
 

@@ -54,12 +54,12 @@ function settle(request, env, ctx, out) {
   return follow(request, env, ctx, step, out.id);
 }
 
-// A step is the answer (a Response) or the promise of the next Response or
-// Outcome. The executor never rejects; should a promise reject all the
+// A step is the answer (a Response or a watched one's outcome) or the promise of
+// the next. The executor never rejects; should a promise reject all the
 // same, the client still gets the uniform 500 and the record a worker_error.
 function follow(request, env, ctx, step, id) {
-  if (step instanceof Response) return step;
-  if (step.tail !== undefined) return settle(request, env, ctx, step);
+
+  if (typeof step.then !== "function") return settle(request, env, ctx, step);
   // `.catch` after `.then`: a throw while settling is answered too.
   return step
     .then((out) => settle(request, env, ctx, out))

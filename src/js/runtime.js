@@ -142,19 +142,21 @@ async function pump(body, writer, length, o) {
 }
 
 async function move(body, writer, length, o) {
-  let reader = null;
+  let reader;
+  let byob = true;
   try {
     reader = body.getReader({ mode: "byob" });
   } catch {
     // Not a byte stream: chunks as they come.
+    reader = body.getReader();
+    byob = false;
   }
-  const read = reader === null ? body.getReader() : null;
   let size = length > 0 ? Math.min(length, MAX_READ) : 16384;
   let sent = 0;
   for (;;) {
     let chunk;
     try {
-      chunk = await (read ?? reader).read(read === null ? new Uint8Array(size) : undefined);
+      chunk = await (byob ? reader.read(new Uint8Array(size)) : reader.read());
       if (!chunk.done && chunk.value.byteLength === size && size < MAX_READ) size *= 2;
     } catch (error) {
       writer.abort(error).catch(() => {});
@@ -169,7 +171,7 @@ async function move(body, writer, length, o) {
     try {
       await writer.write(chunk.value);
     } catch {
-      (read ?? reader).cancel().catch(() => {});
+      reader.cancel().catch(() => {});
       return null;
     }
     sent += chunk.value.byteLength;
@@ -220,7 +222,6 @@ async function excerpt(res, o) {
 // client's half goes on either way.
 export function stash(request, response, ctx, windowSec, maxBytes, o) {
   const [forClient, forCache] = response.body ? response.body.tee() : [null, null];
-  const client = new Response(forClient, asSent(response));
   const init = asSent(response);
   const store = collect(forCache, maxBytes).then((body) => {
     if (body === null) return;
@@ -233,7 +234,7 @@ export function stash(request, response, ctx, windowSec, maxBytes, o) {
     return caches.open(K.cacheName).then((c) => c.put(request.url, stored));
   });
   ctx.waitUntil(store.catch(() => {}));
-  return watch(client, o);
+  return watch(new Response(forClient, init), o);
 }
 
 // A good response that goes to the client unstored, its body watched.

@@ -366,6 +366,27 @@ fn reset(stream: &impl AsRawFd) {
     }
 }
 
+/// One chunk of a chunked body: its size line, the bytes, the CRLF.
+fn write_chunk(w: &mut Out, data: &[u8]) -> std::io::Result<()> {
+    w.write_all(format!("{:x}\r\n", data.len()).as_bytes())?;
+    w.write_all(data)?;
+    w.write_all(b"\r\n")
+}
+
+/// The few escapes the routes' query values use (`%20`, `%2C`, `%2F`,
+/// `%3B`, `%3D`).
+fn unescape(v: &str) -> String {
+    [
+        ("%20", " "),
+        ("%2C", ","),
+        ("%2F", "/"),
+        ("%3B", ";"),
+        ("%3D", "="),
+    ]
+    .iter()
+    .fold(v.to_owned(), |s, (from, to)| s.replace(from, to))
+}
+
 fn respond(
     w: &mut Out,
     status: u16,
@@ -689,11 +710,9 @@ fn serve_one(
                         *b = pattern(sent + j);
                     }
                     if chunked {
-                        w.write_all(format!("{k:x}\r\n").as_bytes())?;
-                    }
-                    w.write_all(&buf[..k])?;
-                    if chunked {
-                        w.write_all(b"\r\n")?;
+                        write_chunk(w, &buf[..k])?;
+                    } else {
+                        w.write_all(&buf[..k])?;
                     }
                     sent += k;
                     if let Some(s) = &stream {
@@ -717,9 +736,7 @@ fn serve_one(
             let body: Vec<u8> = (0..n).map(pattern).collect();
             if req.query("chunked") == Some("1") {
                 w.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")?;
-                w.write_all(format!("{n:x}\r\n").as_bytes())?;
-                w.write_all(&body)?;
-                w.write_all(b"\r\n")?;
+                write_chunk(w, &body)?;
             } else {
                 let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", 2 * n + 1);
                 w.write_all(head.as_bytes())?;
@@ -761,12 +778,7 @@ fn serve_one(
                     return respond(w, 503, &secret_headers(), SECRET_BODY.as_bytes());
                 }
             }
-            let cc = req
-                .query("cc")
-                .unwrap_or("max-age=0")
-                .replace("%20", " ")
-                .replace("%3D", "=")
-                .replace("%2C", ",");
+            let cc = unescape(req.query("cc").unwrap_or("max-age=0"));
             let status = req
                 .query("status")
                 .and_then(|v| v.parse().ok())
@@ -774,12 +786,7 @@ fn serve_one(
             // `ct=` another Content-Type, `n=` a body of n pattern bytes,
             // `chunked=1` sent without a length, in chunks of 512 bytes
             // (`cut=1`: then reset before the end).
-            let ct = req
-                .query("ct")
-                .unwrap_or("text/plain")
-                .replace("%2F", "/")
-                .replace("%3B", ";")
-                .replace("%3D", "=");
+            let ct = unescape(req.query("ct").unwrap_or("text/plain"));
             let body: Vec<u8> = match req.query("n").and_then(|v| v.parse::<usize>().ok()) {
                 Some(n) => (0..n).map(pattern).collect(),
                 None => format!("fresh {key}").into_bytes(),
@@ -799,9 +806,7 @@ fn serve_one(
                 w.write_all(head.as_bytes())?;
                 w.write_all(b"\r\n")?;
                 for chunk in body.chunks(512) {
-                    w.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())?;
-                    w.write_all(chunk)?;
-                    w.write_all(b"\r\n")?;
+                    write_chunk(w, chunk)?;
                     w.flush()?;
                 }
                 // `cut=1`: the body breaks before its last chunk.

@@ -58,7 +58,6 @@ function settle(request, env, ctx, out) {
 // the next. The executor never rejects; should a promise reject all the
 // same, the client still gets the uniform 500 and the record a worker_error.
 function follow(request, env, ctx, step, id) {
-
   if (typeof step.then !== "function") return settle(request, env, ctx, step);
   // `.catch` after `.then`: a throw while settling is answered too.
   return step

@@ -25,6 +25,14 @@ pub struct Plan {
     pub url: Option<String>,
     /// The client-facing host, sent as `X-Forwarded-Host` with an origin.
     pub forwarded_host: Option<String>,
+    /// What may be done when an attempt fails.
+    pub rescue: Rescue,
+}
+
+/// What may be done for a request whose attempt failed: carried in its
+/// context from `decide` to every `conclude`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rescue {
     /// Time allowed until the response headers arrive, retries included.
     pub timeout_ms: u32,
     /// How many times `origin_unreachable` may be retried.
@@ -65,9 +73,11 @@ impl Plan {
         Plan {
             url: target,
             forwarded_host,
-            timeout_ms: s.timeout_ms,
-            retries,
-            stale,
+            rescue: Rescue {
+                timeout_ms: s.timeout_ms,
+                retries,
+                stale,
+            },
         }
     }
 }
@@ -95,7 +105,14 @@ mod tests {
         });
         assert_eq!(p.url.as_deref(), Some("http://127.0.0.1:9000/v1/a?b=1"));
         assert_eq!(p.forwarded_host.as_deref(), Some("w.dev"));
-        assert_eq!((p.timeout_ms, p.retries, p.stale), (30_000, 0, false));
+        assert_eq!(
+            p.rescue,
+            Rescue {
+                timeout_ms: 30_000,
+                retries: 0,
+                stale: false
+            }
+        );
     }
 
     #[test]
@@ -123,7 +140,11 @@ mod tests {
         ];
         for (t, retries, stale) in table {
             let p = Plan::new(&s, "https://w.dev/", || t.clone());
-            assert_eq!((p.retries, p.stale), (retries, stale), "{t:?}");
+            assert_eq!(
+                (p.rescue.retries, p.rescue.stale),
+                (retries, stale),
+                "{t:?}"
+            );
         }
         let only_retries = Settings {
             stale_if_error_seconds: 0,
@@ -132,7 +153,7 @@ mod tests {
         let p = Plan::new(&only_retries, "https://w.dev/", || {
             traits("GET", false, false)
         });
-        assert_eq!((p.retries, p.stale), (2, false));
+        assert_eq!((p.rescue.retries, p.rescue.stale), (2, false));
     }
 
     #[test]

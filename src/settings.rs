@@ -2,7 +2,7 @@
 //! page's variables (title, message, formats…) belong to the guard
 //! (`error_shield::Page`). Pure: takes a lookup, so it is tested natively.
 
-use error_shield::vars::{self, Vars};
+use error_shield::parts::vars::{self, Vars};
 use error_shield::Failure;
 
 use crate::maintenance::Maintenance;
@@ -42,6 +42,9 @@ pub enum StatusPolicy {
     Always500,
     /// 502 for the origin's failures, 504 for its timeout, 500 for the rest.
     ByCause,
+    /// As `ByCause`, but an origin's failing status is kept (with its valid
+    /// `Retry-After`).
+    Origin,
 }
 
 impl StatusPolicy {
@@ -49,6 +52,7 @@ impl StatusPolicy {
         match v.trim().to_ascii_lowercase().as_str() {
             "500" => Some(StatusPolicy::Always500),
             "by-cause" => Some(StatusPolicy::ByCause),
+            "origin" => Some(StatusPolicy::Origin),
             _ => None,
         }
     }
@@ -103,7 +107,7 @@ impl Settings {
             response_status: vars::parsed(
                 v,
                 "RESPONSE_STATUS",
-                "500 or by-cause",
+                "500, by-cause or origin",
                 StatusPolicy::parse,
             )?
             .unwrap_or(d.response_status),
@@ -138,7 +142,7 @@ fn parse_origin(v: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use error_shield::vars::pairs;
+    use error_shield::parts::vars::pairs;
     use error_shield::Cause;
 
     #[test]

@@ -1,9 +1,10 @@
 //! After an attempt failed: what the failure is, and what to do next (try
 //! again, look for a stored copy, or answer). Pure: tested natively.
 
+use error_shield::parts::status;
 use error_shield::{Cause, Failure};
 
-use crate::plan::Plan;
+use crate::plan::Rescue;
 use crate::settings::{Settings, StatusPolicy};
 
 /// How an attempt at the origin failed.
@@ -34,33 +35,32 @@ pub enum Attempt<'a> {
 pub fn classify(s: &Settings, attempt: Attempt<'_>, attempts: u32) -> Failure {
     let mut failure = match attempt {
         Attempt::Status { status, excerpt } => {
-            let mut f = Failure::new(
+            let f = Failure::new(
                 Cause::OriginErrorStatus,
                 format!("origin answered {status}"),
-            );
-            f.origin_status = Some(status);
+            )
+            .with_origin_status(status);
             if s.log_origin_body_bytes > 0 {
-                f.origin_body = Some(self::excerpt(excerpt, s.log_origin_body_bytes as usize));
+                f.with_origin_body(self::excerpt(excerpt, s.log_origin_body_bytes as usize))
+            } else {
+                f
             }
-            f
         }
         Attempt::TimedOut => Failure::new(
             Cause::OriginTimeout,
             format!("no response headers within {} ms", s.timeout_ms),
         ),
         Attempt::Unreachable(message) => Failure::new(Cause::OriginUnreachable, message),
-        Attempt::BrokenBody { message, sent } => {
-            let mut f = Failure::new(
-                Cause::OriginUnreachable,
-                format!("body broke after the headers, {sent} bytes sent: {message}"),
-            );
-            f.after_headers = Some(sent);
-            f
-        }
+        Attempt::BrokenBody { message, sent } => Failure::new(
+            Cause::OriginUnreachable,
+            format!("body broke after the headers, {sent} bytes sent: {message}"),
+        )
+        .with_field("after_headers", true)
+        .with_field("bytes", sent),
     };
     // With retries configured, every record says how many tries it took.
     if s.retries > 0 {
-        failure.attempts = Some(attempts);
+        failure.set_field("attempts", attempts);
     }
     failure
 }
@@ -89,7 +89,7 @@ pub enum Next {
 
 /// The next step after `failure` on the `attempts`-th try, `elapsed_ms`
 /// after the first began; `jitter` is a random byte.
-pub fn next(plan: &Plan, failure: &Failure, attempts: u32, elapsed_ms: f64, jitter: u8) -> Next {
+pub fn next(plan: &Rescue, failure: &Failure, attempts: u32, elapsed_ms: f64, jitter: u8) -> Next {
     if failure.cause == Cause::OriginUnreachable && attempts <= plan.retries {
         let delay_ms = backoff_ms(attempts, jitter);
         let left = f64::from(plan.timeout_ms) - elapsed_ms - f64::from(delay_ms);
@@ -100,7 +100,7 @@ pub fn next(plan: &Plan, failure: &Failure, attempts: u32, elapsed_ms: f64, jitt
             };
         }
     }
-    if plan.stale && is_origin_failure(failure.cause) {
+    if plan.stale && failure.cause.is_origin() {
         return Next::LookUp;
     }
     Next::Fail
@@ -111,23 +111,77 @@ pub fn backoff_ms(attempt: u32, jitter: u8) -> u32 {
     25 * (1 << attempt.saturating_sub(1).min(6)) + u32::from(jitter) % 26
 }
 
-/// The status of the uniform error for `cause` under `policy`: with
-/// `by-cause`, 502 when the origin failed or answered badly, 504 when it
-/// was too slow, 500 for the worker's own failures.
-pub fn status_for(policy: StatusPolicy, cause: Cause) -> u16 {
-    match (policy, cause) {
-        (StatusPolicy::ByCause, Cause::OriginUnreachable | Cause::OriginErrorStatus) => 502,
-        (StatusPolicy::ByCause, Cause::OriginTimeout) => 504,
-        _ => 500,
+/// The status of the uniform error for `failure` under `policy`: with
+/// `by-cause`, the cause's gateway status (502, 504, 500); with `origin`,
+/// the same except that an origin's failing status is kept.
+pub fn status_for(policy: StatusPolicy, failure: &Failure) -> u16 {
+    match (policy, failure.origin_status) {
+        (StatusPolicy::Always500, _) => status::INTERNAL_SERVER_ERROR,
+        (StatusPolicy::Origin, Some(origin))
+            if failure.cause == Cause::OriginErrorStatus && status::RANGE.contains(&origin) =>
+        {
+            origin
+        }
+        _ => failure.cause.gateway_status(),
     }
 }
 
-/// Failures a stored copy may stand in for: the origin's, not the worker's.
-pub fn is_origin_failure(cause: Cause) -> bool {
-    matches!(
-        cause,
-        Cause::OriginUnreachable | Cause::OriginTimeout | Cause::OriginErrorStatus
-    )
+/// The origin's `Retry-After` to pass on with its kept status (policy
+/// `origin`), when it is a valid delta-seconds or HTTP-date; nothing else
+/// of the origin's response is kept.
+pub fn retry_after<'a>(
+    policy: StatusPolicy,
+    failure: &Failure,
+    value: Option<&'a str>,
+) -> Option<&'a str> {
+    let kept = policy == StatusPolicy::Origin && failure.cause == Cause::OriginErrorStatus;
+    value
+        .map(str::trim)
+        .filter(|v| kept && (is_delta_seconds(v) || is_http_date(v)))
+}
+
+fn is_delta_seconds(v: &str) -> bool {
+    (1..=10).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// RFC 9110 §5.6.7: IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), or the
+/// obsolete RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime
+/// (`Sun Nov  6 08:49:37 1994`) forms, checked field by field.
+fn is_http_date(v: &str) -> bool {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const LONG: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let time = |s: &str| {
+        let p: Vec<&str> = s.split(':').collect();
+        p.len() == 3 && p.iter().all(|x| digits(x, 2))
+    };
+    let f: Vec<&str> = v.split(' ').collect();
+    match f.as_slice() {
+        [day, d, m, y, t, "GMT"] if day.strip_suffix(',').is_some_and(|d| DAYS.contains(&d)) => {
+            digits(d, 2) && MONTHS.contains(m) && digits(y, 4) && time(t)
+        }
+        [day, date, t, "GMT"] if day.strip_suffix(',').is_some_and(|d| LONG.contains(&d)) => {
+            let p: Vec<&str> = date.split('-').collect();
+            p.len() == 3 && digits(p[0], 2) && MONTHS.contains(&p[1]) && digits(p[2], 2) && time(t)
+        }
+        [day, m, rest @ ..] if DAYS.contains(day) && MONTHS.contains(m) => match rest {
+            ["", d, t, y] => digits(d, 1) && time(t) && digits(y, 4),
+            [d, t, y] => digits(d, 2) && time(t) && digits(y, 4),
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -143,10 +197,8 @@ mod tests {
         }
     }
 
-    fn plan(retries: u32, stale: bool) -> Plan {
-        Plan {
-            url: None,
-            forwarded_host: None,
+    fn plan(retries: u32, stale: bool) -> Rescue {
+        Rescue {
             timeout_ms: 1000,
             retries,
             stale,
@@ -171,7 +223,7 @@ mod tests {
             (f.origin_status, f.origin_body.as_deref()),
             (Some(502), Some("stac"))
         );
-        assert_eq!(f.attempts, None);
+        assert_eq!(f.field("attempts"), None);
         let f = classify(
             &settings(0, 0),
             Attempt::Status {
@@ -186,11 +238,11 @@ mod tests {
             (f.cause, f.message.as_str()),
             (Cause::OriginTimeout, "no response headers within 1000 ms")
         );
-        assert_eq!(f.attempts, Some(3));
+        assert_eq!(f.field("attempts"), Some(&3.into()));
         let f = classify(&settings(1, 4), Attempt::Unreachable("reset".into()), 2);
         assert_eq!(
-            (f.cause, f.message.as_str(), f.attempts),
-            (Cause::OriginUnreachable, "reset", Some(2))
+            (f.cause, f.message.as_str(), f.field("attempts")),
+            (Cause::OriginUnreachable, "reset", Some(&2.into()))
         );
     }
 
@@ -270,9 +322,75 @@ mod tests {
             (Cause::ConfigError, 500),
         ];
         for (cause, status) in by_cause {
-            assert_eq!(status_for(StatusPolicy::ByCause, cause), status, "{cause}");
-            assert_eq!(status_for(StatusPolicy::Always500, cause), 500, "{cause}");
+            let f = Failure::new(cause, "m");
+            assert_eq!(status_for(StatusPolicy::ByCause, &f), status, "{cause}");
+            assert_eq!(status_for(StatusPolicy::Origin, &f), status, "{cause}");
+            assert_eq!(status_for(StatusPolicy::Always500, &f), 500, "{cause}");
         }
+    }
+
+    #[test]
+    fn the_origin_policy_keeps_the_origins_failing_status_and_only_that() {
+        let answered = |s| Failure::new(Cause::OriginErrorStatus, "m").with_origin_status(s);
+        for (origin, want) in [(503, 503), (500, 500), (599, 599), (429, 429), (302, 502)] {
+            assert_eq!(
+                status_for(StatusPolicy::Origin, &answered(origin)),
+                want,
+                "{origin}"
+            );
+            assert_eq!(
+                status_for(StatusPolicy::ByCause, &answered(origin)),
+                502,
+                "{origin}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_a_valid_retry_after_is_kept_and_only_with_the_origins_status() {
+        let f = Failure::new(Cause::OriginErrorStatus, "m").with_origin_status(503);
+        let valid = [
+            "120",
+            "0",
+            " 30 ",
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Sun Nov 16 08:49:37 1994",
+        ];
+        for v in valid {
+            assert_eq!(
+                retry_after(StatusPolicy::Origin, &f, Some(v)),
+                Some(v.trim()),
+                "{v}"
+            );
+            assert_eq!(retry_after(StatusPolicy::ByCause, &f, Some(v)), None, "{v}");
+        }
+        let invalid = [
+            "",
+            "-1",
+            "1.5",
+            "soon",
+            "12345678901",
+            "120, 30",
+            "Sun, 06 Nov 1994 08:49:37",
+            "Sun, 6 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 8:49:37 GMT",
+            "Xyz, 06 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun Nov 6 08:49:37 1994",
+            "<script>",
+        ];
+        for v in invalid {
+            assert_eq!(
+                retry_after(StatusPolicy::Origin, &f, Some(v)),
+                None,
+                "{v:?}"
+            );
+        }
+        let timeout = Failure::new(Cause::OriginTimeout, "m");
+        assert_eq!(retry_after(StatusPolicy::Origin, &timeout, Some("5")), None);
+        assert_eq!(retry_after(StatusPolicy::Origin, &f, None), None);
     }
 
     #[test]

@@ -12,8 +12,7 @@ use std::time::{Duration, Instant};
 
 use common::origin::SECRET_BODY;
 use common::{echo_header, free_port, get, raw_send, unique_id, Origin, Project, Worker};
-use error_shield::page::DEFAULT_MESSAGE;
-use error_shield::render::HTML_CSP;
+use error_shield::parts::{DEFAULT_MESSAGE, HTML_CSP};
 use serde_json::{json, Value};
 
 /// (variable, bad value, what the record's `context.value` must be). The

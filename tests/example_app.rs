@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use std::thread;
 
 use common::{get, raw_send, unique_id, Project, Resp, Worker};
-use error_shield::render::HTML_CSP;
+use error_shield::parts::HTML_CSP;
 use serde_json::json;
 
 const MESSAGE: &str = "Try <again> & \"soon\"";

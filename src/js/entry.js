@@ -2,8 +2,10 @@
 // executor (runtime.js, called by Rust), which does the I/O.
 //
 //   decide(request)   → a Response (an answer found before the fetch), or a
-//                       promise of the origin's Response or of an Outcome;
-//   conclude(outcome) → the same again: a Response (the uniform error, a
+//                       promise of the origin's Response (maybe watched:
+//                       { response, tail }) or of the request's Context
+//                       with what came back;
+//   conclude(context) → the same again: a Response (the uniform error, a
 //                       stale copy, a stored good response) or a promise
 //                       (a retry, a cache look-up).
 //
@@ -19,7 +21,7 @@ const K = constants();
 
 export default class ErrorShield extends WorkerEntrypoint {
   fetch(request) {
-    const { env, ctx } = this;
+    const { env, ctx: exec } = this;
     const { headers } = request;
     let step;
     try {
@@ -35,41 +37,43 @@ export default class ErrorShield extends WorkerEntrypoint {
     } catch (error) {
       return trapped(request, env, error, undefined);
     }
-    return follow(request, env, ctx, step, undefined);
+    return follow(request, env, exec, step, undefined);
   }
 }
 
-function settle(request, env, ctx, out) {
+// What came back: a Response, a watched one, or the request's Context for
+// Rust's judgement.
+function settle(request, env, exec, out) {
   if (out instanceof Response) return out;
   if (out.tail !== undefined) {
-    ctx.waitUntil(out.tail.then((b) => b && record(request, env, b)));
-    return out.passed;
+    exec.waitUntil(out.tail.then((c) => c && record(request, env, c)));
+    return out.response;
   }
   let step;
   try {
-    step = conclude(request, env, ctx, out);
+    step = conclude(request, env, exec, out);
   } catch (error) {
     return trapped(request, env, error, out.id);
   }
-  return follow(request, env, ctx, step, out.id);
+  return follow(request, env, exec, step, out.id);
 }
 
-// A step is the answer (a Response or a watched one's outcome) or the promise of
-// the next. The executor never rejects; should a promise reject all the
-// same, the client still gets the uniform 500 and the record a worker_error.
-function follow(request, env, ctx, step, id) {
-  if (typeof step.then !== "function") return settle(request, env, ctx, step);
+// A step is the answer (a Response, a watched one) or the promise of the
+// next. The executor never rejects; should a promise reject all the same,
+// the client still gets the uniform 500 and the record a worker_error.
+function follow(request, env, exec, step, id) {
+  if (typeof step.then !== "function") return settle(request, env, exec, step);
   // `.catch` after `.then`: a throw while settling is answered too.
   return step
-    .then((out) => settle(request, env, ctx, out))
+    .then((out) => settle(request, env, exec, out))
     .catch((error) => trapped(request, env, error, id, false));
 }
 
 // A body that broke after its headers reached the client: only a record
 // (the last resort's, should even that trap).
-function record(request, env, out) {
+function record(request, env, context) {
   try {
-    broken(request, env, out);
+    broken(request, env, context);
   } catch (error) {
     const r = K.lastResort;
     console.error(r.recordHead + JSON.stringify(describe(error)) + r.recordTail);

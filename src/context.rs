@@ -107,6 +107,16 @@ pub struct Carried {
     pub attempts: u32,
     /// What may be done when an attempt fails.
     pub rescue: Rescue,
+    /// The attempt went to the fallback origin.
+    pub fallen: bool,
+    /// The origin whose circuit hears of the answer.
+    pub circuit: Option<String>,
+    /// The breaker asked to hear of a good answer too.
+    pub report: bool,
+    /// The request was sent as it came after the worker failed.
+    pub failed_open: bool,
+    /// The circuit is open: seconds until its probe (0: it is not).
+    pub open_for: u32,
 }
 
 /// Starts a request's context: what `decide` decided.
@@ -137,6 +147,9 @@ pub fn create(
     if r.stale {
         ctx.set_stale(true);
     }
+    if let Some(url) = &r.fallback {
+        ctx.set_fallback(url);
+    }
     ctx
 }
 
@@ -154,7 +167,13 @@ impl Carried {
                 timeout_ms: ctx.timeout_ms(),
                 retries: ctx.retries(),
                 stale: ctx.stale(),
+                fallback: ctx.fallback(),
             },
+            fallen: ctx.fallen(),
+            circuit: ctx.circuit(),
+            report: ctx.report(),
+            failed_open: ctx.failed_open(),
+            open_for: ctx.open_for(),
         }
     }
 }

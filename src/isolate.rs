@@ -1,15 +1,17 @@
 //! The proxy's per-isolate state: the guard, the settings (or why they are
 //! invalid), built on the first request and handed to the executor once.
 
-use std::cell::{Cell, OnceCell};
+use std::cell::{Cell, OnceCell, RefCell};
 
 use error_shield::parts::{request_id, status, vars, Renderer, Words};
 use error_shield::{Failure, Shield};
 use wasm_bindgen::JsValue;
 
+use crate::breaker::Breakers;
 use crate::hop::{self, Hop};
 use crate::routes::{Route, Routes};
 use crate::settings::Settings;
+use crate::stale::Ledger;
 use crate::{constants, runtime};
 
 /// What every request of this isolate shares.
@@ -24,6 +26,10 @@ pub struct Isolate {
     pub hop: Hop,
     /// The maintenance 503, built on first use.
     maintenance: OnceCell<Notice>,
+    /// When each URL's good response was last offered for storing.
+    pub ledger: RefCell<Ledger>,
+    /// The circuit of each origin.
+    pub breakers: RefCell<Breakers>,
 }
 
 /// An answer that is no failure (the maintenance 503): its bodies and the
@@ -140,6 +146,8 @@ impl Isolate {
             routes,
             hop,
             maintenance: OnceCell::new(),
+            ledger: RefCell::default(),
+            breakers: RefCell::default(),
         }
     }
 }

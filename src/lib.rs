@@ -12,11 +12,13 @@
 //! answered by [`trap`] on the re-instantiated module.
 #![warn(missing_docs)]
 
+mod breaker;
 pub mod constants;
 mod context;
 mod fault;
 pub mod hop;
 mod isolate;
+mod judge;
 pub mod maintenance;
 pub mod origin;
 mod outcome;
@@ -85,9 +87,10 @@ pub fn broken(request: web_sys::Request, env: JsValue, ctx: context::Context) {
 
 /// The uniform 500 and the record for a request whose instance trapped
 /// (called on the re-instantiated module), or whose promise the entry saw
-/// rejected (`trapped` false: a `worker_error`). `message` and `id` stay JS
-/// values: Rust strings would be copied into the dead instance's memory
-/// before the glue re-instantiates the module.
+/// rejected (`trapped` false: a `worker_error`); with fail-open, before the
+/// request was sent (`id` undefined), the promise of the origin's answer.
+/// `message` and `id` stay JS values: Rust strings would be copied into the
+/// dead instance's memory before the glue re-instantiates the module.
 #[wasm_bindgen]
 pub fn trap(
     request: web_sys::Request,
@@ -95,7 +98,8 @@ pub fn trap(
     message: JsValue,
     id: JsValue,
     trapped: bool,
-) -> web_sys::Response {
+) -> JsValue {
     let message = message.as_string().unwrap_or_else(|| "Wasm trap".into());
-    pipeline::trap(&env, request, &message, id.as_string(), trapped)
+    let sent = !id.is_undefined();
+    pipeline::trap(&env, request, &message, id.as_string(), trapped, sent)
 }

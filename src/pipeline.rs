@@ -4,7 +4,7 @@
 //! starts the next step. Both are synchronous and run under the guard's
 //! `catch`: a panic is a `worker_panic` like any failure.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 
 use error_shield::parts::{catch, respond, write, Ids, Incoming};
 use error_shield::{Cause, Failure, Format};
@@ -18,9 +18,8 @@ use crate::outcome;
 use crate::plan::{self, Plan, Traits};
 use crate::runtime;
 use crate::settings::StatusPolicy;
-use crate::stale::Ledger;
-use crate::verdict::{self, Next};
-use crate::{constants, fault};
+use crate::verdict;
+use crate::{constants, fault, judge};
 
 /// The request as the entry read it.
 pub struct Arrival {
@@ -77,22 +76,28 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
         // A stale-if-error candidate's good response goes back to Rust for
         // storing only when its URL's copy is due for a refresh.
         if plan.rescue.stale
-            && LEDGER.with_borrow(|l| {
-                l.due(
-                    &incoming.url,
-                    js_sys::Date::now(),
-                    settings.stale_if_error_seconds,
-                )
-            })
+            && isolate.ledger.borrow().due(
+                &incoming.url,
+                js_sys::Date::now(),
+                settings.stale_if_error_seconds,
+            )
         {
             ctx.set_keep(true);
         }
         if bypass.is_some() {
             ctx.set_strip(true);
         }
+        if let Some(step) = judge::admit(isolate, chosen, &incoming, &ctx, &plan) {
+            return Ok(step);
+        }
         Ok(runtime::execute(&incoming.request, &ctx).into())
     });
     started.unwrap_or_else(|failure| {
+        if !looped {
+            if let Some(step) = judge::fail_open(&selected, &incoming, &a.url, &failure) {
+                return step;
+            }
+        }
         let response = fail(isolate, &selected, &incoming, &failure, None);
         if looped {
             // Tells the outer hop that this 500 is ours and recorded.
@@ -118,82 +123,11 @@ pub fn conclude(env: &JsValue, request: Request, exec: &JsValue, ctx: &Context) 
                 "the executor handed back an unknown outcome",
             )
         })?;
-        Ok(judge(
+        Ok(judge::judge(
             isolate, chosen, &incoming, exec, ctx, &carried, outcome,
         ))
     });
     step.unwrap_or_else(|failure| fail(isolate, &selected, &incoming, &failure, None).into())
-}
-
-/// One arm per kind of outcome.
-fn judge(
-    isolate: &Isolate,
-    chosen: &Selected<'_>,
-    incoming: &Incoming,
-    exec: &JsValue,
-    ctx: &Context,
-    carried: &Carried,
-    outcome: Outcome,
-) -> JsValue {
-    let settings = chosen.settings;
-    let selected = Ok(*chosen);
-    let failure = match outcome {
-        Outcome::Good(response) => {
-            LEDGER.with_borrow_mut(|l| l.mark(&incoming.url, js_sys::Date::now()));
-            return outcome::keep(settings, incoming, response, exec, ctx);
-        }
-        Outcome::Looped => {
-            // The inner hop of a loop answered and wrote the one record.
-            let status = verdict::status_for(settings.response_status, &plan::loop_failure());
-            let format = default_format(isolate, chosen);
-            return isolate.shield.respond(incoming, status, format).into();
-        }
-        Outcome::CacheHit(hit) => {
-            let failure = context::carried_failure(ctx).unwrap_or_else(lost);
-            if let Some(copy) = outcome::stale_copy(&hit) {
-                record(
-                    chosen,
-                    incoming,
-                    &failure.with_field("served_stale", true),
-                    copy.status(),
-                );
-                return copy.into();
-            }
-            return fail(isolate, &selected, incoming, &failure, Some(ctx)).into();
-        }
-        Outcome::CacheMiss => {
-            let failure = context::carried_failure(ctx).unwrap_or_else(lost);
-            return fail(isolate, &selected, incoming, &failure, Some(ctx)).into();
-        }
-        other => outcome::failure_of(settings, other, carried.attempts),
-    };
-    let elapsed = js_sys::Date::now() - carried.started;
-    match verdict::next(
-        &carried.rescue,
-        &failure,
-        carried.attempts,
-        elapsed,
-        jitter(),
-    ) {
-        Next::Retry {
-            delay_ms,
-            timeout_ms,
-        } => runtime::retry(&incoming.request, ctx, delay_ms, timeout_ms).into(),
-        Next::LookUp => {
-            context::carry_failure(ctx, &failure);
-            runtime::look_up(&incoming.request, ctx).into()
-        }
-        Next::Fail => fail(isolate, &selected, incoming, &failure, Some(ctx)).into(),
-    }
-}
-
-/// A failure judged before a look-up that did not survive it (it always
-/// should): the worker's own.
-fn lost() -> Failure {
-    Failure::new(
-        Cause::WorkerError,
-        "the failure before the look-up was lost",
-    )
 }
 
 /// The one record of a body that broke after its headers went to the
@@ -225,14 +159,16 @@ pub fn broken(env: &JsValue, request: Request, ctx: &Context) {
 }
 
 /// The uniform 500 for a request whose instance trapped (or whose promise
-/// was rejected), under the id it already had when there was one.
+/// was rejected), under the id it already had when there was one; without
+/// one the request was not sent yet, and fail-open may still send it.
 pub fn trap(
     env: &JsValue,
     request: Request,
     message: &str,
     id: Option<String>,
     trapped: bool,
-) -> Response {
+    sent: bool,
+) -> JsValue {
     let isolate = Isolate::get(env);
     let mut incoming = Incoming::new(request);
     if let Some(id) = id {
@@ -245,7 +181,13 @@ pub fn trap(
         Cause::WorkerError
     };
     let failure = Failure::new(cause, first_frames(message));
-    fail(isolate, &selected, &incoming, &failure, None)
+    if !sent {
+        let url = JsValue::from_str(&incoming.url);
+        if let Some(step) = judge::fail_open(&selected, &incoming, &url, &failure) {
+            return step;
+        }
+    }
+    fail(isolate, &selected, &incoming, &failure, None).into()
 }
 
 /// The request of a context: the URL and ids `decide` gave it, its arrival.
@@ -259,7 +201,7 @@ fn resume(request: Request, c: &Carried) -> Incoming {
 
 /// The one record of a failure of the proxy: the guard's record, with the
 /// rule the request matched.
-fn record(chosen: &Selected<'_>, incoming: &Incoming, failure: &Failure, status: u16) {
+pub fn record(chosen: &Selected<'_>, incoming: &Incoming, failure: &Failure, status: u16) {
     match chosen.route {
         Some(r) => write(
             incoming,
@@ -273,7 +215,7 @@ fn record(chosen: &Selected<'_>, incoming: &Incoming, failure: &Failure, status:
 /// The one answer to a failure: records it and answers with the status its
 /// cause gets under the rule's policy, in the rule's default format (an
 /// origin's `Retry-After` kept with its status when the policy says so).
-fn fail(
+pub fn fail(
     isolate: &Isolate,
     selected: &Result<Selected<'_>, Failure>,
     incoming: &Incoming,
@@ -285,20 +227,27 @@ fn fail(
         return shield.fail(incoming, failure);
     };
     let policy = chosen.settings.response_status;
-    let renderer = shield.answer(verdict::status_for(policy, failure));
-    record(chosen, incoming, failure, renderer.status());
-    let origin = match (policy, ctx) {
-        (StatusPolicy::Origin, Some(ctx)) => ctx.retry_after(),
-        _ => None,
+    let open_for = ctx.map_or(0, Context::open_for);
+    let (status, retry_after) = if open_for > 0 {
+        (verdict::open_status(policy), Some(open_for.to_string()))
+    } else {
+        let origin = match (policy, ctx) {
+            (StatusPolicy::Origin, Some(ctx)) => ctx.retry_after(),
+            _ => None,
+        };
+        let kept = verdict::retry_after(policy, failure, origin.as_deref()).map(str::to_owned);
+        (verdict::status_for(policy, failure), kept)
     };
-    let extra: Vec<(&str, String)> = verdict::retry_after(policy, failure, origin.as_deref())
-        .map(|v| ("retry-after", v.to_owned()))
+    let renderer = shield.answer(status);
+    record(chosen, incoming, failure, renderer.status());
+    let extra: Vec<(&str, String)> = retry_after
+        .map(|v| ("retry-after", v))
         .into_iter()
         .collect();
     respond(renderer, &extra, default_format(isolate, chosen), incoming)
 }
 
-fn default_format(isolate: &Isolate, chosen: &Selected<'_>) -> Format {
+pub fn default_format(isolate: &Isolate, chosen: &Selected<'_>) -> Format {
     chosen
         .route
         .and_then(|r| r.default_format)
@@ -307,7 +256,6 @@ fn default_format(isolate: &Isolate, chosen: &Selected<'_>) -> Format {
 
 thread_local! {
     static NOTICED: Cell<bool> = const { Cell::new(false) };
-    static LEDGER: RefCell<Ledger> = RefCell::new(Ledger::default());
 }
 
 /// The 503 while maintenance is on and the request is not bypassed; one
@@ -361,7 +309,7 @@ fn traits(request: &Request) -> Traits {
 }
 
 /// A random byte for the backoff's jitter.
-fn jitter() -> u8 {
+pub fn jitter() -> u8 {
     let mut b = [0u8; 1];
     let _ = getrandom::fill(&mut b);
     b[0]

@@ -27,6 +27,9 @@ pub struct Plan {
     pub forwarded_host: Option<String>,
     /// What may be done when an attempt fails.
     pub rescue: Rescue,
+    /// The origin whose circuit the request goes through, when the breaker
+    /// is on: the origin's base URL, or the incoming host on a zone route.
+    pub circuit: Option<String>,
 }
 
 /// What may be done for a request whose attempt failed: carried in its
@@ -40,6 +43,8 @@ pub struct Rescue {
     /// Whether a good response may be stored and a stored copy served:
     /// stale-if-error is on and the request is a GET without credentials.
     pub stale: bool,
+    /// The fallback origin's URL for this request, when it may go there.
+    pub fallback: Option<String>,
 }
 
 /// The failure of a request that came back to the worker.
@@ -62,14 +67,19 @@ impl Plan {
             ),
             None => (None, None),
         };
-        let (mut retries, mut stale) = (0, false);
-        if s.retries > 0 || s.stale_if_error_seconds > 0 {
+        let (mut retries, mut stale, mut fallback) = (0, false, None);
+        if s.retries > 0 || s.stale_if_error_seconds > 0 || s.fallback.is_some() {
             let t = traits();
             if origin::retryable(&t.method, t.has_body) {
                 retries = s.retries;
+                fallback = s.fallback.as_ref().map(|b| origin::outbound_url(b, url));
             }
             stale = s.stale_if_error_seconds > 0 && t.method == "GET" && !t.personal;
         }
+        let circuit = (s.circuit_failures > 0).then(|| match &s.origin {
+            Some(base) => base.clone(),
+            None => origin::host(url).to_owned(),
+        });
         Plan {
             url: target,
             forwarded_host,
@@ -77,7 +87,9 @@ impl Plan {
                 timeout_ms: s.timeout_ms,
                 retries,
                 stale,
+                fallback,
             },
+            circuit,
         }
     }
 }
@@ -110,7 +122,8 @@ mod tests {
             Rescue {
                 timeout_ms: 30_000,
                 retries: 0,
-                stale: false
+                stale: false,
+                fallback: None,
             }
         );
     }

@@ -16,7 +16,7 @@ use crate::{origin, path};
 pub const MAX_RULES: usize = 64;
 
 /// A rule's keys and the variables they stand for.
-const KEYS: [(&str, &str); 8] = [
+const KEYS: [(&str, &str); 10] = [
     ("origin_url", "ORIGIN_URL"),
     ("timeout_ms", "ORIGIN_TIMEOUT_MS"),
     ("failure_statuses", "FAILURE_STATUSES"),
@@ -24,6 +24,8 @@ const KEYS: [(&str, &str); 8] = [
     ("retries", "ORIGIN_RETRIES"),
     ("stale_if_error_seconds", "STALE_IF_ERROR_SECONDS"),
     ("response_status", "RESPONSE_STATUS"),
+    ("fallback_origin_url", "FALLBACK_ORIGIN_URL"),
+    ("on_worker_failure", "ON_WORKER_FAILURE"),
     ("maintenance", "MAINTENANCE"),
 ];
 

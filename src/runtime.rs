@@ -111,6 +111,30 @@ extern "C" {
     pub fn response(this: &Context) -> Option<Response>;
     #[wasm_bindgen(method, getter)]
     pub fn sent(this: &Context) -> f64;
+    #[wasm_bindgen(method, getter)]
+    pub fn fallback(this: &Context) -> Option<String>;
+    #[wasm_bindgen(method, setter)]
+    pub fn set_fallback(this: &Context, v: &str);
+    #[wasm_bindgen(method, getter)]
+    pub fn fallen(this: &Context) -> bool;
+    #[wasm_bindgen(method, setter)]
+    pub fn set_fallen(this: &Context, v: bool);
+    #[wasm_bindgen(method, getter)]
+    pub fn circuit(this: &Context) -> Option<String>;
+    #[wasm_bindgen(method, setter)]
+    pub fn set_circuit(this: &Context, v: &str);
+    #[wasm_bindgen(method, getter)]
+    pub fn report(this: &Context) -> bool;
+    #[wasm_bindgen(method, setter)]
+    pub fn set_report(this: &Context, v: bool);
+    #[wasm_bindgen(method, getter, js_name = openFor)]
+    pub fn open_for(this: &Context) -> u32;
+    #[wasm_bindgen(method, setter, js_name = openFor)]
+    pub fn set_open_for(this: &Context, v: u32);
+    #[wasm_bindgen(method, getter, js_name = failedOpen)]
+    pub fn failed_open(this: &Context) -> bool;
+    #[wasm_bindgen(method, setter, js_name = failedOpen)]
+    pub fn set_failed_open(this: &Context, v: bool);
     #[wasm_bindgen(method, getter, js_name = retryAfter)]
     pub fn retry_after(this: &Context) -> Option<String>;
     #[wasm_bindgen(method, getter)]

@@ -81,6 +81,8 @@ pub enum Next {
         /// What is left of the timeout after the backoff.
         timeout_ms: u32,
     },
+    /// Send it once to the fallback origin, with its own timeout.
+    Fallback,
     /// Look for a stored copy to serve instead of the error.
     LookUp,
     /// Answer with the error.
@@ -88,8 +90,20 @@ pub enum Next {
 }
 
 /// The next step after `failure` on the `attempts`-th try, `elapsed_ms`
-/// after the first began; `jitter` is a random byte.
-pub fn next(plan: &Rescue, failure: &Failure, attempts: u32, elapsed_ms: f64, jitter: u8) -> Next {
+/// after the first began (`fallen`: that try was the fallback's); `jitter`
+/// is a random byte. The order of rescue: retries, the fallback, a stale
+/// copy, the error.
+pub fn next(
+    plan: &Rescue,
+    failure: &Failure,
+    attempts: u32,
+    elapsed_ms: f64,
+    jitter: u8,
+    fallen: bool,
+) -> Next {
+    if fallen {
+        return if plan.stale { Next::LookUp } else { Next::Fail };
+    }
     if failure.cause == Cause::OriginUnreachable && attempts <= plan.retries {
         let delay_ms = backoff_ms(attempts, jitter);
         let left = f64::from(plan.timeout_ms) - elapsed_ms - f64::from(delay_ms);
@@ -100,7 +114,13 @@ pub fn next(plan: &Rescue, failure: &Failure, attempts: u32, elapsed_ms: f64, ji
             };
         }
     }
-    if plan.stale && failure.cause.is_origin() {
+    if !failure.cause.is_origin() {
+        return Next::Fail;
+    }
+    if plan.fallback.is_some() {
+        return Next::Fallback;
+    }
+    if plan.stale {
         return Next::LookUp;
     }
     Next::Fail
@@ -123,6 +143,15 @@ pub fn status_for(policy: StatusPolicy, failure: &Failure) -> u16 {
             origin
         }
         _ => failure.cause.gateway_status(),
+    }
+}
+
+/// The status of the uniform error while the circuit is open: 503 ("come
+/// back later", with `Retry-After`) unless every failure is a 500.
+pub fn open_status(policy: StatusPolicy) -> u16 {
+    match policy {
+        StatusPolicy::Always500 => status::INTERNAL_SERVER_ERROR,
+        StatusPolicy::ByCause | StatusPolicy::Origin => status::SERVICE_UNAVAILABLE,
     }
 }
 
@@ -202,6 +231,7 @@ mod tests {
             timeout_ms: 1000,
             retries,
             stale,
+            fallback: None,
         }
     }
 
@@ -303,7 +333,7 @@ mod tests {
         ];
         for (p, f, attempts, elapsed, jitter, want) in table {
             assert_eq!(
-                next(&p, f, attempts, elapsed, jitter),
+                next(&p, f, attempts, elapsed, jitter, false),
                 want,
                 "{p:?} {f:?} {attempts} {elapsed}"
             );
@@ -391,6 +421,40 @@ mod tests {
         let timeout = Failure::new(Cause::OriginTimeout, "m");
         assert_eq!(retry_after(StatusPolicy::Origin, &timeout, Some("5")), None);
         assert_eq!(retry_after(StatusPolicy::Origin, &f, None), None);
+    }
+
+    #[test]
+    fn the_order_of_rescue_is_retries_then_the_fallback_then_a_stale_copy() {
+        let both = Rescue {
+            fallback: Some("http://b/x".into()),
+            ..plan(1, true)
+        };
+        let unreachable = Failure::new(Cause::OriginUnreachable, "reset");
+        let status = Failure::new(Cause::OriginErrorStatus, "503");
+        let worker = Failure::new(Cause::WorkerError, "bug");
+        let table = [
+            (&unreachable, 1, false, "retry"),
+            (&unreachable, 2, false, "fallback"),
+            (&status, 1, false, "fallback"),
+            (&worker, 1, false, "fail"),
+            // After the fallback failed: the stale copy, never the fallback again.
+            (&status, 3, true, "look up"),
+            (&unreachable, 1, true, "look up"),
+        ];
+        for (f, attempts, fallen, want) in table {
+            let got = match next(&both, f, attempts, 0.0, 0, fallen) {
+                Next::Retry { .. } => "retry",
+                Next::Fallback => "fallback",
+                Next::LookUp => "look up",
+                Next::Fail => "fail",
+            };
+            assert_eq!(got, want, "{f:?} {attempts} {fallen}");
+        }
+        let only_fallback = Rescue {
+            stale: false,
+            ..both
+        };
+        assert_eq!(next(&only_fallback, &status, 1, 0.0, 0, true), Next::Fail);
     }
 
     #[test]

@@ -35,7 +35,7 @@ export default class ErrorShield extends WorkerEntrypoint {
         headers.get(K.hop),
       );
     } catch (error) {
-      return trapped(request, env, error, undefined);
+      return trapped(request, env, exec, error, undefined);
     }
     return follow(request, env, exec, step, undefined);
   }
@@ -53,7 +53,7 @@ function settle(request, env, exec, out) {
   try {
     step = conclude(request, env, exec, out);
   } catch (error) {
-    return trapped(request, env, error, out.id);
+    return trapped(request, env, exec, error, out.id);
   }
   return follow(request, env, exec, step, out.id);
 }
@@ -66,7 +66,7 @@ function follow(request, env, exec, step, id) {
   // `.catch` after `.then`: a throw while settling is answered too.
   return step
     .then((out) => settle(request, env, exec, out))
-    .catch((error) => trapped(request, env, error, id, false));
+    .catch((error) => trapped(request, env, exec, error, id, false));
 }
 
 // A body that broke after its headers reached the client: only a record
@@ -81,15 +81,21 @@ function record(request, env, context) {
 }
 
 // A trap, answered by the re-instantiated module under the id the request
-// already has; if even that fails, the prebuilt last-resort answer.
-function trapped(request, env, error, id, wasm = true) {
+// already has: the uniform 500, or (fail-open, before the request was sent)
+// the promise of the origin's answer. If even that fails, the prebuilt
+// last-resort answer.
+function trapped(request, env, exec, error, id, wasm = true) {
+  let step;
   try {
-    return trap(request, env, describe(error), id, wasm);
+    step = trap(request, env, describe(error), id, wasm);
   } catch (again) {
     const r = K.lastResort;
     console.error(r.recordHead + JSON.stringify(`${describe(error)}; then ${describe(again)}`) + r.recordTail);
     return new Response(r.body, { status: r.status, headers: r.headers });
   }
+  // The request is on its way now: a failure on that path (null: sent,
+  // id unknown) gets the uniform error, never a second send.
+  return step instanceof Response ? step : follow(request, env, exec, step, id ?? null);
 }
 
 function describe(error) {

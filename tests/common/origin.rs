@@ -626,7 +626,12 @@ fn serve_one(
         } else {
             SECRET_BODY.as_bytes()
         };
-        return respond(w, code, &secret_headers(), body);
+        // `retry_after=V`: the answer carries `Retry-After: V` too.
+        let mut headers = secret_headers();
+        if let Some(v) = req.query("retry_after").filter(|v| !v.is_empty()) {
+            headers.push(("retry-after", unescape(v)));
+        }
+        return respond(w, code, &headers, body);
     }
     // `/any/…`: the echo under any path, to see a target byte for byte.
     let echo = matches!(path.as_str(), "/echo" | "/" | "/upload") || path.starts_with("/any/");

@@ -8,13 +8,16 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 ORIGIN_PORT=${ORIGIN_PORT:-8790}
 PORT=${PORT:-8787}
 W="http://127.0.0.1:$PORT"
-# Two more workers on the same demo origin: status by cause, and maintenance.
+# Three more workers on the same demo origin: status by cause, maintenance,
+# and resilience (fallback, breaker, fail-open, the origin's status kept).
 BY_CAUSE_PORT=$((PORT + 1))
 MAINT_PORT=$((PORT + 2))
+RESILIENT_PORT=$((PORT + 3))
 B2="http://127.0.0.1:$BY_CAUSE_PORT"
 M="http://127.0.0.1:$MAINT_PORT"
+R="http://127.0.0.1:$RESILIENT_PORT"
 
-for p in "$ORIGIN_PORT" "$PORT" "$BY_CAUSE_PORT" "$MAINT_PORT"; do
+for p in "$ORIGIN_PORT" "$PORT" "$BY_CAUSE_PORT" "$MAINT_PORT" "$RESILIENT_PORT"; do
   if (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
     echo "port $p is busy: stop what listens there, or set ORIGIN_PORT / PORT" >&2
     exit 1
@@ -64,6 +67,14 @@ ${B}Maintenance${N} (MAINTENANCE=on) on $M: 503 with Retry-After, the origin is 
   ${G}bypassed path${N}       curl -i '$M/status/200'
   ${G}bypass token${N}        curl -i -H 'X-Maintenance-Bypass: demo-token' '$M/echo'   ${D}# the token never reaches the origin${N}
 
+${B}Resilience${N} on $R (RESPONSE_STATUS=origin, CIRCUIT_FAILURES=3, CIRCUIT_OPEN_SECONDS=15,
+ON_WORKER_FAILURE=fail-open; rule /dr/: a dead primary with the demo origin as its fallback):
+  ${G}fallback${N}            curl -i '$R/dr/echo'                 ${D}# served by the fallback: "fallback":"served" in the record${N}
+  ${R}503 kept${N}            curl -i '$R/status/503?retry_after=120'   ${D}# 503, Service Unavailable, Retry-After: 120${N}
+  ${R}breaker trips${N}       for i in 1 2 3 4 5; do curl -s -o /dev/null -w '%{http_code} %{time_total}s\n' '$R/sleep?ms=800&status=500'; done
+                      ${D}# three slow 500s, then "circuit_open" and 503s at once with Retry-After; one probe after 15 s${N}
+  ${G}fail-open${N}           curl -i -H 'X-Fault-Inject: panic' '$R/echo'   ${D}# the origin answers; "failed_open":true in the record${N}
+
 Open $W/status/500 in a browser for the HTML page.
 After ${B}wrangler deploy${N}: ${B}npx wrangler tail --format json${N} shows the records live.
 
@@ -83,4 +94,8 @@ wrangler "$PORT" 9229 --var FAULT_INJECTION:on --var SUPPORT_URL:https://example
 wrangler "$BY_CAUSE_PORT" 9230 --var FAULT_INJECTION:on --var RESPONSE_STATUS:by-cause
 wrangler "$MAINT_PORT" 9231 --var MAINTENANCE:on --var MAINTENANCE_BYPASS_PATHS:/status/ \
   --var MAINTENANCE_BYPASS_TOKEN:demo-token --var MAINTENANCE_RETRY_AFTER:120
+# Port 9 (discard) on loopback: nothing listens, the primary of /dr/ is dead.
+wrangler "$RESILIENT_PORT" 9232 --var FAULT_INJECTION:on --var RESPONSE_STATUS:origin \
+  --var CIRCUIT_FAILURES:3 --var CIRCUIT_OPEN_SECONDS:15 --var ON_WORKER_FAILURE:fail-open \
+  --var "ROUTES:[{\"prefix\":\"/dr/\",\"origin_url\":\"http://127.0.0.1:9\",\"fallback_origin_url\":\"http://127.0.0.1:$ORIGIN_PORT\"}]"
 wait "${PIDS[1]}"

@@ -1,7 +1,7 @@
 //! `ROUTES`: each key, longest-prefix selection, each kind of bad rule.
 
 use super::*;
-use crate::settings::StatusPolicy;
+use crate::settings::{OnWorkerFailure, StatusPolicy};
 use error_shield::parts::vars::pairs;
 use error_shield::Cause;
 
@@ -17,7 +17,8 @@ fn each_key_overrides_the_top_level_for_its_prefix_only() {
     let r = parse(
         r#"[{"prefix": "/api/", "origin_url": "https://api.example.com/v2", "timeout_ms": 5000,
              "failure_statuses": "502-504", "default_format": "json", "retries": "2",
-             "stale_if_error_seconds": 60, "response_status": "by-cause", "maintenance": true}]"#,
+             "stale_if_error_seconds": 60, "response_status": "by-cause", "maintenance": true,
+             "fallback_origin_url": "https://dr.example.com", "on_worker_failure": "fail-open"}]"#,
         &[
             ("ORIGIN_URL", "https://www.example.com"),
             ("ORIGIN_TIMEOUT_MS", "30000"),
@@ -41,6 +42,8 @@ fn each_key_overrides_the_top_level_for_its_prefix_only() {
         "keys not in the rule come from the top level"
     );
     assert_eq!(api.default_format, Some(Format::Json));
+    assert_eq!(s.fallback.as_deref(), Some("https://dr.example.com"));
+    assert_eq!(s.on_worker_failure, OnWorkerFailure::FailOpen);
     let plain = parse(r#"[{"prefix": "/"}]"#, &[("ORIGIN_TIMEOUT_MS", "1234")]).unwrap();
     assert_eq!(plain.0[0].settings.timeout_ms, 1234);
     assert_eq!(plain.0[0].default_format, None, "no key, no override");
@@ -154,6 +157,16 @@ fn each_kind_of_bad_rule_names_its_index_and_key() {
             r#"[{"prefix": "/a", "response_status": "503"}]"#.into(),
             "ROUTES[0].response_status",
             "503",
+        ),
+        (
+            r#"[{"prefix": "/a", "fallback_origin_url": "https://u:pw@dr/?k=1"}]"#.into(),
+            "ROUTES[0].fallback_origin_url",
+            "https://REDACTED@dr/?REDACTED",
+        ),
+        (
+            r#"[{"prefix": "/a", "on_worker_failure": "open"}]"#.into(),
+            "ROUTES[0].on_worker_failure",
+            "open",
         ),
         (
             r#"[{"prefix": "/a", "maintenance": "later"}]"#.into(),

@@ -138,7 +138,7 @@ extern "C" {
     #[wasm_bindgen(method, getter, js_name = retryAfter)]
     pub fn retry_after(this: &Context) -> Option<String>;
     #[wasm_bindgen(method, getter)]
-    pub fn failure(this: &Context) -> Option<String>;
+    pub fn failure(this: &Context) -> Option<JsValue>;
     #[wasm_bindgen(method, setter)]
-    pub fn set_failure(this: &Context, v: &str);
+    pub fn set_failure(this: &Context, v: &JsValue);
 }

@@ -30,7 +30,8 @@ pub struct Edits {
 /// it for the window only (`max-age`), whatever the origin said.
 pub fn to_store(window: u32, now_ms: f64, cache_control: Option<&str>) -> Edits {
     let mut set = vec![
-        (STORED_AT, format!("{now_ms:.0}")),
+        // Whole milliseconds: integer formatting, no float machinery.
+        (STORED_AT, (now_ms as u64).to_string()),
         (WINDOW, window.to_string()),
         (CACHE_CONTROL, format!("max-age={window}")),
     ];
@@ -58,7 +59,7 @@ impl Stored {
     /// Reads a stored copy's headers; `None` when they are not ours.
     pub fn read(header: impl Fn(&str) -> Option<String>) -> Option<Stored> {
         Some(Stored {
-            stored_at: header(STORED_AT)?.trim().parse().ok()?,
+            stored_at: header(STORED_AT)?.trim().parse::<u64>().ok()? as f64,
             window: header(WINDOW)?.trim().parse().ok()?,
             cache_control: header(KEPT_CACHE_CONTROL),
         })
@@ -112,7 +113,7 @@ mod tests {
             if let Some(cc) = cc {
                 origin.push(("cache-control", cc));
             }
-            let stored = apply(h(&origin), &to_store(60, 1_700_000_000_123.0, cc));
+            let stored = apply(h(&origin), &to_store(60, 1_700_000_000_123.4, cc));
             let get = |n: &str| stored.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
             assert_eq!(get("cache-control").as_deref(), Some("max-age=60"));
             let read = Stored::read(get).expect("ours");

@@ -30,7 +30,7 @@ mod wrangler;
 
 use std::collections::HashMap;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use error_shield_harness::process::{root, Group};
@@ -72,6 +72,15 @@ impl Servers {
     }
 }
 
+/// What every step of a run needs.
+struct Bench {
+    knobs: Knobs,
+    root: PathBuf,
+    tools: Tools,
+    wrangler: Wrangler,
+    scratch: PathBuf,
+}
+
 fn main() {
     let started = Instant::now();
     let knobs = Knobs::from_env();
@@ -79,73 +88,106 @@ fn main() {
     let root = root();
     let toml = fs::read_to_string(root.join("wrangler.toml"))
         .unwrap_or_else(|e| die(&format!("wrangler.toml: {e}")));
-    let wrangler = Wrangler::parse(&toml).unwrap_or_else(|e| die(&e));
-    let tools = Tools::find(&root);
-    let scratch = sys::scratch();
-    let ports = pick_ports(knobs.port_base);
-    let origin_url = format!("http://127.0.0.1:{}", ports[&Server::Origin]);
-    let nginx_dir = scratch.join("nginx");
-    let origin = origin::start(&tools.nginx, &nginx_dir, ports[&Server::Origin]);
-    let bundle = workers::bundle(&tools, &root, &scratch);
-    let worker_ports = Worker::ALL.map(|w| (w, ports[&Server::Worker(w)])).into();
-    workers::prepare(
-        &root,
-        &scratch,
-        &bundle,
-        &wrangler,
-        &origin_url,
-        &worker_ports,
-    );
-
+    let b = Bench {
+        wrangler: Wrangler::parse(&toml).unwrap_or_else(|e| die(&e)),
+        tools: Tools::find(&root),
+        scratch: sys::scratch(),
+        knobs,
+        root,
+    };
     let mut results = Results::default();
-    crate::say!("origin {origin_url}; cold starts (x{})", knobs.cold_runs);
-    let workers = cold_starts(
-        &tools.workerd,
-        &scratch,
-        &worker_ports,
-        knobs.cold_runs,
-        &mut results,
-    );
-    let servers = Servers {
-        origin,
-        workers,
-        ports,
-    };
-    sanity(&servers, &nginx_dir);
-    streams(&servers, knobs.stream_runs, &mut results);
-    let (load_start, load_end) = measure(&servers, &knobs, &tools, &root, &mut results);
-    sizes(&tools, &bundle, &mut results);
-
+    let (servers, bundle) = b.start(&mut results);
+    sanity(&servers, &b.scratch.join("nginx"));
+    streams(&servers, b.knobs.stream_runs, &mut results);
+    let load = b.measure(&servers, &mut results);
+    sizes(&b.tools, &bundle, &mut results);
     let setting = report::Setting {
-        date: utc_now(),
-        workerd: tools.workerd_version(),
-        compat: wrangler.compatibility_date.clone(),
-        load_start,
-        load_end,
-        threads: knobs.threads,
-        connections: knobs.connections,
-        duration: knobs.duration,
-        warmup: knobs.warmup,
-        stream_runs: knobs.stream_runs,
-        vars: wrangler
-            .bindings(&origin_url, &[])
-            .iter()
-            .map(|b| b.shown())
-            .collect::<Vec<_>>()
-            .join(" "),
+        date: sys::utc_now(),
+        workerd: b.tools.workerd_version(),
+        compat: b.wrangler.compatibility_date.clone(),
+        load,
+        vars: b.wrangler.bindings(&servers.base(Server::Origin), &[]),
     };
-    let text = report::render(
-        &setting,
-        &results,
-        started.elapsed().as_secs(),
-        knobs.time_limit,
-    );
+    let text = report::render(&setting, &b.knobs, &results, started.elapsed().as_secs());
     print!("{text}");
-    let out = root.join("bench/out");
+    let out = b.root.join("bench/out");
     let written = fs::create_dir_all(&out).and_then(|()| fs::write(out.join("latest.md"), &text));
     written.unwrap_or_else(|e| die(&format!("bench/out/latest.md: {e}")));
     servers.stop();
     sys::exit(0)
+}
+
+impl Bench {
+    /// The origin, the bundle, every worker's config, and the workers
+    /// (timing the cold starts).
+    fn start(&self, results: &mut Results) -> (Servers, workers::Bundle) {
+        let ports = pick_ports(self.knobs.port_base);
+        let origin_url = format!("http://127.0.0.1:{}", ports[&Server::Origin]);
+        let origin = origin::start(
+            &self.tools.nginx,
+            &self.scratch.join("nginx"),
+            ports[&Server::Origin],
+        );
+        let bundle = workers::bundle(&self.tools, &self.root, &self.scratch);
+        let worker_ports = Worker::ALL.map(|w| (w, ports[&Server::Worker(w)])).into();
+        let (root, scratch) = (&self.root, &self.scratch);
+        workers::prepare(
+            root,
+            scratch,
+            &bundle,
+            &self.wrangler,
+            &origin_url,
+            &worker_ports,
+        );
+        crate::say!(
+            "origin {origin_url}; cold starts (x{})",
+            self.knobs.cold_runs
+        );
+        let workers = cold_starts(
+            &self.tools.workerd,
+            scratch,
+            &worker_ports,
+            self.knobs.cold_runs,
+            results,
+        );
+        let servers = Servers {
+            origin,
+            workers,
+            ports,
+        };
+        (servers, bundle)
+    }
+
+    /// Warms each row, then loads them all twice, interleaved (A B A B); gives
+    /// the load average before and after.
+    fn measure(&self, servers: &Servers, results: &mut Results) -> (String, String) {
+        let (k, tools) = (&self.knobs, &self.tools);
+        let script = self.root.join("bench/report.lua");
+        let wrk = Wrk {
+            wrk: &tools.wrk,
+            script: &script,
+            threads: k.threads,
+            connections: k.connections,
+        };
+        let run = |row: Row, seconds: u64| {
+            let url = format!("{}{}", servers.base(row.server()), row.path());
+            wrk.run(&url, seconds, servers.pgid(row.server()))
+                .unwrap_or_else(|e| die(&e))
+        };
+        let load_start = sys::load();
+        crate::say!("warming each target {}s", k.warmup);
+        for row in Row::ALL {
+            run(row, k.warmup);
+        }
+        for i in 1..=2 {
+            for row in Row::ALL {
+                crate::say!("run {i}: {} ({}s)", row.label(), k.duration);
+                let r = run(row, k.duration);
+                results.load.entry(row).or_default().push(r);
+            }
+        }
+        (load_start, sys::load())
+    }
 }
 
 /// Each server's port: `base` + its offset, or the next one free and not
@@ -231,42 +273,6 @@ fn streams(servers: &Servers, runs: u32, results: &mut Results) {
     }
 }
 
-/// Warms each row, then loads them all twice, interleaved (A B A B); gives
-/// the load average before and after.
-fn measure(
-    servers: &Servers,
-    k: &Knobs,
-    tools: &Tools,
-    root: &Path,
-    results: &mut Results,
-) -> (String, String) {
-    let script = root.join("bench/report.lua");
-    let wrk = Wrk {
-        wrk: &tools.wrk,
-        script: &script,
-        threads: k.threads,
-        connections: k.connections,
-    };
-    let run = |row: Row, seconds: u64| {
-        let url = format!("{}{}", servers.base(row.server()), row.path());
-        wrk.run(&url, seconds, servers.pgid(row.server()))
-            .unwrap_or_else(|e| die(&e))
-    };
-    let load_start = sys::load();
-    crate::say!("warming each target {}s", k.warmup);
-    for row in Row::ALL {
-        run(row, k.warmup);
-    }
-    for i in 1..=2 {
-        for row in Row::ALL {
-            crate::say!("run {i}: {} ({}s)", row.label(), k.duration);
-            let r = run(row, k.duration);
-            results.load.entry(row).or_default().push(r);
-        }
-    }
-    (load_start, sys::load())
-}
-
 fn sizes(tools: &Tools, bundle: &workers::Bundle, results: &mut Results) {
     let size = |f: &Path| fs::metadata(f).map_or(0, |m| m.len());
     let wasm = bundle.dir.join(&bundle.wasm);
@@ -276,24 +282,4 @@ fn sizes(tools: &Tools, bundle: &workers::Bundle, results: &mut Results) {
     results.wasm_gzip = tools::gzip_size(&tools.gzip, &wasm);
     results.js_raw = size(&js);
     results.js_gzip = tools::gzip_size(&tools.gzip, &js);
-}
-
-/// "YYYY-MM-DD HH:MM UTC", now.
-fn utc_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs()) as i64;
-    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let (h, m) = (rem / 3600, rem % 3600 / 60);
-    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02} UTC")
 }

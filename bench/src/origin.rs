@@ -3,6 +3,7 @@
 //! that the workers must not pass on.
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -25,6 +26,10 @@ pub fn start(nginx: &Path, dir: &Path, port: u16) -> Group {
     fs::create_dir_all(&www).unwrap_or_else(|e| die(&format!("{}: {e}", www.display())));
     write_random(&www.join(&SMALL[1..]), SMALL_BYTES);
     write_random(&www.join(&BIG[1..]), BIG_BYTES);
+    // Readable by nginx's workers, which may run as an unprivileged user.
+    for (p, mode) in [(dir, 0o755), (&www, 0o755)] {
+        let _ = fs::set_permissions(p, fs::Permissions::from_mode(mode));
+    }
     let conf = dir.join("nginx.conf");
     fs::write(&conf, config(nginx, dir, port)).unwrap_or_else(|e| die(&format!("nginx.conf: {e}")));
     let mut cmd = Command::new(nginx);
@@ -49,7 +54,8 @@ fn write_random(path: &Path, len: u64) {
         let mut w = fs::File::create(path)?;
         std::io::copy(&mut std::io::Read::take(r, len), &mut w)
     });
-    if !copied.is_ok_and(|n| n == len) {
+    let readable = fs::set_permissions(path, fs::Permissions::from_mode(0o644));
+    if !copied.is_ok_and(|n| n == len) || readable.is_err() {
         die(&format!(
             "{}: could not write {len} random bytes",
             path.display()

@@ -38,31 +38,32 @@ impl Worker {
     /// Timed streaming 48 MiB (after the origin itself).
     pub const STREAM: [Worker; 4] = [Worker::Js, Worker::Equal, Worker::Shield, Worker::Unwatched];
 
-    /// Its directory in the run's scratch directory.
-    pub fn dir(self) -> &'static str {
+    /// Its directory in the run's scratch directory, its port's offset from
+    /// `BENCH_PORT_BASE` (the origin's is 0; taken, the next free port) and
+    /// its name in the tables.
+    #[rustfmt::skip]
+    fn spec(self) -> (&'static str, u16, &'static str) {
         match self {
-            Worker::Js => "js",
-            Worker::Equal => "equal",
-            Worker::Shield => "shield",
-            Worker::Stale => "stale",
-            Worker::Route1 => "route1",
-            Worker::Route64 => "route64",
-            Worker::Unwatched => "unwatched",
+            Worker::Js => ("js", 1, "JS pass-through worker (minimal)"),
+            Worker::Shield => ("shield", 2, "error-shield"),
+            Worker::Equal => ("equal", 3, "JS equal-function worker"),
+            Worker::Stale => ("stale", 4, "error-shield, stale-if-error + retries on"),
+            Worker::Route1 => ("route1", 5, "error-shield, ROUTES with 1 rule"),
+            Worker::Route64 => ("route64", 6, "error-shield, ROUTES with 64 rules"),
+            Worker::Unwatched => ("unwatched", 7, "error-shield, WATCH_BODIES=off"),
         }
     }
 
-    /// Its port: `BENCH_PORT_BASE` + this (the origin has + 0), or the next
-    /// free one.
+    pub fn dir(self) -> &'static str {
+        self.spec().0
+    }
+
     pub fn port_offset(self) -> u16 {
-        match self {
-            Worker::Js => 1,
-            Worker::Shield => 2,
-            Worker::Equal => 3,
-            Worker::Stale => 4,
-            Worker::Route1 => 5,
-            Worker::Route64 => 6,
-            Worker::Unwatched => 7,
-        }
+        self.spec().1
+    }
+
+    pub fn label(self) -> &'static str {
+        self.spec().2
     }
 
     /// The bindings it gets on top of wrangler.toml's vars (replacing those
@@ -94,18 +95,6 @@ impl Worker {
             // Bodies passed on unwatched: what watching them for a break costs.
             Worker::Unwatched => vec![Binding::text("WATCH_BODIES", "off")],
             Worker::Js | Worker::Equal | Worker::Shield => Vec::new(),
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Worker::Js => "JS pass-through worker (minimal)",
-            Worker::Equal => "JS equal-function worker",
-            Worker::Shield => "error-shield",
-            Worker::Unwatched => "error-shield, WATCH_BODIES=off",
-            Worker::Stale => "error-shield, stale-if-error + retries on",
-            Worker::Route1 => "error-shield, ROUTES with 1 rule",
-            Worker::Route64 => "error-shield, ROUTES with 64 rules",
         }
     }
 }

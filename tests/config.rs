@@ -7,8 +7,7 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use error_shield::page::DEFAULT_MESSAGE;
-use error_shield::render::HTML_CSP;
+use error_shield::parts::{DEFAULT_MESSAGE, HTML_CSP};
 use error_shield_harness::origin::SECRET_BODY;
 use error_shield_harness::{echo_header, free_port, get, raw_send, unique_id, Env, Launch, Origin};
 use serde_json::{json, Value};

@@ -11,8 +11,8 @@
 
 use std::path::PathBuf;
 
-use error_shield::negotiate::Format;
-use error_shield::{Page, Renderer};
+use error_shield::parts::Renderer;
+use error_shield::{Format, Page};
 use serde_json::json;
 
 /// Cloudflare's token for the ray id; our request id falls back to the ray

@@ -1,14 +1,17 @@
 //! The proxy's per-isolate state: the guard, the settings (or why they are
 //! invalid), built on the first request and handed to the executor once.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell, RefCell};
 
-use error_shield::{vars, Failure, Shield, Words};
+use error_shield::parts::{request_id, status, vars, Renderer, Words};
+use error_shield::{Failure, Shield};
 use wasm_bindgen::JsValue;
 
+use crate::breaker::Breakers;
 use crate::hop::{self, Hop};
 use crate::routes::{Route, Routes};
 use crate::settings::Settings;
+use crate::stale::Ledger;
 use crate::{constants, runtime};
 
 /// What every request of this isolate shares.
@@ -21,9 +24,25 @@ pub struct Isolate {
     pub routes: Routes,
     /// This deployment's hop markers.
     pub hop: Hop,
+    /// The maintenance 503, built on first use.
+    maintenance: OnceCell<Notice>,
+    /// When each URL's good response was last offered for storing.
+    pub ledger: RefCell<Ledger>,
+    /// The circuit of each origin.
+    pub breakers: RefCell<Breakers>,
+}
+
+/// An answer that is no failure (the maintenance 503): its bodies and the
+/// headers it adds.
+pub struct Notice {
+    /// Its bodies.
+    pub renderer: Renderer,
+    /// Its headers besides the fixed set.
+    pub headers: Vec<(&'static str, String)>,
 }
 
 /// The settings that apply to one request.
+#[derive(Clone, Copy)]
 pub struct Selected<'a> {
     /// The settings: the top level's, or those of the matching rule.
     pub settings: &'a Settings,
@@ -50,6 +69,25 @@ impl Isolate {
             },
         })
     }
+
+    /// The maintenance 503: its own words and `Retry-After`.
+    pub fn notice(&self) -> &Notice {
+        self.maintenance
+            .get_or_init(|| notice(&self.shield, self.settings.as_ref().ok()))
+    }
+
+    /// The settings `decide` selected, by their index in its context.
+    pub fn rule(&self, index: u32) -> Result<Selected<'_>, Failure> {
+        let top = self.settings.as_ref().map_err(Clone::clone)?;
+        let route = index
+            .checked_sub(1)
+            .and_then(|i| self.routes.0.get(i as usize));
+        Ok(Selected {
+            settings: route.map_or(top, |r| &r.settings),
+            route,
+            index: if route.is_some() { index } else { 0 },
+        })
+    }
 }
 
 thread_local! {
@@ -70,7 +108,7 @@ impl Isolate {
 
     fn new(env: &JsValue) -> Isolate {
         let lookup = |name: &str| vars::from_env(env, name);
-        let mut shield = Shield::from_vars(&lookup);
+        let shield = Shield::from_vars(&lookup);
         // A bad page variable is reported first: it is the guard's own.
         let parsed = match shield.config_error() {
             Some(f) => Err(f.clone()),
@@ -85,7 +123,6 @@ impl Isolate {
         let bitmaps = js_sys::Array::new();
         let (mut excerpt_max, mut watch_bodies) = (0, true);
         if let Ok(s) = &settings {
-            shield = prepare(shield, s);
             excerpt_max = s.log_origin_body_bytes;
             watch_bodies = s.watch_bodies;
             for set in std::iter::once(s).chain(routes.0.iter().map(|r| &r.settings)) {
@@ -108,6 +145,9 @@ impl Isolate {
             settings,
             routes,
             hop,
+            maintenance: OnceCell::new(),
+            ledger: RefCell::default(),
+            breakers: RefCell::default(),
         }
     }
 }
@@ -124,26 +164,25 @@ fn deployment(env: &JsValue) -> String {
     id.unwrap_or_else(|| {
         let mut b = [0u8; 16];
         let _ = getrandom::fill(&mut b);
-        error_shield::request_id::from_bytes(b)
+        request_id::from_bytes(b)
     })
 }
 
-/// The answers the settings may need besides the 500: 502 and 504 by
-/// cause, the maintenance 503 with its own words and `Retry-After`.
-fn prepare(mut shield: Shield, s: &Settings) -> Shield {
-    let page = shield.page().clone();
-    for status in [502, 504] {
-        shield = shield.answering(page.words(status), Vec::new());
-    }
-    let m = &s.maintenance;
+/// The maintenance 503, with its own words and `Retry-After`, shaped by
+/// the page (formats, template, support link).
+fn notice(shield: &Shield, s: Option<&Settings>) -> Notice {
+    let m = s.map(|s| s.maintenance.clone()).unwrap_or_default();
     let words = Words {
-        status: 503,
-        title: m.title.clone(),
-        message: m.message.clone(),
+        status: status::SERVICE_UNAVAILABLE,
+        title: m.title,
+        message: m.message,
     };
-    let retry_after = (m.retry_after > 0)
+    let headers = (m.retry_after > 0)
         .then(|| ("retry-after", m.retry_after.to_string()))
         .into_iter()
         .collect();
-    shield.answering(words, retry_after)
+    Notice {
+        renderer: Renderer::with_words(shield.page(), &words),
+        headers,
+    }
 }

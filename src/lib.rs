@@ -5,16 +5,20 @@
 //!
 //! Rust decides, JS carries out. The JS entry (`js/entry.js`) calls
 //! [`decide`] once per request; Rust plans it and starts the executor
-//! (`js/runtime.js`), whose promise resolves to the origin's response (sent
-//! as is) or to an outcome that the entry hands to [`conclude`], which
-//! answers or starts the next step (a retry, a cache look-up). A trap is
+//! (`js/runtime.js`) with the request's context ([`context`]), whose promise
+//! resolves to the origin's response (sent as is) or to the context with
+//! what came back, which the entry hands to [`conclude`]: it answers or
+//! starts the next step (a retry, a cache look-up). A trap is
 //! answered by [`trap`] on the re-instantiated module.
 #![warn(missing_docs)]
 
+mod breaker;
 pub mod constants;
+mod context;
 mod fault;
 pub mod hop;
 mod isolate;
+mod judge;
 pub mod maintenance;
 pub mod origin;
 mod outcome;
@@ -27,6 +31,7 @@ mod secret;
 pub mod settings;
 pub mod stale;
 pub mod status;
+pub mod stored;
 pub mod verdict;
 
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -44,7 +49,7 @@ pub fn constants() -> JsValue {
 pub fn decide(
     request: web_sys::Request,
     env: JsValue,
-    url: String,
+    url: JsValue,
     client_id: Option<String>,
     traceparent: Option<String>,
     cf_ray: Option<String>,
@@ -61,30 +66,31 @@ pub fn decide(
     pipeline::decide(&env, arrival)
 }
 
-/// The next step after an outcome: an answer, or the promise of the next
-/// outcome.
+/// The next step after the executor handed back the request's context:
+/// an answer, or the promise of the next step.
 #[wasm_bindgen]
 pub fn conclude(
     request: web_sys::Request,
     env: JsValue,
-    ctx: JsValue,
-    outcome: runtime::Outcome,
+    exec: JsValue,
+    ctx: context::Context,
 ) -> JsValue {
-    pipeline::conclude(&env, request, &ctx, &outcome)
+    pipeline::conclude(&env, request, &exec, &ctx)
 }
 
 /// The record of a body that broke after its headers reached the client
 /// (the executor's watch saw the origin's stream fail).
 #[wasm_bindgen]
-pub fn broken(request: web_sys::Request, env: JsValue, outcome: runtime::Outcome) {
-    pipeline::broken(&env, request, &outcome)
+pub fn broken(request: web_sys::Request, env: JsValue, ctx: context::Context) {
+    pipeline::broken(&env, request, &ctx)
 }
 
 /// The uniform 500 and the record for a request whose instance trapped
 /// (called on the re-instantiated module), or whose promise the entry saw
-/// rejected (`trapped` false: a `worker_error`). `message` and `id` stay JS
-/// values: Rust strings would be copied into the dead instance's memory
-/// before the glue re-instantiates the module.
+/// rejected (`trapped` false: a `worker_error`); with fail-open, before the
+/// request was sent (`id` undefined), the promise of the origin's answer.
+/// `message` and `id` stay JS values: Rust strings would be copied into the
+/// dead instance's memory before the glue re-instantiates the module.
 #[wasm_bindgen]
 pub fn trap(
     request: web_sys::Request,
@@ -92,7 +98,8 @@ pub fn trap(
     message: JsValue,
     id: JsValue,
     trapped: bool,
-) -> web_sys::Response {
+) -> JsValue {
     let message = message.as_string().unwrap_or_else(|| "Wasm trap".into());
-    pipeline::trap(&env, request, &message, id.as_string(), trapped)
+    let sent = !id.is_undefined();
+    pipeline::trap(&env, request, &message, id.as_string(), trapped, sent)
 }

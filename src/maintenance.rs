@@ -1,7 +1,7 @@
 //! Maintenance mode: which requests still pass, and the one notice line per
 //! isolate. Pure but for the notice: tested natively.
 
-use error_shield::vars::{self, Vars};
+use error_shield::parts::vars::{self, Vars};
 use error_shield::Failure;
 
 use crate::{origin, path, secret};
@@ -126,7 +126,7 @@ pub fn notice(m: &Maintenance) -> String {
 mod tests {
     use super::*;
     use crate::settings::{Settings, StatusPolicy};
-    use error_shield::vars::pairs;
+    use error_shield::parts::vars::pairs;
 
     fn on(paths: &[&str], token: Option<&str>) -> Maintenance {
         Maintenance {

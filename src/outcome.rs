@@ -1,56 +1,49 @@
 //! Reading what the executor brought back: the failure of an attempt, a good
 //! response to store for stale-if-error, a stored copy to serve.
 
-use error_shield::incoming::Incoming;
-use error_shield::{answer, Cause, Failure};
-use wasm_bindgen::{JsCast, JsValue};
-use web_sys::Response;
+use error_shield::parts::Incoming;
+use error_shield::{Cause, Failure};
+use wasm_bindgen::JsValue;
+use web_sys::{Headers, Response};
 
-use crate::runtime::{self, Outcome};
+use crate::context::{Context, Outcome};
+use crate::runtime;
 use crate::settings::Settings;
 use crate::stale;
+use crate::stored::{self, Edits, Stored};
 use crate::verdict::{self, Attempt};
 
-/// The failure of the attempt, as the executor saw it.
-pub fn failure_of(settings: &Settings, out: &Outcome) -> Failure {
-    let attempts = out.attempts();
-    if let Some(sent) = out.sent() {
-        let message = error_message(&out.error());
-        let attempt = Attempt::BrokenBody {
-            message,
-            sent: sent as u64,
-        };
-        return verdict::classify(settings, attempt, attempts);
-    }
-    if let Some(status) = out.status() {
-        let bytes = out.excerpt().map(|b| b.to_vec()).unwrap_or_default();
-        let attempt = Attempt::Status {
-            status,
-            excerpt: &bytes,
-        };
-        return verdict::classify(settings, attempt, attempts);
-    }
-    if out.timed_out() {
-        return verdict::classify(settings, Attempt::TimedOut, attempts);
-    }
-    let message = error_message(&out.error());
-    if out.broken() {
+/// The failure of the `attempts`-th attempt, as the executor saw it.
+pub fn failure_of(settings: &Settings, outcome: Outcome, attempts: u32) -> Failure {
+    let attempt = match outcome {
+        Outcome::FailingStatus { status, excerpt } => {
+            return verdict::classify(
+                settings,
+                Attempt::Status {
+                    status,
+                    excerpt: &excerpt,
+                },
+                attempts,
+            );
+        }
+        Outcome::TimedOut => Attempt::TimedOut,
+        Outcome::FetchError(message) => Attempt::Unreachable(message),
+        Outcome::BodyBroken { sent, message, .. } => Attempt::BrokenBody { message, sent },
         // Our executor failed to build the request: not the origin's fault.
-        return Failure::new(
-            Cause::WorkerError,
-            format!("building the origin request: {message}"),
-        );
-    }
-    verdict::classify(settings, Attempt::Unreachable(message), attempts)
-}
-
-/// The message of a JS error (or of whatever was thrown).
-fn error_message(error: &JsValue) -> String {
-    error
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| error.as_string())
-        .unwrap_or_else(|| "fetch failed".into())
+        Outcome::BrokenRequest(message) => {
+            return Failure::new(
+                Cause::WorkerError,
+                format!("building the origin request: {message}"),
+            );
+        }
+        Outcome::Good(_) | Outcome::Looped | Outcome::CacheHit(_) | Outcome::CacheMiss => {
+            return Failure::new(
+                Cause::WorkerError,
+                "an outcome that is no failure was judged as one",
+            );
+        }
+    };
+    verdict::classify(settings, attempt, attempts)
 }
 
 /// A good response to a stale-if-error candidate: stored when it may be.
@@ -58,8 +51,8 @@ pub fn keep(
     settings: &Settings,
     incoming: &Incoming,
     response: Response,
-    ctx: &JsValue,
-    out: &Outcome,
+    exec: &JsValue,
+    ctx: &Context,
 ) -> JsValue {
     let headers = response.headers();
     let get = |name: &str| headers.get(name).ok().flatten();
@@ -76,20 +69,34 @@ pub fn keep(
         content_length: content_length.as_deref(),
     };
     let max = settings.stale_max_bytes;
-    match stale::window(&candidate, settings.stale_if_error_seconds, max) {
-        Some(w) => runtime::stash(&incoming.request, &response, ctx, w, max, out),
-        None => runtime::pass(&response, out),
+    let Some(window) = stale::window(&candidate, settings.stale_if_error_seconds, max) else {
+        return runtime::pass(&response, ctx);
+    };
+    let edits = stored::to_store(window, js_sys::Date::now(), cache_control.as_deref());
+    match edited(&headers, &edits) {
+        Some(stored) => runtime::stash(&incoming.request, &response, exec, &stored, max, ctx),
+        None => runtime::pass(&response, ctx),
     }
 }
 
-/// After the look-up: the stored copy within its window, with the failure
-/// still recorded (`served_stale`); `None` when there is none.
-pub fn stale_copy(incoming: &Incoming, out: &Outcome, failure: &Failure) -> Option<Response> {
-    let hit = out.hit()?;
-    let stored_at = hit.get(1).as_f64()?;
-    let window = hit.get(2).as_f64()? as u32;
-    let age = stale::age(stored_at, window, js_sys::Date::now())?;
-    let response = runtime::as_stale(&hit.get(0), age as f64);
-    answer::record(incoming, failure, response.status(), true);
-    Some(response)
+/// The stored copy as the client gets it, while its window lasts; `None`
+/// when it is past it (or not ours).
+pub fn stale_copy(hit: &Response) -> Option<Response> {
+    let headers = hit.headers();
+    let copy = Stored::read(|name| headers.get(name).ok().flatten())?;
+    let age = stale::age(copy.stored_at, copy.window, js_sys::Date::now())?;
+    let served = edited(&headers, &copy.to_serve(age))?;
+    Some(runtime::as_stale(hit, &served))
+}
+
+/// A copy of `headers` with `edits` applied.
+fn edited(headers: &Headers, edits: &Edits) -> Option<Headers> {
+    let copy = Headers::new_with_headers(headers).ok()?;
+    for name in &edits.remove {
+        copy.delete(name).ok()?;
+    }
+    for (name, value) in &edits.set {
+        copy.set(name, value).ok()?;
+    }
+    Some(copy)
 }

@@ -1,31 +1,32 @@
 //! The one request pipeline, for every configuration: [`decide`] plans the
-//! request and starts the executor; [`conclude`] judges what came back and
-//! either answers or starts the next step. Both are synchronous and run
-//! under the guard's `catch`: a panic is a `worker_panic` like any failure.
+//! request, creates its context and starts the executor; [`conclude`]
+//! continues from the context with what came back and either answers or
+//! starts the next step. Both are synchronous and run under the guard's
+//! `catch`: a panic is a `worker_panic` like any failure.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 
-use error_shield::format::Format;
-use error_shield::incoming::{header, Ids, Incoming};
-use error_shield::{answer, panic, request_id, Cause, Failure};
+use error_shield::parts::{catch, respond, write, Ids, Incoming};
+use error_shield::{Cause, Failure, Format};
 use wasm_bindgen::JsValue;
 use web_sys::{Request, Response};
 
+use crate::context::{self, Carried, Context, Outcome};
 use crate::isolate::{Isolate, Selected};
 use crate::maintenance::{self, BYPASS_HEADER};
 use crate::outcome;
 use crate::plan::{self, Plan, Traits};
-use crate::runtime::{self, Outcome};
-use crate::stale::Ledger;
-use crate::verdict::{self, Next};
-use crate::{constants, fault};
+use crate::runtime;
+use crate::settings::StatusPolicy;
+use crate::verdict;
+use crate::{constants, fault, judge};
 
 /// The request as the entry read it.
 pub struct Arrival {
     /// The incoming request.
     pub request: Request,
-    /// Its URL.
-    pub url: String,
+    /// Its URL, as the entry holds it (carried in the context uncopied).
+    pub url: JsValue,
     /// The client's `X-Request-Id`.
     pub client_id: Option<String>,
     /// `traceparent`.
@@ -41,11 +42,12 @@ pub struct Arrival {
 pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
     let isolate = Isolate::get(env);
     let ids = Ids::choose(a.client_id, a.traceparent, a.cf_ray);
-    let mut incoming = Incoming::known(a.request, a.url, ids, None);
-    let selected = routed(isolate, &mut incoming);
+    let url = a.url.as_string().unwrap_or_default();
+    let incoming = Incoming::known(a.request, url, ids, None);
+    let selected = isolate.select(&incoming.url);
     // Anyone else's marker (a client's, another deployment's) is ignored.
     let looped = a.hop.is_some_and(|h| isolate.hop.is_ours(&h));
-    let started = panic::catch(|| {
+    let started = catch(|| {
         let chosen = selected.as_ref().map_err(Clone::clone)?;
         let settings = chosen.settings;
         if looped {
@@ -64,30 +66,39 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
             fault::inject(incoming.header("x-fault-inject").as_deref())?;
         }
         let plan = Plan::new(settings, &incoming.url, || traits(&incoming.request));
+        let ctx = context::create(
+            &a.url,
+            chosen.index,
+            &incoming.id,
+            incoming.trace_id.as_deref(),
+            &plan,
+        );
         // A stale-if-error candidate's good response goes back to Rust for
         // storing only when its URL's copy is due for a refresh.
-        let keep = plan.stale
-            && LEDGER.with_borrow(|l| {
-                l.due(
-                    &incoming.url,
-                    js_sys::Date::now(),
-                    settings.stale_if_error_seconds,
-                )
-            });
-        Ok(runtime::execute(
-            &incoming.request,
-            plan.url,
-            &incoming.id,
-            plan.forwarded_host,
-            plan.timeout_ms,
-            keep,
-            bypass.is_some(),
-            chosen.index,
-        )
-        .into())
+        if plan.rescue.stale
+            && isolate.ledger.borrow().due(
+                &incoming.url,
+                js_sys::Date::now(),
+                settings.stale_if_error_seconds,
+            )
+        {
+            ctx.set_keep(true);
+        }
+        if bypass.is_some() {
+            ctx.set_strip(true);
+        }
+        if let Some(step) = judge::admit(isolate, chosen, &incoming, &ctx, &plan) {
+            return Ok(step);
+        }
+        Ok(runtime::execute(&incoming.request, &ctx).into())
     });
     started.unwrap_or_else(|failure| {
-        let response = fail(isolate, &selected, &incoming, &failure);
+        if !looped {
+            if let Some(step) = judge::fail_open(&selected, &incoming, &a.url, &failure) {
+                return step;
+            }
+        }
+        let response = fail(isolate, &selected, &incoming, &failure, None);
         if looped {
             // Tells the outer hop that this 500 is ours and recorded.
             let _ = response.headers().set(constants::HOP, &isolate.hop.looped);
@@ -96,142 +107,147 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
     })
 }
 
-/// The next step after the executor handed back an [`Outcome`]: a stored
-/// good response, the uniform error, a stale copy, or the promise of a
-/// retry or a cache look-up.
-pub fn conclude(env: &JsValue, request: Request, ctx: &JsValue, out: &Outcome) -> JsValue {
+/// The next step after the executor handed back the request's context
+/// with what came back: a stored good response, the uniform error, a stale
+/// copy, or the promise of a retry or a cache look-up.
+pub fn conclude(env: &JsValue, request: Request, exec: &JsValue, ctx: &Context) -> JsValue {
     let isolate = Isolate::get(env);
-    let mut incoming = resume(request, out);
-    let selected = routed(isolate, &mut incoming);
-    let step = panic::catch(|| {
+    let carried = Carried::read(ctx);
+    let incoming = resume(request, &carried);
+    let selected = isolate.rule(carried.rule);
+    let step = catch(|| {
         let chosen = selected.as_ref().map_err(Clone::clone)?;
-        let settings = chosen.settings;
-        if let Some(response) = out.response() {
-            LEDGER.with_borrow_mut(|l| l.mark(&incoming.url, js_sys::Date::now()));
-            return Ok(outcome::keep(settings, &incoming, response, ctx, out));
-        }
-        if out.looped() {
-            // The inner hop of a loop answered and wrote the one record.
-            let status = verdict::status_for(settings.response_status, Cause::ConfigError);
-            return Ok(respond(isolate, chosen, &incoming, status).into());
-        }
-        let failure = outcome::failure_of(settings, out);
-        if out.looked() {
-            if let Some(copy) = outcome::stale_copy(&incoming, out, &failure) {
-                return Ok(copy.into());
-            }
-            return Ok(fail(isolate, &selected, &incoming, &failure).into());
-        }
-        let plan = Plan::new(settings, &incoming.url, || traits(&incoming.request));
-        let elapsed = js_sys::Date::now() - out.started();
-        Ok(
-            match verdict::next(&plan, &failure, out.attempts(), elapsed, jitter()) {
-                Next::Retry {
-                    delay_ms,
-                    timeout_ms,
-                } => runtime::retry(&incoming.request, out, delay_ms, timeout_ms).into(),
-                Next::LookUp => runtime::look_up(&incoming.request, out).into(),
-                Next::Fail => fail(isolate, &selected, &incoming, &failure).into(),
-            },
-        )
+        let outcome = Outcome::read(ctx).ok_or_else(|| {
+            Failure::new(
+                Cause::WorkerError,
+                "the executor handed back an unknown outcome",
+            )
+        })?;
+        Ok(judge::judge(
+            isolate, chosen, &incoming, exec, ctx, &carried, outcome,
+        ))
     });
-    step.unwrap_or_else(|failure| fail(isolate, &selected, &incoming, &failure).into())
+    step.unwrap_or_else(|failure| fail(isolate, &selected, &incoming, &failure, None).into())
 }
 
 /// The one record of a body that broke after its headers went to the
 /// client: no answer, the client already has the origin's status.
-pub fn broken(env: &JsValue, request: Request, out: &Outcome) {
+pub fn broken(env: &JsValue, request: Request, ctx: &Context) {
     let isolate = Isolate::get(env);
-    let mut incoming = resume(request, out);
-    let selected = routed(isolate, &mut incoming);
-    let recorded = panic::catch(|| {
+    let carried = Carried::read(ctx);
+    let incoming = resume(request, &carried);
+    let selected = isolate.rule(carried.rule);
+    let recorded = catch(|| {
         let chosen = selected.as_ref().map_err(Clone::clone)?;
-        let failure = outcome::failure_of(chosen.settings, out);
-        answer::record(&incoming, &failure, out.passed_status(), false);
+        let outcome = Outcome::read(ctx).ok_or_else(|| {
+            Failure::new(
+                Cause::WorkerError,
+                "the executor handed back an unknown outcome",
+            )
+        })?;
+        let status = match outcome {
+            Outcome::BodyBroken { status, .. } => status,
+            _ => 0,
+        };
+        let failure = outcome::failure_of(chosen.settings, outcome, carried.attempts);
+        record(chosen, &incoming, &failure, status);
         Ok(())
     });
     if let Err(failure) = recorded {
-        answer::record(&incoming, &failure, out.passed_status(), false);
+        write(&incoming, &failure, ctx.status());
     }
 }
 
 /// The uniform 500 for a request whose instance trapped (or whose promise
-/// was rejected), under the id it already had when there was one.
+/// was rejected), under the id it already had when there was one; without
+/// one the request was not sent yet, and fail-open may still send it.
 pub fn trap(
     env: &JsValue,
     request: Request,
     message: &str,
     id: Option<String>,
     trapped: bool,
-) -> Response {
+    sent: bool,
+) -> JsValue {
     let isolate = Isolate::get(env);
     let mut incoming = Incoming::new(request);
     if let Some(id) = id {
         incoming.id = id;
     }
-    let selected = routed(isolate, &mut incoming);
+    let selected = isolate.select(&incoming.url);
     let cause = if trapped {
         Cause::WorkerTrap
     } else {
         Cause::WorkerError
     };
     let failure = Failure::new(cause, first_frames(message));
-    fail(isolate, &selected, &incoming, &failure)
-}
-
-/// The settings for `incoming` (its rule's, or the top level's); a rule's
-/// prefix goes into the request's record.
-fn routed(
-    isolate: &'static Isolate,
-    incoming: &mut Incoming,
-) -> Result<Selected<'static>, Failure> {
-    let selected = isolate.select(&incoming.url);
-    if let Ok(Selected { route: Some(r), .. }) = &selected {
-        incoming.route = Some(r.prefix.as_str());
+    if !sent {
+        let url = JsValue::from_str(&incoming.url);
+        if let Some(step) = judge::fail_open(&selected, &incoming, &url, &failure) {
+            return step;
+        }
     }
-    selected
+    fail(isolate, &selected, &incoming, &failure, None).into()
 }
 
-/// The request of an outcome: the id it was sent with, its arrival time.
-fn resume(request: Request, out: &Outcome) -> Incoming {
-    let url = request.url();
-    let traceparent = request.headers().get(header::TRACEPARENT).ok().flatten();
+/// The request of a context: the URL and ids `decide` gave it, its arrival.
+fn resume(request: Request, c: &Carried) -> Incoming {
     let ids = Ids {
-        id: out.id(),
-        trace_id: traceparent
-            .as_deref()
-            .and_then(request_id::trace_id)
-            .map(str::to_owned),
+        id: c.id.clone(),
+        trace_id: c.trace_id.clone(),
     };
-    Incoming::known(request, url, ids, Some(out.started()))
+    Incoming::known(request, c.url.clone(), ids, Some(c.started))
 }
 
-/// Records `failure` and answers with the status its cause gets, in the
-/// default format of the request's rule.
-fn fail(
+/// The one record of a failure of the proxy: the guard's record, with the
+/// rule the request matched.
+pub fn record(chosen: &Selected<'_>, incoming: &Incoming, failure: &Failure, status: u16) {
+    match chosen.route {
+        Some(r) => write(
+            incoming,
+            &failure.clone().with_field("route", r.prefix.as_str()),
+            status,
+        ),
+        None => write(incoming, failure, status),
+    }
+}
+
+/// The one answer to a failure: records it and answers with the status its
+/// cause gets under the rule's policy, in the rule's default format (an
+/// origin's `Retry-After` kept with its status when the policy says so).
+pub fn fail(
     isolate: &Isolate,
     selected: &Result<Selected<'_>, Failure>,
     incoming: &Incoming,
     failure: &Failure,
+    ctx: Option<&Context>,
 ) -> Response {
     let shield = &isolate.shield;
-    match selected {
-        Ok(chosen) => {
-            let status = verdict::status_for(chosen.settings.response_status, failure.cause);
-            shield.fail_with(incoming, failure, status, default_format(isolate, chosen))
-        }
-        Err(_) => shield.fail(incoming, failure),
-    }
+    let Ok(chosen) = selected else {
+        return shield.fail(incoming, failure);
+    };
+    let policy = chosen.settings.response_status;
+    let open_for = ctx.map_or(0, Context::open_for);
+    let (status, retry_after) = if open_for > 0 {
+        (verdict::open_status(policy), Some(open_for.to_string()))
+    } else {
+        let origin = match (policy, ctx) {
+            (StatusPolicy::Origin, Some(ctx)) => ctx.retry_after(),
+            _ => None,
+        };
+        let kept = verdict::retry_after(policy, failure, origin.as_deref()).map(str::to_owned);
+        (verdict::status_for(policy, failure), kept)
+    };
+    let renderer = shield.answer(status);
+    record(chosen, incoming, failure, renderer.status());
+    let extra: Vec<(&str, String)> = retry_after
+        .map(|v| ("retry-after", v))
+        .into_iter()
+        .collect();
+    respond(renderer, &extra, default_format(isolate, chosen), incoming)
 }
 
-/// The uniform error with `status`, without a record.
-fn respond(isolate: &Isolate, chosen: &Selected<'_>, incoming: &Incoming, status: u16) -> Response {
-    isolate
-        .shield
-        .respond(incoming, status, default_format(isolate, chosen))
-}
-
-fn default_format(isolate: &Isolate, chosen: &Selected<'_>) -> Format {
+pub fn default_format(isolate: &Isolate, chosen: &Selected<'_>) -> Format {
     chosen
         .route
         .and_then(|r| r.default_format)
@@ -240,7 +256,6 @@ fn default_format(isolate: &Isolate, chosen: &Selected<'_>) -> Format {
 
 thread_local! {
     static NOTICED: Cell<bool> = const { Cell::new(false) };
-    static LEDGER: RefCell<Ledger> = RefCell::new(Ledger::default());
 }
 
 /// The 503 while maintenance is on and the request is not bypassed; one
@@ -261,7 +276,13 @@ fn maintenance_answer(
     if !NOTICED.replace(true) {
         web_sys::console::info_1(&JsValue::from_str(&maintenance::notice(m)));
     }
-    Some(respond(isolate, chosen, incoming, 503))
+    let notice = isolate.notice();
+    Some(respond(
+        &notice.renderer,
+        &notice.headers,
+        default_format(isolate, chosen),
+        incoming,
+    ))
 }
 
 /// The error and its first frames: enough to find the trap, short enough
@@ -288,7 +309,7 @@ fn traits(request: &Request) -> Traits {
 }
 
 /// A random byte for the backoff's jitter.
-fn jitter() -> u8 {
+pub fn jitter() -> u8 {
     let mut b = [0u8; 1];
     let _ = getrandom::fill(&mut b);
     b[0]

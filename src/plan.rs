@@ -25,6 +25,17 @@ pub struct Plan {
     pub url: Option<String>,
     /// The client-facing host, sent as `X-Forwarded-Host` with an origin.
     pub forwarded_host: Option<String>,
+    /// What may be done when an attempt fails.
+    pub rescue: Rescue,
+    /// The origin whose circuit the request goes through, when the breaker
+    /// is on: the origin's base URL, or the incoming host on a zone route.
+    pub circuit: Option<String>,
+}
+
+/// What may be done for a request whose attempt failed: carried in its
+/// context from `decide` to every `conclude`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rescue {
     /// Time allowed until the response headers arrive, retries included.
     pub timeout_ms: u32,
     /// How many times `origin_unreachable` may be retried.
@@ -32,6 +43,8 @@ pub struct Plan {
     /// Whether a good response may be stored and a stored copy served:
     /// stale-if-error is on and the request is a GET without credentials.
     pub stale: bool,
+    /// The fallback origin's URL for this request, when it may go there.
+    pub fallback: Option<String>,
 }
 
 /// The failure of a request that came back to the worker.
@@ -54,20 +67,29 @@ impl Plan {
             ),
             None => (None, None),
         };
-        let (mut retries, mut stale) = (0, false);
-        if s.retries > 0 || s.stale_if_error_seconds > 0 {
+        let (mut retries, mut stale, mut fallback) = (0, false, None);
+        if s.retries > 0 || s.stale_if_error_seconds > 0 || s.fallback.is_some() {
             let t = traits();
             if origin::retryable(&t.method, t.has_body) {
                 retries = s.retries;
+                fallback = s.fallback.as_ref().map(|b| origin::outbound_url(b, url));
             }
             stale = s.stale_if_error_seconds > 0 && t.method == "GET" && !t.personal;
         }
+        let circuit = (s.circuit_failures > 0).then(|| match &s.origin {
+            Some(base) => base.clone(),
+            None => origin::host(url).to_owned(),
+        });
         Plan {
             url: target,
             forwarded_host,
-            timeout_ms: s.timeout_ms,
-            retries,
-            stale,
+            rescue: Rescue {
+                timeout_ms: s.timeout_ms,
+                retries,
+                stale,
+                fallback,
+            },
+            circuit,
         }
     }
 }
@@ -95,7 +117,15 @@ mod tests {
         });
         assert_eq!(p.url.as_deref(), Some("http://127.0.0.1:9000/v1/a?b=1"));
         assert_eq!(p.forwarded_host.as_deref(), Some("w.dev"));
-        assert_eq!((p.timeout_ms, p.retries, p.stale), (30_000, 0, false));
+        assert_eq!(
+            p.rescue,
+            Rescue {
+                timeout_ms: 30_000,
+                retries: 0,
+                stale: false,
+                fallback: None,
+            }
+        );
     }
 
     #[test]
@@ -123,7 +153,11 @@ mod tests {
         ];
         for (t, retries, stale) in table {
             let p = Plan::new(&s, "https://w.dev/", || t.clone());
-            assert_eq!((p.retries, p.stale), (retries, stale), "{t:?}");
+            assert_eq!(
+                (p.rescue.retries, p.rescue.stale),
+                (retries, stale),
+                "{t:?}"
+            );
         }
         let only_retries = Settings {
             stale_if_error_seconds: 0,
@@ -132,7 +166,7 @@ mod tests {
         let p = Plan::new(&only_retries, "https://w.dev/", || {
             traits("GET", false, false)
         });
-        assert_eq!((p.retries, p.stale), (2, false));
+        assert_eq!((p.rescue.retries, p.rescue.stale), (2, false));
     }
 
     #[test]

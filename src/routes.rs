@@ -4,9 +4,9 @@
 //! allocates nothing unless the path needs normalising.
 //! Pure: tested natively.
 
-use error_shield::format::Format;
-use error_shield::vars::{self, Vars};
+use error_shield::parts::vars::{self, Vars};
 use error_shield::Failure;
+use error_shield::Format;
 use serde_json::{Map, Value};
 
 use crate::settings::Settings;
@@ -16,7 +16,7 @@ use crate::{origin, path};
 pub const MAX_RULES: usize = 64;
 
 /// A rule's keys and the variables they stand for.
-const KEYS: [(&str, &str); 8] = [
+const KEYS: [(&str, &str); 10] = [
     ("origin_url", "ORIGIN_URL"),
     ("timeout_ms", "ORIGIN_TIMEOUT_MS"),
     ("failure_statuses", "FAILURE_STATUSES"),
@@ -24,6 +24,8 @@ const KEYS: [(&str, &str); 8] = [
     ("retries", "ORIGIN_RETRIES"),
     ("stale_if_error_seconds", "STALE_IF_ERROR_SECONDS"),
     ("response_status", "RESPONSE_STATUS"),
+    ("fallback_origin_url", "FALLBACK_ORIGIN_URL"),
+    ("on_worker_failure", "ON_WORKER_FAILURE"),
     ("maintenance", "MAINTENANCE"),
 ];
 
@@ -162,7 +164,7 @@ fn parse_rule(i: usize, rule: &Value, top: &impl Vars) -> Result<Route, Failure>
     };
     // The top level is valid already, so any error names one of the rule's keys.
     let settings = Settings::from_vars(&overlay).map_err(|f| renamed(i, f))?;
-    let default_format = error_shield::page::default_format(&overlay)
+    let default_format = error_shield::parts::default_format(&overlay)
         .map_err(|f| renamed(i, f))?
         .filter(|_| values.iter().any(|(k, _)| k == "default_format"));
     Ok(Route {
@@ -178,7 +180,7 @@ fn values(i: usize, obj: &Map<String, Value>) -> Result<Vec<(String, String)>, F
     let mut out = Vec::new();
     for (key, value) in obj.iter().filter(|(k, _)| *k != "prefix") {
         // A key is operator text too: shown redacted and cut.
-        let shown: String = error_shield::redact::configured(key)
+        let shown: String = error_shield::parts::redact::configured(key)
             .chars()
             .take(64)
             .collect();

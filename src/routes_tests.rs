@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::settings::StatusPolicy;
-use error_shield::vars::pairs;
+use error_shield::parts::vars::pairs;
 use error_shield::Cause;
 
 fn parse(routes: &str, top: &[(&'static str, &'static str)]) -> Result<Routes, Failure> {

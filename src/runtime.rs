@@ -1,8 +1,10 @@
-//! The executor's functions (`js/runtime.js`), as Rust calls them. Each
-//! returns the origin's response or the request's [`Outcome`]; none rejects.
+//! The executor's functions (`js/runtime.js`) and the request's
+//! [`Context`] as Rust reaches them. Each function returns the origin's
+//! response, a watched one, or the context with what came back; none
+//! rejects. What the fields mean is Rust's: [`crate::context`].
 
 use wasm_bindgen::prelude::*;
-use web_sys::{Request, Response};
+use web_sys::{Headers, Request, Response};
 
 #[wasm_bindgen(module = "/src/js/runtime.js")]
 extern "C" {
@@ -18,79 +20,125 @@ extern "C" {
         looped: &str,
     );
 
-    /// The first attempt: a promise of the origin's response or an
-    /// [`Outcome`].
-    pub fn execute(
-        request: &Request,
-        url: Option<String>,
-        id: &str,
-        forwarded_host: Option<String>,
-        timeout_ms: u32,
-        keep: bool,
-        strip_bypass: bool,
-        failing: u32,
-    ) -> js_sys::Promise;
+    /// The first attempt: a promise of the origin's response or of `ctx`
+    /// with what came back.
+    pub fn execute(request: &Request, ctx: &Context) -> js_sys::Promise;
 
-    /// Another attempt after `delay_ms`.
+    /// Another attempt after `delay_ms`, with `timeout_ms` left.
     pub fn retry(
         request: &Request,
-        outcome: &Outcome,
+        ctx: &Context,
         delay_ms: u32,
         timeout_ms: u32,
     ) -> js_sys::Promise;
 
-    /// Looks up the stored copy into [`Outcome::hit`].
+    /// Looks up the stored copy: `CacheHit` or `CacheMiss`.
     #[wasm_bindgen(js_name = lookUp)]
-    pub fn look_up(request: &Request, outcome: &Outcome) -> js_sys::Promise;
+    pub fn look_up(request: &Request, ctx: &Context) -> js_sys::Promise;
 
     /// The response for the client, its body watched, and a tee of it
-    /// stored for `window_sec` unless it grows past `max_bytes`.
+    /// stored with `stored` headers unless it grows past `max_bytes`.
     pub fn stash(
         request: &Request,
         response: &Response,
-        ctx: &JsValue,
-        window_sec: u32,
+        exec: &JsValue,
+        stored: &Headers,
         max_bytes: u32,
-        outcome: &Outcome,
+        ctx: &Context,
     ) -> JsValue;
 
     /// The response for the client, its body watched.
-    pub fn pass(response: &Response, outcome: &Outcome) -> JsValue;
+    pub fn pass(response: &Response, ctx: &Context) -> JsValue;
 
-    /// The stored copy as the client gets it, with `Age`.
+    /// The stored copy with the headers the client gets.
     #[wasm_bindgen(js_name = asStale)]
-    pub fn as_stale(hit: &JsValue, age_sec: f64) -> Response;
+    pub fn as_stale(hit: &Response, headers: &Headers) -> Response;
 
-    /// What became of a request at the origin.
-    pub type Outcome;
+    /// One request's context, carried by the executor from `decide` to
+    /// `conclude` (plain data; see [`crate::context`]).
+    pub type Context;
+    #[wasm_bindgen(constructor)]
+    pub fn new(incoming: &JsValue) -> Context;
+
     #[wasm_bindgen(method, getter)]
-    pub fn id(this: &Outcome) -> String;
+    pub fn incoming(this: &Context) -> String;
     #[wasm_bindgen(method, getter)]
-    pub fn started(this: &Outcome) -> f64;
+    pub fn rule(this: &Context) -> u32;
+    #[wasm_bindgen(method, setter)]
+    pub fn set_rule(this: &Context, v: u32);
     #[wasm_bindgen(method, getter)]
-    pub fn attempts(this: &Outcome) -> u32;
+    pub fn id(this: &Context) -> String;
+    #[wasm_bindgen(method, setter)]
+    pub fn set_id(this: &Context, v: &str);
+    #[wasm_bindgen(method, getter, js_name = traceId)]
+    pub fn trace_id(this: &Context) -> Option<String>;
+    #[wasm_bindgen(method, setter, js_name = traceId)]
+    pub fn set_trace_id(this: &Context, v: &str);
+    #[wasm_bindgen(method, setter)]
+    pub fn set_target(this: &Context, v: &str);
+    #[wasm_bindgen(method, setter, js_name = forwardedHost)]
+    pub fn set_forwarded_host(this: &Context, v: &str);
+    #[wasm_bindgen(method, getter, js_name = timeoutMs)]
+    pub fn timeout_ms(this: &Context) -> u32;
+    #[wasm_bindgen(method, setter, js_name = timeoutMs)]
+    pub fn set_timeout_ms(this: &Context, v: u32);
     #[wasm_bindgen(method, getter)]
-    pub fn status(this: &Outcome) -> Option<u16>;
+    pub fn retries(this: &Context) -> u32;
+    #[wasm_bindgen(method, setter)]
+    pub fn set_retries(this: &Context, v: u32);
     #[wasm_bindgen(method, getter)]
-    pub fn excerpt(this: &Outcome) -> Option<js_sys::Uint8Array>;
+    pub fn stale(this: &Context) -> bool;
+    #[wasm_bindgen(method, setter)]
+    pub fn set_stale(this: &Context, v: bool);
+    #[wasm_bindgen(method, setter)]
+    pub fn set_keep(this: &Context, v: bool);
+    #[wasm_bindgen(method, setter)]
+    pub fn set_strip(this: &Context, v: bool);
     #[wasm_bindgen(method, getter)]
-    pub fn error(this: &Outcome) -> JsValue;
+    pub fn started(this: &Context) -> f64;
     #[wasm_bindgen(method, getter)]
-    pub fn looped(this: &Outcome) -> bool;
+    pub fn attempts(this: &Context) -> u32;
+
     #[wasm_bindgen(method, getter)]
-    pub fn broken(this: &Outcome) -> bool;
-    #[wasm_bindgen(method, getter, js_name = timedOut)]
-    pub fn timed_out(this: &Outcome) -> bool;
+    pub fn kind(this: &Context) -> u8;
     #[wasm_bindgen(method, getter)]
-    pub fn response(this: &Outcome) -> Option<Response>;
+    pub fn status(this: &Context) -> u16;
     #[wasm_bindgen(method, getter)]
-    pub fn looked(this: &Outcome) -> bool;
-    /// Body bytes the client had when the body broke after the headers.
+    pub fn excerpt(this: &Context) -> Option<js_sys::Uint8Array>;
     #[wasm_bindgen(method, getter)]
-    pub fn sent(this: &Outcome) -> Option<f64>;
-    /// The status the client got with a body that broke.
-    #[wasm_bindgen(method, getter, js_name = passedStatus)]
-    pub fn passed_status(this: &Outcome) -> u16;
+    pub fn error(this: &Context) -> JsValue;
     #[wasm_bindgen(method, getter)]
-    pub fn hit(this: &Outcome) -> Option<js_sys::Array>;
+    pub fn response(this: &Context) -> Option<Response>;
+    #[wasm_bindgen(method, getter)]
+    pub fn sent(this: &Context) -> f64;
+    #[wasm_bindgen(method, getter)]
+    pub fn fallback(this: &Context) -> Option<String>;
+    #[wasm_bindgen(method, setter)]
+    pub fn set_fallback(this: &Context, v: &str);
+    #[wasm_bindgen(method, getter)]
+    pub fn fallen(this: &Context) -> bool;
+    #[wasm_bindgen(method, setter)]
+    pub fn set_fallen(this: &Context, v: bool);
+    #[wasm_bindgen(method, getter)]
+    pub fn circuit(this: &Context) -> Option<String>;
+    #[wasm_bindgen(method, setter)]
+    pub fn set_circuit(this: &Context, v: &str);
+    #[wasm_bindgen(method, getter)]
+    pub fn report(this: &Context) -> bool;
+    #[wasm_bindgen(method, setter)]
+    pub fn set_report(this: &Context, v: bool);
+    #[wasm_bindgen(method, getter, js_name = openFor)]
+    pub fn open_for(this: &Context) -> u32;
+    #[wasm_bindgen(method, setter, js_name = openFor)]
+    pub fn set_open_for(this: &Context, v: u32);
+    #[wasm_bindgen(method, getter, js_name = failedOpen)]
+    pub fn failed_open(this: &Context) -> bool;
+    #[wasm_bindgen(method, setter, js_name = failedOpen)]
+    pub fn set_failed_open(this: &Context, v: bool);
+    #[wasm_bindgen(method, getter, js_name = retryAfter)]
+    pub fn retry_after(this: &Context) -> Option<String>;
+    #[wasm_bindgen(method, getter)]
+    pub fn failure(this: &Context) -> Option<String>;
+    #[wasm_bindgen(method, setter)]
+    pub fn set_failure(this: &Context, v: &str);
 }

@@ -2,7 +2,7 @@
 //! page's variables (title, message, formats…) belong to the guard
 //! (`error_shield::Page`). Pure: takes a lookup, so it is tested natively.
 
-use error_shield::vars::{self, Vars};
+use error_shield::parts::vars::{self, Vars};
 use error_shield::Failure;
 
 use crate::maintenance::Maintenance;
@@ -33,6 +33,33 @@ pub struct Settings {
     pub fault_injection: bool,
     /// Watch every body for a break after the headers (and record it).
     pub watch_bodies: bool,
+    /// A second origin base URL, tried once when the primary failed.
+    pub fallback: Option<String>,
+    /// Consecutive failures that open the circuit (0 = no breaker).
+    pub circuit_failures: u32,
+    /// How long an open circuit answers without the origin.
+    pub circuit_open_seconds: u32,
+    /// What the worker's own failures before the fetch get.
+    pub on_worker_failure: OnWorkerFailure,
+}
+
+/// `ON_WORKER_FAILURE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnWorkerFailure {
+    /// The uniform error.
+    Uniform,
+    /// The request goes to the origin as it came.
+    FailOpen,
+}
+
+impl OnWorkerFailure {
+    fn parse(v: &str) -> Option<OnWorkerFailure> {
+        match v.trim().to_ascii_lowercase().as_str() {
+            "uniform" => Some(OnWorkerFailure::Uniform),
+            "fail-open" => Some(OnWorkerFailure::FailOpen),
+            _ => None,
+        }
+    }
 }
 
 /// `RESPONSE_STATUS`: the status of the uniform error.
@@ -42,6 +69,9 @@ pub enum StatusPolicy {
     Always500,
     /// 502 for the origin's failures, 504 for its timeout, 500 for the rest.
     ByCause,
+    /// As `ByCause`, but an origin's failing status is kept (with its valid
+    /// `Retry-After`).
+    Origin,
 }
 
 impl StatusPolicy {
@@ -49,6 +79,7 @@ impl StatusPolicy {
         match v.trim().to_ascii_lowercase().as_str() {
             "500" => Some(StatusPolicy::Always500),
             "by-cause" => Some(StatusPolicy::ByCause),
+            "origin" => Some(StatusPolicy::Origin),
             _ => None,
         }
     }
@@ -68,6 +99,10 @@ impl Default for Settings {
             maintenance: Maintenance::default(),
             fault_injection: false,
             watch_bodies: true,
+            fallback: None,
+            circuit_failures: 0,
+            circuit_open_seconds: 30,
+            on_worker_failure: OnWorkerFailure::Uniform,
         }
     }
 }
@@ -103,13 +138,30 @@ impl Settings {
             response_status: vars::parsed(
                 v,
                 "RESPONSE_STATUS",
-                "500 or by-cause",
+                "500, by-cause or origin",
                 StatusPolicy::parse,
             )?
             .unwrap_or(d.response_status),
             maintenance: Maintenance::from_vars(v)?,
             fault_injection: vars::switch(v, "FAULT_INJECTION")?.unwrap_or(d.fault_injection),
             watch_bodies: vars::switch(v, "WATCH_BODIES")?.unwrap_or(d.watch_bodies),
+            fallback: vars::parsed(
+                v,
+                "FALLBACK_ORIGIN_URL",
+                "an http(s) URL without query or fragment",
+                parse_origin,
+            )?,
+            circuit_failures: vars::number(v, "CIRCUIT_FAILURES", 0..=1000, "failures")?
+                .unwrap_or(d.circuit_failures),
+            circuit_open_seconds: vars::number(v, "CIRCUIT_OPEN_SECONDS", 1..=86_400, "seconds")?
+                .unwrap_or(d.circuit_open_seconds),
+            on_worker_failure: vars::parsed(
+                v,
+                "ON_WORKER_FAILURE",
+                "uniform or fail-open",
+                OnWorkerFailure::parse,
+            )?
+            .unwrap_or(d.on_worker_failure),
         })
     }
 }
@@ -138,7 +190,7 @@ fn parse_origin(v: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use error_shield::vars::pairs;
+    use error_shield::parts::vars::pairs;
     use error_shield::Cause;
 
     #[test]
@@ -159,8 +211,15 @@ mod tests {
             ("STALE_IF_ERROR_SECONDS", "60"),
             ("ORIGIN_RETRIES", "2"),
             ("FAULT_INJECTION", "on"),
+            ("FALLBACK_ORIGIN_URL", "http://backup:81/"),
+            ("CIRCUIT_FAILURES", "5"),
+            ("CIRCUIT_OPEN_SECONDS", "10"),
+            ("ON_WORKER_FAILURE", "fail-open"),
         ]))
         .unwrap();
+        assert_eq!(s.fallback.as_deref(), Some("http://backup:81"));
+        assert_eq!((s.circuit_failures, s.circuit_open_seconds), (5, 10));
+        assert_eq!(s.on_worker_failure, OnWorkerFailure::FailOpen);
         assert_eq!(s.origin.as_deref(), Some("https://api.example.com/v1"));
         assert_eq!(s.timeout_ms, 1500);
         assert!(s.failure_statuses.contains(503) && !s.failure_statuses.contains(501));
@@ -201,6 +260,15 @@ mod tests {
             ("FAULT_INJECTION", "maybe"),
             ("WATCH_BODIES", "sometimes"),
             ("RESPONSE_STATUS", "502"),
+            ("RESPONSE_STATUS", "origins"),
+            ("FALLBACK_ORIGIN_URL", "backup"),
+            ("FALLBACK_ORIGIN_URL", "https://b/?k=1"),
+            ("CIRCUIT_FAILURES", "-1"),
+            ("CIRCUIT_FAILURES", "1001"),
+            ("CIRCUIT_FAILURES", "many"),
+            ("CIRCUIT_OPEN_SECONDS", "0"),
+            ("CIRCUIT_OPEN_SECONDS", "86401"),
+            ("ON_WORKER_FAILURE", "open"),
             ("RESPONSE_STATUS", "bycause"),
             ("MAINTENANCE", "soon"),
             ("MAINTENANCE_RETRY_AFTER", "-1"),
@@ -220,6 +288,7 @@ mod tests {
             // (and no fragment).
             let shown = match value {
                 "https://x/?q=1" => "https://x/?REDACTED",
+                "https://b/?k=1" => "https://b/?REDACTED",
                 "https://x/#f" => "https://x/",
                 other => other,
             };

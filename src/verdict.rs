@@ -1,9 +1,10 @@
 //! After an attempt failed: what the failure is, and what to do next (try
 //! again, look for a stored copy, or answer). Pure: tested natively.
 
+use error_shield::parts::status;
 use error_shield::{Cause, Failure};
 
-use crate::plan::Plan;
+use crate::plan::Rescue;
 use crate::settings::{Settings, StatusPolicy};
 
 /// How an attempt at the origin failed.
@@ -34,33 +35,32 @@ pub enum Attempt<'a> {
 pub fn classify(s: &Settings, attempt: Attempt<'_>, attempts: u32) -> Failure {
     let mut failure = match attempt {
         Attempt::Status { status, excerpt } => {
-            let mut f = Failure::new(
+            let f = Failure::new(
                 Cause::OriginErrorStatus,
                 format!("origin answered {status}"),
-            );
-            f.origin_status = Some(status);
+            )
+            .with_origin_status(status);
             if s.log_origin_body_bytes > 0 {
-                f.origin_body = Some(self::excerpt(excerpt, s.log_origin_body_bytes as usize));
+                f.with_origin_body(self::excerpt(excerpt, s.log_origin_body_bytes as usize))
+            } else {
+                f
             }
-            f
         }
         Attempt::TimedOut => Failure::new(
             Cause::OriginTimeout,
             format!("no response headers within {} ms", s.timeout_ms),
         ),
         Attempt::Unreachable(message) => Failure::new(Cause::OriginUnreachable, message),
-        Attempt::BrokenBody { message, sent } => {
-            let mut f = Failure::new(
-                Cause::OriginUnreachable,
-                format!("body broke after the headers, {sent} bytes sent: {message}"),
-            );
-            f.after_headers = Some(sent);
-            f
-        }
+        Attempt::BrokenBody { message, sent } => Failure::new(
+            Cause::OriginUnreachable,
+            format!("body broke after the headers, {sent} bytes sent: {message}"),
+        )
+        .with_field("after_headers", true)
+        .with_field("bytes", sent),
     };
     // With retries configured, every record says how many tries it took.
     if s.retries > 0 {
-        failure.attempts = Some(attempts);
+        failure.set_field("attempts", attempts);
     }
     failure
 }
@@ -81,6 +81,8 @@ pub enum Next {
         /// What is left of the timeout after the backoff.
         timeout_ms: u32,
     },
+    /// Send it once to the fallback origin, with its own timeout.
+    Fallback,
     /// Look for a stored copy to serve instead of the error.
     LookUp,
     /// Answer with the error.
@@ -88,8 +90,20 @@ pub enum Next {
 }
 
 /// The next step after `failure` on the `attempts`-th try, `elapsed_ms`
-/// after the first began; `jitter` is a random byte.
-pub fn next(plan: &Plan, failure: &Failure, attempts: u32, elapsed_ms: f64, jitter: u8) -> Next {
+/// after the first began (`fallen`: that try was the fallback's); `jitter`
+/// is a random byte. The order of rescue: retries, the fallback, a stale
+/// copy, the error.
+pub fn next(
+    plan: &Rescue,
+    failure: &Failure,
+    attempts: u32,
+    elapsed_ms: f64,
+    jitter: u8,
+    fallen: bool,
+) -> Next {
+    if fallen {
+        return if plan.stale { Next::LookUp } else { Next::Fail };
+    }
     if failure.cause == Cause::OriginUnreachable && attempts <= plan.retries {
         let delay_ms = backoff_ms(attempts, jitter);
         let left = f64::from(plan.timeout_ms) - elapsed_ms - f64::from(delay_ms);
@@ -100,7 +114,13 @@ pub fn next(plan: &Plan, failure: &Failure, attempts: u32, elapsed_ms: f64, jitt
             };
         }
     }
-    if plan.stale && is_origin_failure(failure.cause) {
+    if !failure.cause.is_origin() {
+        return Next::Fail;
+    }
+    if plan.fallback.is_some() {
+        return Next::Fallback;
+    }
+    if plan.stale {
         return Next::LookUp;
     }
     Next::Fail
@@ -111,23 +131,86 @@ pub fn backoff_ms(attempt: u32, jitter: u8) -> u32 {
     25 * (1 << attempt.saturating_sub(1).min(6)) + u32::from(jitter) % 26
 }
 
-/// The status of the uniform error for `cause` under `policy`: with
-/// `by-cause`, 502 when the origin failed or answered badly, 504 when it
-/// was too slow, 500 for the worker's own failures.
-pub fn status_for(policy: StatusPolicy, cause: Cause) -> u16 {
-    match (policy, cause) {
-        (StatusPolicy::ByCause, Cause::OriginUnreachable | Cause::OriginErrorStatus) => 502,
-        (StatusPolicy::ByCause, Cause::OriginTimeout) => 504,
-        _ => 500,
+/// The status of the uniform error for `failure` under `policy`: with
+/// `by-cause`, the cause's gateway status (502, 504, 500); with `origin`,
+/// the same except that an origin's failing status is kept.
+pub fn status_for(policy: StatusPolicy, failure: &Failure) -> u16 {
+    match (policy, failure.origin_status) {
+        (StatusPolicy::Always500, _) => status::INTERNAL_SERVER_ERROR,
+        (StatusPolicy::Origin, Some(origin))
+            if failure.cause == Cause::OriginErrorStatus && status::RANGE.contains(&origin) =>
+        {
+            origin
+        }
+        _ => failure.cause.gateway_status(),
     }
 }
 
-/// Failures a stored copy may stand in for: the origin's, not the worker's.
-pub fn is_origin_failure(cause: Cause) -> bool {
-    matches!(
-        cause,
-        Cause::OriginUnreachable | Cause::OriginTimeout | Cause::OriginErrorStatus
-    )
+/// The status of the uniform error while the circuit is open: 503 ("come
+/// back later", with `Retry-After`) unless every failure is a 500.
+pub fn open_status(policy: StatusPolicy) -> u16 {
+    match policy {
+        StatusPolicy::Always500 => status::INTERNAL_SERVER_ERROR,
+        StatusPolicy::ByCause | StatusPolicy::Origin => status::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// The origin's `Retry-After` to pass on with its kept status (policy
+/// `origin`), when it is a valid delta-seconds or HTTP-date; nothing else
+/// of the origin's response is kept.
+pub fn retry_after<'a>(
+    policy: StatusPolicy,
+    failure: &Failure,
+    value: Option<&'a str>,
+) -> Option<&'a str> {
+    let kept = policy == StatusPolicy::Origin && failure.cause == Cause::OriginErrorStatus;
+    value
+        .map(str::trim)
+        .filter(|v| kept && (is_delta_seconds(v) || is_http_date(v)))
+}
+
+fn is_delta_seconds(v: &str) -> bool {
+    (1..=10).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// RFC 9110 §5.6.7: IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), or the
+/// obsolete RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime
+/// (`Sun Nov  6 08:49:37 1994`) forms, checked field by field.
+fn is_http_date(v: &str) -> bool {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const LONG: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let time = |s: &str| {
+        let p: Vec<&str> = s.split(':').collect();
+        p.len() == 3 && p.iter().all(|x| digits(x, 2))
+    };
+    let f: Vec<&str> = v.split(' ').collect();
+    match f.as_slice() {
+        [day, d, m, y, t, "GMT"] if day.strip_suffix(',').is_some_and(|d| DAYS.contains(&d)) => {
+            digits(d, 2) && MONTHS.contains(m) && digits(y, 4) && time(t)
+        }
+        [day, date, t, "GMT"] if day.strip_suffix(',').is_some_and(|d| LONG.contains(&d)) => {
+            let p: Vec<&str> = date.split('-').collect();
+            p.len() == 3 && digits(p[0], 2) && MONTHS.contains(&p[1]) && digits(p[2], 2) && time(t)
+        }
+        [day, m, rest @ ..] if DAYS.contains(day) && MONTHS.contains(m) => match rest {
+            ["", d, t, y] => digits(d, 1) && time(t) && digits(y, 4),
+            [d, t, y] => digits(d, 2) && time(t) && digits(y, 4),
+            _ => false,
+        },
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -143,13 +226,12 @@ mod tests {
         }
     }
 
-    fn plan(retries: u32, stale: bool) -> Plan {
-        Plan {
-            url: None,
-            forwarded_host: None,
+    fn plan(retries: u32, stale: bool) -> Rescue {
+        Rescue {
             timeout_ms: 1000,
             retries,
             stale,
+            fallback: None,
         }
     }
 
@@ -171,7 +253,7 @@ mod tests {
             (f.origin_status, f.origin_body.as_deref()),
             (Some(502), Some("stac"))
         );
-        assert_eq!(f.attempts, None);
+        assert_eq!(f.field("attempts"), None);
         let f = classify(
             &settings(0, 0),
             Attempt::Status {
@@ -186,11 +268,11 @@ mod tests {
             (f.cause, f.message.as_str()),
             (Cause::OriginTimeout, "no response headers within 1000 ms")
         );
-        assert_eq!(f.attempts, Some(3));
+        assert_eq!(f.field("attempts"), Some(&3.into()));
         let f = classify(&settings(1, 4), Attempt::Unreachable("reset".into()), 2);
         assert_eq!(
-            (f.cause, f.message.as_str(), f.attempts),
-            (Cause::OriginUnreachable, "reset", Some(2))
+            (f.cause, f.message.as_str(), f.field("attempts")),
+            (Cause::OriginUnreachable, "reset", Some(&2.into()))
         );
     }
 
@@ -251,7 +333,7 @@ mod tests {
         ];
         for (p, f, attempts, elapsed, jitter, want) in table {
             assert_eq!(
-                next(&p, f, attempts, elapsed, jitter),
+                next(&p, f, attempts, elapsed, jitter, false),
                 want,
                 "{p:?} {f:?} {attempts} {elapsed}"
             );
@@ -270,9 +352,109 @@ mod tests {
             (Cause::ConfigError, 500),
         ];
         for (cause, status) in by_cause {
-            assert_eq!(status_for(StatusPolicy::ByCause, cause), status, "{cause}");
-            assert_eq!(status_for(StatusPolicy::Always500, cause), 500, "{cause}");
+            let f = Failure::new(cause, "m");
+            assert_eq!(status_for(StatusPolicy::ByCause, &f), status, "{cause}");
+            assert_eq!(status_for(StatusPolicy::Origin, &f), status, "{cause}");
+            assert_eq!(status_for(StatusPolicy::Always500, &f), 500, "{cause}");
         }
+    }
+
+    #[test]
+    fn the_origin_policy_keeps_the_origins_failing_status_and_only_that() {
+        let answered = |s| Failure::new(Cause::OriginErrorStatus, "m").with_origin_status(s);
+        for (origin, want) in [(503, 503), (500, 500), (599, 599), (429, 429), (302, 502)] {
+            assert_eq!(
+                status_for(StatusPolicy::Origin, &answered(origin)),
+                want,
+                "{origin}"
+            );
+            assert_eq!(
+                status_for(StatusPolicy::ByCause, &answered(origin)),
+                502,
+                "{origin}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_a_valid_retry_after_is_kept_and_only_with_the_origins_status() {
+        let f = Failure::new(Cause::OriginErrorStatus, "m").with_origin_status(503);
+        let valid = [
+            "120",
+            "0",
+            " 30 ",
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Sun Nov 16 08:49:37 1994",
+        ];
+        for v in valid {
+            assert_eq!(
+                retry_after(StatusPolicy::Origin, &f, Some(v)),
+                Some(v.trim()),
+                "{v}"
+            );
+            assert_eq!(retry_after(StatusPolicy::ByCause, &f, Some(v)), None, "{v}");
+        }
+        let invalid = [
+            "",
+            "-1",
+            "1.5",
+            "soon",
+            "12345678901",
+            "120, 30",
+            "Sun, 06 Nov 1994 08:49:37",
+            "Sun, 6 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 8:49:37 GMT",
+            "Xyz, 06 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun Nov 6 08:49:37 1994",
+            "<script>",
+        ];
+        for v in invalid {
+            assert_eq!(
+                retry_after(StatusPolicy::Origin, &f, Some(v)),
+                None,
+                "{v:?}"
+            );
+        }
+        let timeout = Failure::new(Cause::OriginTimeout, "m");
+        assert_eq!(retry_after(StatusPolicy::Origin, &timeout, Some("5")), None);
+        assert_eq!(retry_after(StatusPolicy::Origin, &f, None), None);
+    }
+
+    #[test]
+    fn the_order_of_rescue_is_retries_then_the_fallback_then_a_stale_copy() {
+        let both = Rescue {
+            fallback: Some("http://b/x".into()),
+            ..plan(1, true)
+        };
+        let unreachable = Failure::new(Cause::OriginUnreachable, "reset");
+        let status = Failure::new(Cause::OriginErrorStatus, "503");
+        let worker = Failure::new(Cause::WorkerError, "bug");
+        let table = [
+            (&unreachable, 1, false, "retry"),
+            (&unreachable, 2, false, "fallback"),
+            (&status, 1, false, "fallback"),
+            (&worker, 1, false, "fail"),
+            // After the fallback failed: the stale copy, never the fallback again.
+            (&status, 3, true, "look up"),
+            (&unreachable, 1, true, "look up"),
+        ];
+        for (f, attempts, fallen, want) in table {
+            let got = match next(&both, f, attempts, 0.0, 0, fallen) {
+                Next::Retry { .. } => "retry",
+                Next::Fallback => "fallback",
+                Next::LookUp => "look up",
+                Next::Fail => "fail",
+            };
+            assert_eq!(got, want, "{f:?} {attempts} {fallen}");
+        }
+        let only_fallback = Rescue {
+            stale: false,
+            ..both
+        };
+        assert_eq!(next(&only_fallback, &status, 1, 0.0, 0, true), Next::Fail);
     }
 
     #[test]

@@ -8,11 +8,8 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use error_shield::failure::Failure;
-use error_shield::negotiate::Format;
-use error_shield::page::Page;
-use error_shield::record::{line, RequestInfo};
-use error_shield::render::Renderer;
+use error_shield::parts::{line, Renderer, RequestInfo};
+use error_shield::{Failure, Format, Page};
 use error_shield_proxy::path::normalise;
 use error_shield_proxy::routes::Routes;
 use error_shield_proxy::settings::Settings;

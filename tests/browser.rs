@@ -142,7 +142,7 @@ fn configured_page_in_desktop_and_phone_light_and_dark() {
 fn default_page_without_support_link() {
     let want = Expect {
         title: "Internal Server Error",
-        message: error_shield::page::DEFAULT_MESSAGE.into(),
+        message: error_shield::parts::DEFAULT_MESSAGE.into(),
         support: None,
     };
     check_page(&[], &want, "default");

@@ -7,8 +7,7 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use error_shield::page::DEFAULT_MESSAGE;
-use error_shield::render::HTML_CSP;
+use error_shield::parts::{DEFAULT_MESSAGE, HTML_CSP};
 use error_shield_harness::origin::SECRET_BODY;
 use error_shield_harness::{echo_header, free_port, get, raw_send, unique_id, Env, Launch, Origin};
 use serde_json::{json, Value};
@@ -144,8 +143,8 @@ fn each_bad_config_gives_the_uniform_500_and_names_the_variable_and_value() {
 fn a_request_that_comes_back_to_the_worker_fails_fast_with_config_error() {
     let e = env();
     for (name, worker) in [
-        ("unset", &e.worker("looping")),
-        ("own address", &e.worker("own_address")),
+        ("unset", e.worker("looping")),
+        ("own address", e.worker("own_address")),
     ] {
         let id = unique_id("loop");
         let start = Instant::now();
@@ -189,12 +188,12 @@ fn default_format_applies_when_accept_does_not_decide() {
     );
     // (worker, Accept, the format it must get)
     let table = [
-        (&e.worker("zone"), None, text),
-        (&e.worker("zone"), Some("image/webp"), text),
-        (&e.worker("zone"), Some("application/json"), json),
-        (&e.worker("page"), None, html),
-        (&e.worker("page"), Some("image/webp"), html),
-        (&e.worker("page"), Some("text/plain"), text),
+        (e.worker("zone"), None, text),
+        (e.worker("zone"), Some("image/webp"), text),
+        (e.worker("zone"), Some("application/json"), json),
+        (e.worker("page"), None, html),
+        (e.worker("page"), Some("image/webp"), html),
+        (e.worker("page"), Some("text/plain"), text),
     ];
     // Raw: an HTTP client would add `Accept: */*` where there is none.
     for (worker, accept, want) in table {
@@ -248,8 +247,8 @@ fn log_origin_body_bytes_0_keeps_the_body_out_of_the_record() {
     let e = env();
     // (worker, the record's origin_body): the control has the default 2048.
     let table = [
-        (&e.worker("page"), Some(SECRET_BODY)),
-        (&e.worker("zone"), None),
+        (e.worker("page"), Some(SECRET_BODY)),
+        (e.worker("zone"), None),
     ];
     for (worker, want) in table {
         let id = unique_id("excerpt");

@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use error_shield::render::HTML_CSP;
+use error_shield::parts::HTML_CSP;
 use error_shield_harness::{
     ensure_built, get, parse_record, raw_send, root, unique_id, Env, Launch, Project, Worker,
 };

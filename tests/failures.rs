@@ -225,8 +225,8 @@ fn every_cause_in_every_format_is_the_uniform_500_with_one_record() {
     // One body per format, whatever the cause and the configuration.
     let mut bodies: HashMap<&str, String> = HashMap::new();
     for (config, worker) in [
-        ("defaults", &e.worker("main")),
-        ("stale + retries", &e.worker("resilient")),
+        ("defaults", e.worker("main")),
+        ("stale + retries", e.worker("resilient")),
     ] {
         for s in &SCENARIOS {
             for (format, accept) in FORMATS {

@@ -9,14 +9,12 @@
 use std::cell::Cell;
 use std::ops::RangeInclusive;
 
-use error_shield::failure::{Cause, Failure};
-use error_shield::negotiate::{negotiate, Format};
-use error_shield::page::Page;
-use error_shield::record::{line as log_line_of, RequestInfo};
-use error_shield::redact::{credentials as redact_url, query as redact_query};
-use error_shield::render::{escape_html, Renderer};
-use error_shield::request_id::{choose, from_bytes, is_valid, trace_id};
-use error_shield::template::Template;
+use error_shield::parts::redact::{credentials as redact_url, query as redact_query};
+use error_shield::parts::request_id::{choose, from_bytes, is_valid, trace_id};
+use error_shield::parts::{
+    escape_html, line as log_line_of, negotiate, Renderer, RequestInfo, Template,
+};
+use error_shield::{Cause, Failure, Format, Page};
 use error_shield_proxy::settings::Settings;
 use error_shield_proxy::status::StatusSet;
 use error_shield_proxy::verdict::excerpt;
@@ -961,17 +959,20 @@ proptest! {
         failure.origin_status = origin_status;
         failure.origin_body = origin_body.clone();
         failure.location = location.clone();
-        failure.attempts = attempts;
+        if let Some(n) = attempts {
+            failure.set_field("attempts", n);
+        }
+        if served_stale {
+            failure.set_field("served_stale", true);
+        }
         failure.context = context.clone();
         let info = RequestInfo {
             request_id: &id,
             trace_id: None,
-            route: None,
             cf_ray: cf_ray.as_deref(),
             method: &method,
             url: &url,
             duration_ms,
-            served_stale,
             status: 500,
         };
         let line = log_line(&failure, &info);

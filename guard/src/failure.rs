@@ -5,6 +5,9 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::status;
 
 /// Why a request failed: the `cause` field of the log record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -39,6 +42,26 @@ impl Cause {
         Cause::ConfigError,
     ];
 
+    /// Whether the origin failed (unreachable, too slow, a failing status),
+    /// not the worker: what a stored copy or another origin may stand in for.
+    pub fn is_origin(self) -> bool {
+        matches!(
+            self,
+            Cause::OriginUnreachable | Cause::OriginTimeout | Cause::OriginErrorStatus
+        )
+    }
+
+    /// The status a gateway answers this cause with: 502 when the origin
+    /// failed or answered badly, 504 when it was too slow, 500 for the
+    /// worker's own failures.
+    pub fn gateway_status(self) -> u16 {
+        match self {
+            Cause::OriginUnreachable | Cause::OriginErrorStatus => status::BAD_GATEWAY,
+            Cause::OriginTimeout => status::GATEWAY_TIMEOUT,
+            _ => status::INTERNAL_SERVER_ERROR,
+        }
+    }
+
     /// The snake_case name used in log records.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -62,7 +85,10 @@ impl fmt::Display for Cause {
 /// A failed request: the cause plus the details that go to the log only.
 ///
 /// Nothing in here ever reaches the client; the client sees the uniform 500.
+/// Built with [`Failure::new`] and the `with_*` methods; read through its
+/// fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Failure {
     /// Why it failed.
     pub cause: Cause,
@@ -74,13 +100,12 @@ pub struct Failure {
     pub origin_body: Option<String>,
     /// `file:line:col` of a panic.
     pub location: Option<String>,
-    /// How many times the origin was tried, when retries are on.
-    pub attempts: Option<u32>,
-    /// When the body broke after the headers were sent: how many body bytes
-    /// had reached the client (it can no longer get the uniform error).
-    pub after_headers: Option<u64>,
-    /// Extra fields an application attached for the log (never the body).
+    /// Extra fields an application attached for the log (never the body),
+    /// under the record's `context`.
     pub context: Vec<(String, String)>,
+    /// Fields of the record's top level that a worker adds for its own
+    /// features (a proxy's `attempts`, `route`, …), in order.
+    pub fields: Vec<(String, Value)>,
 }
 
 impl Failure {
@@ -92,16 +117,54 @@ impl Failure {
             origin_status: None,
             origin_body: None,
             location: None,
-            attempts: None,
-            after_headers: None,
             context: Vec::new(),
+            fields: Vec::new(),
         }
     }
 
-    /// Adds a field to the log record of this failure (never to the response).
+    /// Adds a field to the record's `context` (never to the response).
     pub fn with_context(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.context.push((key.into(), value.into()));
         self
+    }
+
+    /// The origin's failing status, for `origin_error_status`.
+    pub fn with_origin_status(mut self, status: u16) -> Self {
+        self.origin_status = Some(status);
+        self
+    }
+
+    /// The first bytes of the failing origin body (already capped).
+    pub fn with_origin_body(mut self, body: impl Into<String>) -> Self {
+        self.origin_body = Some(body.into());
+        self
+    }
+
+    /// Where a panic happened (`file:line:col`).
+    pub fn with_location(mut self, location: impl Into<String>) -> Self {
+        self.location = Some(location.into());
+        self
+    }
+
+    /// Sets a top-level field of the record (replacing one of that name):
+    /// for a worker's own features, never for what the contract names.
+    pub fn with_field(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.set_field(key, value);
+        self
+    }
+
+    /// [`Failure::with_field`] on a failure in place.
+    pub fn set_field(&mut self, key: &str, value: impl Into<Value>) {
+        let value = value.into();
+        match self.fields.iter_mut().find(|(k, _)| k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.fields.push((key.to_owned(), value)),
+        }
+    }
+
+    /// A top-level field set with [`Failure::with_field`].
+    pub fn field(&self, key: &str) -> Option<&Value> {
+        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 }
 
@@ -182,17 +245,51 @@ mod tests {
 
     #[test]
     fn a_failure_survives_its_trip_through_the_carrier_with_every_field() {
-        let mut f = Failure::new(Cause::OriginErrorStatus, "slow \"db\"").with_context("k", "v");
-        f.origin_status = Some(502);
-        f.origin_body = Some("trace".into());
-        f.location = Some("src/a.rs:1:2".into());
-        f.attempts = Some(3);
+        let f = Failure::new(Cause::OriginErrorStatus, "slow \"db\"")
+            .with_context("k", "v")
+            .with_origin_status(502)
+            .with_origin_body("trace")
+            .with_location("src/a.rs:1:2")
+            .with_field("attempts", 3)
+            .with_field("served_stale", true);
         assert_eq!(Failure::from_carrier(&f.to_carrier()), Some(f));
         for cause in Cause::ALL {
             let f = Failure::new(cause, "m");
             assert_eq!(Failure::from_carrier(&f.to_carrier()), Some(f));
         }
         assert_eq!(Failure::from_carrier("not json"), None);
+    }
+
+    #[test]
+    fn a_field_set_twice_keeps_its_place_and_the_last_value() {
+        let f = Failure::new(Cause::OriginTimeout, "slow")
+            .with_field("attempts", 1)
+            .with_field("route", "/a/")
+            .with_field("attempts", 2);
+        assert_eq!(f.fields.len(), 2);
+        assert_eq!(f.fields[0], ("attempts".into(), Value::from(2)));
+        assert_eq!(f.field("route"), Some(&Value::from("/a/")));
+        assert_eq!(f.field("circuit"), None);
+    }
+
+    #[test]
+    fn causes_know_whether_they_are_the_origins_and_their_gateway_status() {
+        let table = [
+            (Cause::OriginUnreachable, true, 502),
+            (Cause::OriginErrorStatus, true, 502),
+            (Cause::OriginTimeout, true, 504),
+            (Cause::WorkerError, false, 500),
+            (Cause::WorkerPanic, false, 500),
+            (Cause::WorkerTrap, false, 500),
+            (Cause::ConfigError, false, 500),
+        ];
+        for (cause, origin, status) in table {
+            assert_eq!(
+                (cause.is_origin(), cause.gateway_status()),
+                (origin, status),
+                "{cause}"
+            );
+        }
     }
 
     #[test]

@@ -55,8 +55,6 @@ pub struct Incoming {
     pub id: String,
     /// The trace-id of a valid `traceparent`.
     pub trace_id: Option<String>,
-    /// The rule (route prefix) the request matched, if the app has rules.
-    pub route: Option<&'static str>,
     /// The incoming URL.
     pub url: String,
     /// `Date.now()` at arrival; `None` while still in the request's first
@@ -79,7 +77,6 @@ impl Incoming {
             request,
             id: ids.id,
             trace_id: ids.trace_id,
-            route: None,
             started: Some(js_sys::Date::now()),
         }
     }
@@ -90,7 +87,6 @@ impl Incoming {
             request,
             id: ids.id,
             trace_id: ids.trace_id,
-            route: None,
             url,
             started,
         }

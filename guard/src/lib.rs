@@ -37,7 +37,8 @@
 //! The pure parts work anywhere, which is how they are tested:
 //!
 //! ```
-//! use error_shield::{negotiate::{negotiate, Format}, Page, Renderer};
+//! use error_shield::parts::{negotiate, Renderer};
+//! use error_shield::{Format, Page};
 //!
 //! let page = Page::default();
 //! let format = negotiate(Some("text/html;q=0.5, application/json"), page.default_format);
@@ -45,27 +46,31 @@
 //! let rendered = Renderer::new(&page).render(format, "req-1", false);
 //! assert!(rendered.body.contains(r#""request_id":"req-1""#));
 //! ```
+//!
+//! A worker that drives the guard by hand, without [`Shield::run`] (as
+//! error-shield's own origin proxy does), finds the pieces in [`parts`].
 #![warn(missing_docs)]
 
-pub mod answer;
+mod answer;
 mod body;
-pub mod failure;
-pub mod format;
+mod failure;
+mod format;
 mod html;
-pub mod incoming;
-pub mod negotiate;
-pub mod page;
-pub mod panic;
-pub mod record;
-pub mod redact;
-pub mod render;
-pub mod request_id;
+mod incoming;
+mod negotiate;
+mod page;
+mod panic;
+pub mod parts;
+mod record;
+mod redact;
+mod render;
+mod request_id;
 mod shield;
-pub mod template;
-pub mod vars;
+mod status;
+mod template;
+mod vars;
 
 pub use failure::{Cause, Failure};
-pub use incoming::{Ids, Incoming};
+pub use format::Format;
 pub use page::Page;
-pub use render::{Renderer, Words};
-pub use shield::{Shield, STATUS};
+pub use shield::Shield;

@@ -2,7 +2,7 @@
 //! specificity. Never fails and never yields "not acceptable": anything we
 //! cannot use falls back to the configured default.
 
-pub use crate::format::Format;
+use crate::format::Format;
 
 /// Longest `Accept` value we look at; the rest is ignored, never an error.
 const MAX_ACCEPT: usize = 8 * 1024;

@@ -3,23 +3,13 @@
 //! variables once per isolate; the guard reads no other variable.
 
 use crate::failure::Failure;
-use crate::negotiate::Format;
+use crate::format::Format;
 use crate::template::Template;
 use crate::vars::{self, Vars};
 
 /// The default `detail` sentence.
 pub const DEFAULT_MESSAGE: &str =
     "Sorry, something went wrong on our side. Please try again in a moment.";
-
-/// The title of an answer with `status` when `ERROR_TITLE` is unset.
-pub fn default_title(status: u16) -> &'static str {
-    match status {
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Internal Server Error",
-    }
-}
 
 /// What an answer says: its status, title and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +61,7 @@ impl Page {
             title: self
                 .title
                 .clone()
-                .unwrap_or_else(|| default_title(status).into()),
+                .unwrap_or_else(|| crate::status::title(status).into()),
             message: self.message.clone(),
         }
     }

@@ -35,7 +35,7 @@ pub fn install() {
             if GUARDED.get() > 0 {
                 CAUGHT.set(Some(failure));
             } else {
-                crate::answer::write_record(&failure, None);
+                crate::record::write_record(&failure, None);
                 console_error_panic_hook::hook(info);
             }
             previous(info);
@@ -51,11 +51,11 @@ pub fn describe(info: &PanicHookInfo<'_>) -> Failure {
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "panic".into());
-    let mut failure = Failure::new(Cause::WorkerPanic, message);
-    failure.location = info
-        .location()
-        .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
-    failure
+    let failure = Failure::new(Cause::WorkerPanic, message);
+    match info.location() {
+        Some(l) => failure.with_location(format!("{}:{}:{}", l.file(), l.line(), l.column())),
+        None => failure,
+    }
 }
 
 /// Marks a guarded scope for as long as it lives, also while unwinding.

@@ -1,11 +1,14 @@
 //! The one log record per failure: a single line of JSON for
 //! `console.error`, which Workers Logs and `wrangler tail` index by field.
-//! Pure: built from our own types, tested natively.
+//! [`line`] is pure and tested natively; [`write`] is the only place a
+//! record leaves the worker.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+use wasm_bindgen::JsValue;
 
 use crate::failure::Failure;
+use crate::incoming::{header, Incoming};
 
 /// What the log needs to know about the request that failed.
 #[derive(Debug, Clone, Default)]
@@ -16,16 +19,12 @@ pub struct RequestInfo<'a> {
     pub cf_ray: Option<&'a str>,
     /// The trace-id of a valid `traceparent`.
     pub trace_id: Option<&'a str>,
-    /// The rule (route prefix) the request matched.
-    pub route: Option<&'a str>,
     /// The HTTP method.
     pub method: &'a str,
     /// The full incoming URL; query values are redacted when logged.
     pub url: &'a str,
     /// Milliseconds from the request's arrival to the failure.
     pub duration_ms: u64,
-    /// Whether a stored copy was served instead of the 500.
-    pub served_stale: bool,
     /// The status the client got.
     pub status: u16,
 }
@@ -43,12 +42,8 @@ struct Record<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     location: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    attempts: Option<u32>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    after_headers: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    bytes: Option<u64>,
+    #[serde(flatten)]
+    fields: Map<String, Value>,
     #[serde(skip_serializing_if = "Map::is_empty")]
     context: Map<String, Value>,
 }
@@ -62,11 +57,7 @@ struct Fields<'a> {
     cf_ray: Option<&'a str>,
     method: &'a str,
     url: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    route: Option<&'a str>,
     status: u16,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    served_stale: bool,
     duration_ms: u64,
 }
 
@@ -87,23 +78,46 @@ pub fn line(failure: &Failure, request: Option<&RequestInfo<'_>>) -> String {
             cf_ray: r.cf_ray,
             method: r.method,
             url: crate::redact::url(r.url),
-            route: r.route,
             status: r.status,
-            served_stale: r.served_stale,
             duration_ms: r.duration_ms,
         }),
         origin_status: failure.origin_status,
         origin_body: failure.origin_body.as_deref(),
         message: &failure.message,
         location: failure.location.as_deref(),
-        attempts: failure.attempts,
-        after_headers: failure.after_headers.is_some(),
-        bytes: failure.after_headers,
+        fields: failure.fields.iter().cloned().collect(),
         context,
     };
     serde_json::to_string(&record).unwrap_or_else(|e| {
         format!(r#"{{"level":"error","cause":"worker_error","message":"log record: {e}"}}"#)
     })
+}
+
+/// Writes the one record of `failure` (`None`: a panic outside any request)
+/// as a `console.error` line of JSON.
+pub fn write_record(failure: &Failure, request: Option<&RequestInfo<'_>>) {
+    let text = line(failure, request);
+    if cfg!(target_arch = "wasm32") {
+        web_sys::console::error_1(&JsValue::from_str(&text));
+    } else {
+        eprintln!("{text}");
+    }
+}
+
+/// Writes the record of `failure` on `incoming`, whose client got `status`.
+pub fn write(incoming: &Incoming, failure: &Failure, status: u16) {
+    let method = incoming.request.method();
+    let cf_ray = incoming.header(header::CF_RAY);
+    let info = RequestInfo {
+        request_id: &incoming.id,
+        trace_id: incoming.trace_id.as_deref(),
+        cf_ray: cf_ray.as_deref(),
+        method: &method,
+        url: &incoming.url,
+        duration_ms: incoming.elapsed_ms(),
+        status,
+    };
+    write_record(failure, Some(&info));
 }
 
 /// The record of a trap that even the re-instantiated module could not
@@ -129,20 +143,18 @@ mod tests {
             request_id: "rid-1",
             cf_ray: None,
             trace_id: None,
-            route: None,
             method: "GET",
             url: "https://host/path?token=s3cret&flag&b=2",
             duration_ms: 41,
-            served_stale: false,
             status: 500,
         }
     }
 
     #[test]
     fn origin_error_record_has_the_contract_fields() {
-        let mut f = Failure::new(Cause::OriginErrorStatus, "origin answered 502");
-        f.origin_status = Some(502);
-        f.origin_body = Some("stack trace".into());
+        let f = Failure::new(Cause::OriginErrorStatus, "origin answered 502")
+            .with_origin_status(502)
+            .with_origin_body("stack trace");
         let v: Value = serde_json::from_str(&line(&f, Some(&request()))).unwrap();
         assert_eq!(v["level"], "error");
         assert_eq!(v["cause"], "origin_error_status");
@@ -170,15 +182,17 @@ mod tests {
 
     #[test]
     fn optional_fields_appear_when_set() {
-        let mut f = Failure::new(Cause::WorkerPanic, "boom").with_context("tenant", "t1");
-        f.location = Some("src/lib.rs:1:2".into());
-        f.attempts = Some(3);
-        f.after_headers = Some(5000);
+        let f = Failure::new(Cause::WorkerPanic, "boom")
+            .with_context("tenant", "t1")
+            .with_location("src/lib.rs:1:2")
+            .with_field("attempts", 3)
+            .with_field("route", "/api/")
+            .with_field("served_stale", true)
+            .with_field("after_headers", true)
+            .with_field("bytes", 5000);
         let req = RequestInfo {
             cf_ray: Some("ray-9"),
             trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736"),
-            route: Some("/api/"),
-            served_stale: true,
             ..request()
         };
         let line = line(&f, Some(&req));
@@ -199,8 +213,7 @@ mod tests {
 
     #[test]
     fn a_panic_outside_any_request_has_no_request_fields() {
-        let mut f = Failure::new(Cause::WorkerPanic, "boom");
-        f.location = Some("src/x.rs:3:4".into());
+        let f = Failure::new(Cause::WorkerPanic, "boom").with_location("src/x.rs:3:4");
         let v: Value = serde_json::from_str(&line(&f, None)).unwrap();
         assert_eq!(
             v,

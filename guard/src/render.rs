@@ -4,10 +4,10 @@
 
 use crate::body::Body;
 use crate::html;
-pub use crate::html::escape_html;
-use crate::negotiate::Format;
+
+use crate::format::Format;
 use crate::page::Page;
-pub use crate::page::Words;
+use crate::page::Words;
 
 /// The `Content-Security-Policy` of the HTML page: no scripts, no loads.
 pub const HTML_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";

@@ -2,35 +2,31 @@
 //! handler under `catch_unwind` and turns its `Err` or panic into the
 //! uniform error and one record.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::future::Future;
 
 use web_sys::Response;
 
 use crate::answer;
 use crate::failure::Failure;
+use crate::format::Format;
 use crate::incoming::Incoming;
-use crate::negotiate::Format;
 use crate::page::Page;
 use crate::panic::{self, Caught};
-use crate::render::{Renderer, Words};
+use crate::record;
+use crate::render::Renderer;
+use crate::status;
 use crate::vars::Vars;
 
-/// The status of the uniform error.
-pub const STATUS: u16 = 500;
-
 /// The guard for one isolate: what the page says (or why its variables are
-/// invalid) and the prebuilt answers, the 500 first.
+/// invalid), and the answer for each status, built on its first use.
 pub struct Shield {
     page: Result<Page, Failure>,
-    answers: Vec<Answer>,
+    answers: [OnceCell<Renderer>; ANSWERS],
 }
 
-/// A prebuilt answer: its bodies and the headers it adds to the fixed set.
-struct Answer {
-    renderer: Renderer,
-    headers: Vec<(&'static str, String)>,
-}
+/// One slot per status in [`status::RANGE`].
+const ANSWERS: usize = (*status::RANGE.end() - *status::RANGE.start()) as usize + 1;
 
 thread_local! {
     static ISOLATE: Cell<Option<&'static Shield>> = const { Cell::new(None) };
@@ -42,35 +38,10 @@ impl Shield {
     /// Installs the chained panic hook.
     pub fn new(page: Result<Page, Failure>) -> Shield {
         panic::install();
-        let mut shield = Shield {
+        Shield {
             page,
-            answers: Vec::new(),
-        };
-        shield.answers.push(Answer {
-            renderer: Renderer::new(shield.page()),
-            headers: Vec::new(),
-        });
-        shield
-    }
-
-    /// Adds (or replaces) the answer with `words.status`, shaped by the page
-    /// (formats, template, support link), with `headers` besides the fixed
-    /// set. Call before the first request: answers are prebuilt.
-    pub fn answering(mut self, words: Words, headers: Vec<(&'static str, String)>) -> Shield {
-        let answer = Answer {
-            renderer: Renderer::with_words(self.page(), &words),
-            headers,
-        };
-        // Replaced in place: the 500 stays first, the fallback of `answer`.
-        match self
-            .answers
-            .iter_mut()
-            .find(|a| a.renderer.status() == words.status)
-        {
-            Some(slot) => *slot = answer,
-            None => self.answers.push(answer),
+            answers: std::array::from_fn(|_| OnceCell::new()),
         }
-        self
     }
 
     /// The page's settings (the defaults when its variables are invalid).
@@ -112,35 +83,43 @@ impl Shield {
 
     /// Records `failure` and returns the uniform 500 for `incoming`.
     pub fn fail(&self, incoming: &Incoming, failure: &Failure) -> Response {
-        self.fail_with(incoming, failure, STATUS, self.default_format())
+        self.fail_with(
+            incoming,
+            failure,
+            status::INTERNAL_SERVER_ERROR,
+            self.default_format(),
+            &[],
+        )
     }
 
     /// Records `failure` and returns the uniform error with `status` (the
-    /// 500 when no answer was prepared for it), `default` deciding the
-    /// format when `Accept` does not.
+    /// 500 when it is no client or server error) and `extra` headers,
+    /// `default` deciding the format when `Accept` does not.
     pub fn fail_with(
         &self,
         incoming: &Incoming,
         failure: &Failure,
         status: u16,
         default: Format,
+        extra: &[(&str, String)],
     ) -> Response {
-        let answer = self.answer(status);
-        answer::record(incoming, failure, answer.renderer.status(), false);
-        answer::respond(&answer.renderer, &answer.headers, default, incoming)
+        let renderer = self.answer(status);
+        record::write(incoming, failure, renderer.status());
+        answer::respond(renderer, extra, default, incoming)
     }
 
-    /// The uniform error with `status`, without a record (not a failure).
+    /// The uniform error with `status`, without a record (not a failure, or
+    /// one already recorded).
     pub fn respond(&self, incoming: &Incoming, status: u16, default: Format) -> Response {
-        let answer = self.answer(status);
-        answer::respond(&answer.renderer, &answer.headers, default, incoming)
+        answer::respond(self.answer(status), &[], default, incoming)
     }
 
-    fn answer(&self, status: u16) -> &Answer {
-        self.answers
-            .iter()
-            .find(|a| a.renderer.status() == status)
-            .unwrap_or(&self.answers[0])
+    /// The bodies of the answer with `status`: titled by it unless the page
+    /// sets a title, built once.
+    pub fn answer(&self, status: u16) -> &Renderer {
+        let status = status::answerable(status);
+        let slot = &self.answers[usize::from(status - status::RANGE.start())];
+        slot.get_or_init(|| Renderer::with_words(self.page(), &self.page().words(status)))
     }
 
     /// Runs a workers-rs `handler` under the guard: its `Err` (a
@@ -182,29 +161,29 @@ impl Shield {
 mod tests {
     use super::*;
 
-    fn words(status: u16, title: &str) -> Words {
-        Words {
-            status,
-            title: title.into(),
-            message: "m".into(),
-        }
-    }
-
     #[test]
-    fn an_unprepared_status_falls_back_to_the_500_even_after_it_is_replaced() {
-        let shield = Shield::new(Ok(Page::default()))
-            .answering(words(503, "Back soon"), vec![("retry-after", "1".into())])
-            .answering(words(500, "Replaced"), Vec::new());
-        let body = |status| {
-            let a = shield.answer(status);
-            let r = a.renderer.render(Format::Text, "i", false).body;
-            (a.renderer.status(), r, a.headers.len())
+    fn each_status_gets_its_own_answer_and_a_non_error_gets_the_500() {
+        let shield = Shield::new(Ok(Page::default()));
+        let text = |status| shield.answer(status).render(Format::Text, "i", false).body;
+        for (asked, sent, title) in [
+            (500, 500, "Internal Server Error"),
+            (503, 503, "Service Unavailable"),
+            (504, 504, "Gateway Timeout"),
+            (200, 500, "Internal Server Error"),
+            (600, 500, "Internal Server Error"),
+        ] {
+            assert_eq!(shield.answer(asked).status(), sent, "{asked}");
+            assert!(text(asked).starts_with(title), "{asked}: {}", text(asked));
+        }
+        let titled = Page {
+            title: Some("Oops".into()),
+            ..Page::default()
         };
-        assert!(body(503).1.starts_with("Back soon"));
-        assert_eq!((body(503).0, body(503).2), (503, 1));
-        assert!(body(500).1.starts_with("Replaced"));
-        let (status, text, _) = body(502);
-        assert_eq!(status, 500);
-        assert!(text.starts_with("Replaced"), "{text}");
+        let shield = Shield::new(Ok(titled));
+        assert!(shield
+            .answer(502)
+            .render(Format::Text, "i", false)
+            .body
+            .starts_with("Oops"));
     }
 }

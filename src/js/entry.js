@@ -2,8 +2,10 @@
 // executor (runtime.js, called by Rust), which does the I/O.
 //
 //   decide(request)   → a Response (an answer found before the fetch), or a
-//                       promise of the origin's Response or of an Outcome;
-//   conclude(outcome) → the same again: a Response (the uniform error, a
+//                       promise of the origin's Response (maybe watched:
+//                       { response, tail }) or of the request's Context
+//                       with what came back;
+//   conclude(context) → the same again: a Response (the uniform error, a
 //                       stale copy, a stored good response) or a promise
 //                       (a retry, a cache look-up).
 //
@@ -19,7 +21,7 @@ const K = constants();
 
 export default class ErrorShield extends WorkerEntrypoint {
   fetch(request) {
-    const { env, ctx } = this;
+    const { env, ctx: exec } = this;
     const { headers } = request;
     let step;
     try {
@@ -33,43 +35,45 @@ export default class ErrorShield extends WorkerEntrypoint {
         headers.get(K.hop),
       );
     } catch (error) {
-      return trapped(request, env, error, undefined);
+      return trapped(request, env, exec, error, undefined);
     }
-    return follow(request, env, ctx, step, undefined);
+    return follow(request, env, exec, step, undefined);
   }
 }
 
-function settle(request, env, ctx, out) {
+// What came back: a Response, a watched one, or the request's Context for
+// Rust's judgement.
+function settle(request, env, exec, out) {
   if (out instanceof Response) return out;
   if (out.tail !== undefined) {
-    ctx.waitUntil(out.tail.then((b) => b && record(request, env, b)));
-    return out.passed;
+    exec.waitUntil(out.tail.then((c) => c && record(request, env, c)));
+    return out.response;
   }
   let step;
   try {
-    step = conclude(request, env, ctx, out);
+    step = conclude(request, env, exec, out);
   } catch (error) {
-    return trapped(request, env, error, out.id);
+    return trapped(request, env, exec, error, out.id);
   }
-  return follow(request, env, ctx, step, out.id);
+  return follow(request, env, exec, step, out.id);
 }
 
-// A step is the answer (a Response or a watched one's outcome) or the promise of
-// the next. The executor never rejects; should a promise reject all the
-// same, the client still gets the uniform 500 and the record a worker_error.
-function follow(request, env, ctx, step, id) {
-  if (typeof step.then !== "function") return settle(request, env, ctx, step);
+// A step is the answer (a Response, a watched one) or the promise of the
+// next. The executor never rejects; should a promise reject all the same,
+// the client still gets the uniform 500 and the record a worker_error.
+function follow(request, env, exec, step, id) {
+  if (typeof step.then !== "function") return settle(request, env, exec, step);
   // `.catch` after `.then`: a throw while settling is answered too.
   return step
-    .then((out) => settle(request, env, ctx, out))
-    .catch((error) => trapped(request, env, error, id, false));
+    .then((out) => settle(request, env, exec, out))
+    .catch((error) => trapped(request, env, exec, error, id, false));
 }
 
 // A body that broke after its headers reached the client: only a record
 // (the last resort's, should even that trap).
-function record(request, env, out) {
+function record(request, env, context) {
   try {
-    broken(request, env, out);
+    broken(request, env, context);
   } catch (error) {
     const r = K.lastResort;
     console.error(r.recordHead + JSON.stringify(describe(error)) + r.recordTail);
@@ -77,15 +81,21 @@ function record(request, env, out) {
 }
 
 // A trap, answered by the re-instantiated module under the id the request
-// already has; if even that fails, the prebuilt last-resort answer.
-function trapped(request, env, error, id, wasm = true) {
+// already has: the uniform 500, or (fail-open, before the request was sent)
+// the promise of the origin's answer. If even that fails, the prebuilt
+// last-resort answer.
+function trapped(request, env, exec, error, id, wasm = true) {
+  let step;
   try {
-    return trap(request, env, describe(error), id, wasm);
+    step = trap(request, env, describe(error), id, wasm);
   } catch (again) {
     const r = K.lastResort;
     console.error(r.recordHead + JSON.stringify(`${describe(error)}; then ${describe(again)}`) + r.recordTail);
     return new Response(r.body, { status: r.status, headers: r.headers });
   }
+  // The request is on its way now: a failure on that path (null: sent,
+  // id unknown) gets the uniform error, never a second send.
+  return step instanceof Response ? step : follow(request, env, exec, step, id ?? null);
 }
 
 function describe(error) {

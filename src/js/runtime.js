@@ -3,8 +3,9 @@
 // a body to read, the header names, when to retry and what to store all
 // come from Rust (`configure` once per isolate, then the arguments of each
 // call). Every function resolves to the origin's Response (pass it to the
-// client) or to the request's Outcome (hand it to Rust's `conclude`), and
-// never rejects.
+// client), to a watched one ({ response, tail }), or to the request's
+// Context with what came back (hand it to Rust's `conclude`), and never
+// rejects.
 
 let K = null; // names from Rust (`constants`)
 let failing = []; // FAILURE_STATUSES as bitmaps indexed by status: the top level's, then per rule
@@ -22,56 +23,62 @@ export function configure(constants, bitmaps, max, watch, hopMarker, loopedMarke
   looped = loopedMarker;
 }
 
-// What became of a request at the origin, for Rust to judge.
-export class Outcome {
-  constructor(url, id, forwardedHost, keep, strip, bitmap) {
-    this.url = url; // null: the incoming URL
-    this.id = id;
-    this.forwardedHost = forwardedHost;
-    this.keep = keep; // hand good responses to Rust (stale-if-error)
-    this.strip = strip; // remove the maintenance bypass header
-    this.failing = bitmap; // which statuses fail for this request
+// One request's context, from decide to conclude: what Rust decided (set
+// through runtime.rs's setters), what the executor did, and what came back:
+// `kind` (K.kind, numbered by Rust) with its data. No field is read here
+// that Rust did not set, and none is decided here.
+export class Context {
+  constructor(incoming) {
+    this.incoming = incoming; // the request's URL
+    this.rule = 0; // which rule's settings apply (0: the top level's)
+    this.id = "";
+    this.traceId = undefined;
+    this.target = undefined; // the URL to fetch; undefined: the incoming one
+    this.forwardedHost = undefined;
+    this.timeoutMs = 0;
+    this.retries = 0;
+    this.stale = false; // stale-if-error applies to this request…
+    this.keep = false; // …and its good response goes back to Rust for storing
+    this.strip = false; // remove the maintenance bypass header
+    this.fallback = undefined; // the fallback origin's URL for this request…
+    this.fallen = false; // …and whether the attempt now goes there
+    this.circuit = undefined; // the origin whose breaker hears of the answer…
+    this.report = false; // …when it asked to
+    this.openFor = 0; // the circuit is open: seconds until its probe
+    this.failedOpen = false; // sent as it came after the worker failed
     this.started = Date.now();
     this.attempts = 0;
-    this.status = undefined; // a failing status…
-    this.excerpt = undefined; // …and the first bytes of its body
-    this.looped = false; // …from this worker itself, which recorded it
-    this.error = undefined; // or the fetch's error…
-    this.broken = false; // …or ours, building the request
-    this.timedOut = false; // …or the abort at the timeout
-    this.response = undefined; // or a good response, when `keep`
-    this.looked = false; // the stored copy was looked up…
-    this.hit = null; // …and found: [response, storedAt, window]
-    this.passed = undefined; // a good response on its way to the client…
-    this.tail = undefined; // …and the promise of this outcome if its body breaks
-    this.sent = undefined; // …with the body bytes the client had by then
-    this.passedStatus = 0; // …and the status it got
+    this.kind = 0; // what came back…
+    this.status = 0; // FailingStatus, BodyBroken: the origin's status
+    this.excerpt = undefined; // FailingStatus: the first bytes of its body…
+    this.retryAfter = undefined; // …and its Retry-After
+    this.error = undefined; // FetchError, BrokenRequest, BodyBroken
+    this.response = undefined; // Good: the response; CacheHit: the stored copy
+    this.sent = 0; // BodyBroken: body bytes the client had
+    this.failure = undefined; // Rust's judgement, carried through a look-up
   }
 }
 
 // The first attempt.
-export function execute(request, url, id, forwardedHost, ms, keep, strip, bitmap) {
-  return attempt(request, new Outcome(url, id, forwardedHost, keep, strip, failing[bitmap]), ms);
+export function execute(request, ctx) {
+  return attempt(request, ctx, ctx.timeoutMs);
 }
 
 // Another attempt after `delay` ms, with `ms` left until the timeout.
-export function retry(request, outcome, delay, ms) {
-  return new Promise((resolve) => setTimeout(resolve, delay)).then(() => attempt(request, outcome, ms));
+export function retry(request, ctx, delay, ms) {
+  return new Promise((resolve) => setTimeout(resolve, delay)).then(() => attempt(request, ctx, ms));
 }
 
 // Sends the request on with the id and hop marker, redirects not followed,
 // aborted after `ms` unless the response headers arrived first.
-function attempt(request, o, ms) {
-  o.attempts++;
-  o.status = o.excerpt = o.error = undefined;
-  o.timedOut = o.looped = o.broken = false;
+function attempt(request, ctx, ms) {
+  ctx.attempts++;
+  ctx.excerpt = ctx.error = undefined;
   let out;
   try {
-    out = outbound(request, o);
+    out = outbound(request, ctx);
   } catch (error) {
-    o.error = error;
-    o.broken = true;
-    return Promise.resolve(o);
+    return Promise.resolve(came(ctx, K.kind.brokenRequest, error));
   }
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), ms);
@@ -82,58 +89,64 @@ function attempt(request, o, ms) {
       clearTimeout(timer);
       // This deployment's answer to a request that came back is judged
       // whatever FAILURE_STATUSES says, so its marker never passes on.
-      if (o.failing[res.status] === 1 || res.headers.get(K.hop) === looped) return excerpt(res, o);
-      if (!o.keep) return watch(res, o);
-      o.response = res;
-      return o;
+      if (res.headers.get(K.hop) === looped) return excerpt(res, came(ctx, K.kind.looped));
+      if (failing[ctx.rule][res.status] === 1) return excerpt(res, came(ctx, K.kind.failingStatus));
+      if (!ctx.keep) return watch(res, ctx);
+      ctx.response = res;
+      return came(ctx, K.kind.good);
     },
     (error) => {
       clearTimeout(timer);
-      o.error = error;
-      o.timedOut = ctl.signal.aborted;
-      return o;
+      return came(ctx, ctl.signal.aborted ? K.kind.timedOut : K.kind.fetchError, error);
     },
   );
+}
+
+// `ctx` with what came back.
+function came(ctx, kind, error) {
+  ctx.kind = kind;
+  ctx.error = error;
+  return ctx;
 }
 
 // The request for the origin. A retry (only ever of a request Rust found
 // body-less) is built afresh: the first attempt used up the body stream
 // workerd gives every method but GET and HEAD, even an empty one.
-function outbound(request, o) {
-  const url = o.url ?? request.url;
-  const out = o.attempts === 1 ? new Request(url, request) : new Request(url, { method: request.method, headers: request.headers });
-  out.headers.set(K.requestId, o.id);
+function outbound(request, ctx) {
+  const url = ctx.target ?? ctx.incoming;
+  const out = ctx.attempts === 1 ? new Request(url, request) : new Request(url, { method: request.method, headers: request.headers });
+  out.headers.set(K.requestId, ctx.id);
   out.headers.set(K.hop, hop);
-  if (o.forwardedHost !== undefined) out.headers.set(K.forwardedHost, o.forwardedHost);
-  if (o.strip) out.headers.delete(K.bypass);
+  if (ctx.forwardedHost !== undefined) out.headers.set(K.forwardedHost, ctx.forwardedHost);
+  if (ctx.strip) out.headers.delete(K.bypass);
   return out;
 }
 
 // The response for the client, its body watched: the same status, headers,
 // length and bytes, through a native pipe (a FixedLengthStream when the
-// origin gave a length, so a body that breaks still ends short). If the
-// origin's stream fails after the headers were sent, `o.tail` resolves to
-// the outcome (with `sent`) for Rust to record. No body (HEAD, 204, 304, a
-// WebSocket's 101), or with WATCH_BODIES off: the response goes as it is.
-function watch(res, o) {
+// origin gave a length, so a body that breaks still ends short). Returns
+// { response, tail }: `tail` resolves to `ctx` (BodyBroken) if the origin's
+// stream fails after the headers were sent, for Rust to record. No body
+// (HEAD, 204, 304, a WebSocket's 101), or with WATCH_BODIES off: the
+// response goes as it is.
+function watch(res, ctx) {
   const body = res.body;
   if (!watching || body === null || res.webSocket) return res;
   const length = Number(res.headers.get(K.contentLength) ?? NaN);
   const known = Number.isSafeInteger(length);
   const pipe = known ? new FixedLengthStream(length) : new IdentityTransformStream();
-  o.passedStatus = res.status;
-  o.tail = pump(body, pipe.writable.getWriter(), known ? length : 0, o);
-  o.passed = new Response(pipe.readable, asSent(res));
-  return o;
+  ctx.status = res.status;
+  const tail = pump(body, pipe.writable.getWriter(), known ? length : 0, ctx);
+  return { response: new Response(pipe.readable, asSent(res)), tail };
 }
 
-// Moves the body on chunk by chunk, counting; resolves to `o` when the
+// Moves the body on chunk by chunk, counting; resolves to `ctx` when the
 // origin's stream fails, to null when it ends or the client goes away.
 // Reads into buffers of its own (BYOB): the body's length when it is small,
 // else growing to 1 MiB, so a long stream takes few turns of this loop.
-async function pump(body, writer, length, o) {
+async function pump(body, writer, length, ctx) {
   try {
-    return await move(body, writer, length, o);
+    return await move(body, writer, length, ctx);
   } catch {
     // Anything unforeseen: end the client's body rather than leave it hanging.
     writer.abort().catch(() => {});
@@ -141,7 +154,7 @@ async function pump(body, writer, length, o) {
   }
 }
 
-async function move(body, writer, length, o) {
+async function move(body, writer, length, ctx) {
   let reader;
   let byob = true;
   try {
@@ -160,9 +173,8 @@ async function move(body, writer, length, o) {
       if (!chunk.done && chunk.value.byteLength === size && size < MAX_READ) size *= 2;
     } catch (error) {
       writer.abort(error).catch(() => {});
-      o.error = error;
-      o.sent = sent;
-      return o;
+      ctx.sent = sent;
+      return came(ctx, K.kind.bodyBroken, error);
     }
     if (chunk.done) {
       writer.close().catch(() => {});
@@ -183,14 +195,14 @@ const MAX_READ = 1 << 20;
 // Reads at most excerptMax bytes of a failing body for the log, then
 // cancels the rest so a huge body is never read whole. A body that breaks
 // mid-way yields what arrived.
-async function excerpt(res, o) {
-  o.status = res.status;
-  o.looped = res.headers.get(K.hop) === looped;
+async function excerpt(res, ctx) {
+  ctx.status = res.status;
+  ctx.retryAfter = res.headers.get(K.retryAfter) ?? undefined;
   const max = excerptMax;
   if (max === 0 || res.body === null) {
     if (res.body !== null) res.body.cancel().catch(() => {});
-    o.excerpt = new Uint8Array(0);
-    return o;
+    ctx.excerpt = new Uint8Array(0);
+    return ctx;
   }
   const out = new Uint8Array(max);
   let len = 0;
@@ -211,35 +223,29 @@ async function excerpt(res, o) {
     // Reset mid-body: log what we have.
   }
   reader.cancel().catch(() => {});
-  o.excerpt = out.subarray(0, len);
-  return o;
+  ctx.excerpt = out.subarray(0, len);
+  return ctx;
 }
 
-// Returns the response for the client; a tee of its body is stored for
-// `windowSec` off the hot path (ctx.waitUntil), never delaying the client.
-// The stored half is collected up to `maxBytes`: a body that grows past
-// it, or breaks, is not stored (a cut copy is never served later); the
-// client's half goes on either way.
-export function stash(request, response, ctx, windowSec, maxBytes, o) {
+// Returns the response for the client (watched); a tee of its body is
+// stored with the headers Rust set (`stored`) off the hot path
+// (ctx.waitUntil), never delaying the client. The stored half is collected
+// up to `maxBytes`: a body that grows past it, or breaks, is not stored (a
+// cut copy is never served later); the client's half goes on either way.
+export function stash(request, response, waitUntil, stored, maxBytes, ctx) {
   const [forClient, forCache] = response.body ? response.body.tee() : [null, null];
   const init = asSent(response);
   const store = collect(forCache, maxBytes).then((body) => {
     if (body === null) return;
-    const stored = new Response(body, init);
-    stored.headers.set(K.storedAt, String(Date.now()));
-    stored.headers.set(K.window, String(windowSec));
-    const original = response.headers.get(K.cacheControl);
-    if (original !== null) stored.headers.set(K.keptCacheControl, original);
-    stored.headers.set(K.cacheControl, `max-age=${windowSec}`);
-    return caches.open(K.cacheName).then((c) => c.put(request.url, stored));
+    return caches.open(K.cacheName).then((c) => c.put(request.url, new Response(body, { ...init, headers: stored })));
   });
-  ctx.waitUntil(store.catch(() => {}));
-  return watch(new Response(forClient, init), o);
+  waitUntil.waitUntil(store.catch(() => {}));
+  return watch(new Response(forClient, init), ctx);
 }
 
 // A good response that goes to the client unstored, its body watched.
-export function pass(response, o) {
-  return watch(response, o);
+export function pass(response, ctx) {
+  return watch(response, ctx);
 }
 
 // The whole body when it is at most `max` bytes, else null.
@@ -272,26 +278,22 @@ function asSent(res) {
   return { status: res.status, statusText: res.statusText, headers: res.headers, encodeBody: "manual" };
 }
 
-// Looks up the stored copy of the request's URL into `o.hit`.
-export async function lookUp(request, o) {
-  o.looked = true;
+// Looks up the stored copy of the request's URL: CacheHit with it, or
+// CacheMiss.
+export async function lookUp(request, ctx) {
   try {
     const hit = await (await caches.open(K.cacheName)).match(request.url);
-    if (hit) o.hit = [hit, Number(hit.headers.get(K.storedAt)), Number(hit.headers.get(K.window))];
+    if (hit) {
+      ctx.response = hit;
+      return came(ctx, K.kind.cacheHit);
+    }
   } catch {
     // No cache here (e.g. *.workers.dev): as if nothing was stored.
   }
-  return o;
+  return came(ctx, K.kind.cacheMiss);
 }
 
-// The stored copy as the client gets it: our headers removed, the origin's
-// Cache-Control restored, Age and X-Served-Stale added.
-export function asStale(hit, ageSec) {
-  const res = new Response(hit.body, hit);
-  const original = res.headers.get(K.keptCacheControl);
-  for (const h of [K.storedAt, K.window, K.keptCacheControl, K.cacheControl]) res.headers.delete(h);
-  if (original !== null) res.headers.set(K.cacheControl, original);
-  res.headers.set(K.age, String(ageSec));
-  res.headers.set(K.servedStale, K.servedStaleValue);
-  return res;
+// The stored copy as the client gets it, with the headers Rust gives.
+export function asStale(hit, headers) {
+  return new Response(hit.body, { status: hit.status, statusText: hit.statusText, headers });
 }

@@ -39,11 +39,11 @@ async fn routes(req: Request, env: Env, ctx: Context) -> Result<Response> {
         })
         // A failure with every field set travels through `worker::Error`.
         .get("/upstream", |_, _| {
-            let mut failure = Failure::new(Cause::OriginErrorStatus, "inventory answered 503")
-                .with_context("upstream", "inventory");
-            failure.origin_status = Some(503);
-            failure.origin_body = Some("maintenance".into());
-            failure.attempts = Some(2);
+            let failure = Failure::new(Cause::OriginErrorStatus, "inventory answered 503")
+                .with_context("upstream", "inventory")
+                .with_origin_status(503)
+                .with_origin_body("maintenance")
+                .with_field("attempts", 2);
             Err(failure.into())
         })
         .get("/panic/:tag", |_, ctx| {

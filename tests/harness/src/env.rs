@@ -8,9 +8,11 @@ use crate::origin::Origin;
 use crate::process::DeadPort;
 use crate::worker::{Launch, Worker};
 
-/// A fake origin (when the workers need one) and named workers.
+/// A fake origin (when the workers need one), other origins by name (a
+/// fallback, say), and named workers.
 pub struct Env {
     origin: Option<Origin>,
+    others: Vec<(String, Origin)>,
     workers: Vec<(String, Worker)>,
     /// Ports that refuse connections, held until the run ends.
     _dead: Vec<DeadPort>,
@@ -19,6 +21,7 @@ pub struct Env {
 /// What an [`Env`] starts; see [`Env::build`].
 pub struct EnvBuilder {
     origin: Option<Origin>,
+    others: Vec<(String, Origin)>,
     dead: Vec<DeadPort>,
     launches: Vec<(String, Launch)>,
 }
@@ -39,6 +42,7 @@ impl Env {
     pub fn build() -> EnvBuilder {
         EnvBuilder {
             origin: None,
+            others: Vec::new(),
             dead: Vec::new(),
             launches: Vec::new(),
         }
@@ -47,6 +51,14 @@ impl Env {
     /// The fake origin; panics when this environment has none.
     pub fn origin(&self) -> &Origin {
         self.origin.as_ref().expect("this Env has no origin")
+    }
+
+    /// The other origin given as `name`; panics when there is none.
+    pub fn other_origin(&self, name: &str) -> &Origin {
+        let found = self.others.iter().find(|(n, _)| n == name);
+        found
+            .map(|(_, o)| o)
+            .unwrap_or_else(|| panic!("no origin {name:?} in this Env"))
     }
 
     /// The worker started as `name`; panics naming the ones there are.
@@ -71,6 +83,14 @@ impl EnvBuilder {
     /// The workers' fake origin.
     pub fn origin(mut self, origin: Origin) -> EnvBuilder {
         self.origin = Some(origin);
+        self
+    }
+
+    /// Another origin, named `name`, that workers reach by a URL of their
+    /// own (e.g. `FALLBACK_ORIGIN_URL`); [`EnvBuilder::fronting`] uses the
+    /// first.
+    pub fn other_origin(mut self, name: &str, origin: Origin) -> EnvBuilder {
+        self.others.push((name.into(), origin));
         self
     }
 
@@ -112,6 +132,7 @@ impl EnvBuilder {
             .collect();
         Env {
             origin: self.origin,
+            others: self.others,
             workers,
             _dead: self.dead,
         }

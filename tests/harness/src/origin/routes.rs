@@ -12,7 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::conn::{bump, set_progress, Ctx};
-use super::http::{json, reset, respond};
+use super::http::{json, reset, respond, unescape};
 use super::protocols;
 use super::{bodies, content};
 use super::{SECRET_BODY, SECRET_HEADERS};
@@ -137,7 +137,8 @@ fn answer_echo(ctx: &mut Ctx<'_>, len: u64, sum: u64) -> io::Result<()> {
     respond(ctx.w, 200, &headers, body.as_bytes())
 }
 
-/// `/status/N`: status N with the secrets (no body for 204 and 304).
+/// `/status/N`: status N with the secrets (no body for 204 and 304);
+/// `retry_after=V`: with `Retry-After: V` too.
 fn status(ctx: &mut Ctx<'_>) -> io::Result<()> {
     let Some(code) = (ctx.path.strip_prefix("/status/")).and_then(|c| c.parse::<u16>().ok()) else {
         return not_found(ctx);
@@ -147,7 +148,11 @@ fn status(ctx: &mut Ctx<'_>) -> io::Result<()> {
         204 | 304 => b"",
         _ => SECRET_BODY.as_bytes(),
     };
-    respond(ctx.w, code, &secret_headers(), body)
+    let mut headers = secret_headers();
+    if let Some(v) = ctx.req.query("retry_after").filter(|v| !v.is_empty()) {
+        headers.push(("retry-after", unescape(v)));
+    }
+    respond(ctx.w, code, &headers, body)
 }
 
 /// `/sleep?ms=1000`: the answer after `ms`; `status=N`: then answer N (a

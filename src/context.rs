@@ -1,0 +1,240 @@
+//! The corridor between Rust and the executor: one [`Context`] per request,
+//! created by `decide` as plain data (the rule, the plan, the id, when it
+//! started), carried by the executor, and continued by `conclude` with
+//! nothing recomputed. What the executor hands back is one [`Outcome`]: a
+//! kind with its data, never a set of flags. A new step is one more kind.
+
+use error_shield::Failure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::Response;
+
+use crate::plan::{Plan, Rescue};
+pub use crate::runtime::Context;
+
+/// What came back from the executor. The kinds are numbered here and
+/// handed to JS by name ([`Kind::ALL`]), so both sides agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// A good response Rust asked to see (stale-if-error may store it).
+    Good = 1,
+    /// The origin answered a status in `FAILURE_STATUSES`.
+    FailingStatus,
+    /// This deployment's own answer to a request that came back (a loop).
+    Looped,
+    /// The fetch failed: DNS, connect, reset, TLS, not HTTP.
+    FetchError,
+    /// No response headers within the timeout.
+    TimedOut,
+    /// The executor could not build the request: the worker's failure.
+    BrokenRequest,
+    /// The stored copy was found…
+    CacheHit,
+    /// …or not.
+    CacheMiss,
+    /// The body broke after its headers reached the client.
+    BodyBroken,
+}
+
+impl Kind {
+    /// Every kind, with the name JS knows it by.
+    pub const ALL: [(Kind, &'static str); 9] = [
+        (Kind::Good, "good"),
+        (Kind::FailingStatus, "failingStatus"),
+        (Kind::Looped, "looped"),
+        (Kind::FetchError, "fetchError"),
+        (Kind::TimedOut, "timedOut"),
+        (Kind::BrokenRequest, "brokenRequest"),
+        (Kind::CacheHit, "cacheHit"),
+        (Kind::CacheMiss, "cacheMiss"),
+        (Kind::BodyBroken, "bodyBroken"),
+    ];
+
+    /// The kind numbered `n`.
+    pub fn of(n: u8) -> Option<Kind> {
+        Kind::ALL.iter().map(|(k, _)| *k).find(|k| *k as u8 == n)
+    }
+}
+
+/// One kind with its data.
+pub enum Outcome {
+    /// See [`Kind::Good`].
+    Good(Response),
+    /// See [`Kind::FailingStatus`].
+    FailingStatus {
+        /// The status.
+        status: u16,
+        /// The first bytes of its body.
+        excerpt: Vec<u8>,
+    },
+    /// See [`Kind::Looped`].
+    Looped,
+    /// See [`Kind::FetchError`].
+    FetchError(String),
+    /// See [`Kind::TimedOut`].
+    TimedOut,
+    /// See [`Kind::BrokenRequest`].
+    BrokenRequest(String),
+    /// See [`Kind::CacheHit`].
+    CacheHit(Response),
+    /// See [`Kind::CacheMiss`].
+    CacheMiss,
+    /// See [`Kind::BodyBroken`].
+    BodyBroken {
+        /// The status the client got.
+        status: u16,
+        /// Body bytes that reached it.
+        sent: u64,
+        /// The stream's error.
+        message: String,
+    },
+}
+
+/// What `decide` knew, read back by `conclude`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Carried {
+    /// Which settings apply: 0 the top level's, `i + 1` those of `ROUTES[i]`.
+    pub rule: u32,
+    /// The request id.
+    pub id: String,
+    /// The trace-id of a valid `traceparent`.
+    pub trace_id: Option<String>,
+    /// The incoming URL.
+    pub url: String,
+    /// `Date.now()` at arrival.
+    pub started: f64,
+    /// Attempts at the origin so far.
+    pub attempts: u32,
+    /// What may be done when an attempt fails.
+    pub rescue: Rescue,
+    /// The attempt went to the fallback origin.
+    pub fallen: bool,
+    /// The origin whose circuit hears of the answer.
+    pub circuit: Option<String>,
+    /// The breaker asked to hear of a good answer too.
+    pub report: bool,
+    /// The request was sent as it came after the worker failed.
+    pub failed_open: bool,
+    /// The circuit is open: seconds until its probe (0: it is not).
+    pub open_for: u32,
+}
+
+/// Starts a request's context: what `decide` decided.
+pub fn create(
+    incoming: &JsValue,
+    rule: u32,
+    id: &str,
+    trace_id: Option<&str>,
+    plan: &Plan,
+) -> Context {
+    let ctx = Context::new(incoming);
+    ctx.set_rule(rule);
+    ctx.set_id(id);
+    if let Some(t) = trace_id {
+        ctx.set_trace_id(t);
+    }
+    if let Some(url) = &plan.url {
+        ctx.set_target(url);
+    }
+    if let Some(host) = &plan.forwarded_host {
+        ctx.set_forwarded_host(host);
+    }
+    let r = &plan.rescue;
+    ctx.set_timeout_ms(r.timeout_ms);
+    if r.retries > 0 {
+        ctx.set_retries(r.retries);
+    }
+    if r.stale {
+        ctx.set_stale(true);
+    }
+    if let Some(url) = &r.fallback {
+        ctx.set_fallback(url);
+    }
+    ctx
+}
+
+impl Carried {
+    /// What `decide` put in `ctx`, and the attempts since.
+    pub fn read(ctx: &Context) -> Carried {
+        Carried {
+            rule: ctx.rule(),
+            id: ctx.id(),
+            trace_id: ctx.trace_id(),
+            url: ctx.incoming(),
+            started: ctx.started(),
+            attempts: ctx.attempts(),
+            rescue: Rescue {
+                timeout_ms: ctx.timeout_ms(),
+                retries: ctx.retries(),
+                stale: ctx.stale(),
+                fallback: ctx.fallback(),
+            },
+            fallen: ctx.fallen(),
+            circuit: ctx.circuit(),
+            report: ctx.report(),
+            failed_open: ctx.failed_open(),
+            open_for: ctx.open_for(),
+        }
+    }
+}
+
+impl Outcome {
+    /// What came back in `ctx`; `None`: a kind this build does not know
+    /// (the executor and Rust out of step), for the caller to fail on.
+    pub fn read(ctx: &Context) -> Option<Outcome> {
+        Some(match Kind::of(ctx.kind())? {
+            Kind::Good => Outcome::Good(ctx.response()?),
+            Kind::FailingStatus => Outcome::FailingStatus {
+                status: ctx.status(),
+                excerpt: ctx.excerpt().map(|b| b.to_vec()).unwrap_or_default(),
+            },
+            Kind::Looped => Outcome::Looped,
+            Kind::FetchError => Outcome::FetchError(message(&ctx.error())),
+            Kind::TimedOut => Outcome::TimedOut,
+            Kind::BrokenRequest => Outcome::BrokenRequest(message(&ctx.error())),
+            Kind::CacheHit => Outcome::CacheHit(ctx.response()?),
+            Kind::CacheMiss => Outcome::CacheMiss,
+            Kind::BodyBroken => Outcome::BodyBroken {
+                status: ctx.status(),
+                sent: ctx.sent() as u64,
+                message: message(&ctx.error()),
+            },
+        })
+    }
+}
+
+/// The message of a JS error (or of whatever was thrown).
+fn message(error: &JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| "fetch failed".into())
+}
+
+/// The failure judged before a look-up (or a fallback), carried through it.
+pub fn carry_failure(ctx: &Context, failure: &Failure) {
+    ctx.set_failure(&serde_json::to_string(failure).unwrap_or_default());
+}
+
+/// The failure [`carry_failure`] put in `ctx`.
+pub fn carried_failure(ctx: &Context) -> Option<Failure> {
+    serde_json::from_str(&ctx.failure()?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_one_number_and_one_name() {
+        for (i, (kind, name)) in Kind::ALL.iter().enumerate() {
+            assert_eq!(Kind::of(*kind as u8), Some(*kind), "{name}");
+            assert!(
+                Kind::ALL[i + 1..].iter().all(|(_, n)| n != name),
+                "{name} twice"
+            );
+        }
+        assert_eq!((Kind::of(0), Kind::of(200)), (None, None));
+    }
+}

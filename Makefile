@@ -39,8 +39,9 @@ e2e: build
 test: build app
 	cargo test --workspace
 
+# The bench (bench/, a Rust program): see README.md, Benchmarks.
 bench: build
-	@scripts/bench.sh
+	@cargo run -q --release -p error-shield-bench
 
 clean:
 	rm -rf build target

@@ -1,4 +1,4 @@
--- wrk reporter for scripts/bench.sh: one machine-readable line at the end.
+-- wrk reporter for the bench (bench/src/load.rs): one machine-readable line at the end.
 -- RESULT <req/s> <p50 ms> <p99 ms> <socket errors> <non-2xx/3xx> <requests>
 done = function(summary, latency, requests)
   local e = summary.errors

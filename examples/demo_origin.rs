@@ -1,15 +1,23 @@
-//! The demo origin of `make dev`: the fake origin of the end-to-end tests,
-//! on a fixed loopback port, so every failure class can be tried by hand.
+//! The demo origin of `make dev`: the fake origin of the end-to-end tests
+//! (tests/harness), on a fixed loopback port, so every failure class can be
+//! tried by hand.
 
-#[path = "../tests/common/origin.rs"]
-mod origin;
+use error_shield_harness::{Options, Origin};
+
+/// `make dev`'s rule prefix (scripts/dev.sh, `ROUTES`): `/pages/sleep` is
+/// served as `/sleep`.
+const MOUNTS: &[&str] = &["/pages/"];
 
 fn main() {
     let port = std::env::args()
         .nth(1)
         .and_then(|p| p.parse().ok())
         .unwrap_or(8790);
-    let o = origin::Origin::start_on(port);
+    let options = Options {
+        mounts: MOUNTS,
+        ..Options::default()
+    };
+    let o = Origin::start_with(port, options);
     eprintln!("demo origin on {}", o.url());
     loop {
         std::thread::park();

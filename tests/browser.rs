@@ -10,14 +10,13 @@
 //! the desktop-light and phone-dark ones of the configured page replace the
 //! README's in `docs/` (so a test run leaves the work tree clean).
 
-mod common;
 #[path = "browser/problems.rs"]
 mod problems;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{get, node_path, root, Origin, Worker};
+use error_shield_harness::{get, node_path, root, Env};
 use problems::{dark_problems, problems, Expect, MAX_BYTES};
 use serde_json::Value;
 
@@ -67,12 +66,8 @@ fn run_check(url: &str, out: &Path) -> Value {
 /// Starts the origin and a worker, loads the page in the four variants and
 /// asserts; returns the artifacts directory.
 fn check_page(vars: &[(&str, &str)], want: &Expect, artifacts: &str) -> PathBuf {
-    let origin = Origin::start();
-    let origin_url = origin.url();
-    let mut all: Vec<(&str, &str)> = vec![("ORIGIN_URL", &origin_url)];
-    all.extend_from_slice(vars);
-    let worker = Worker::start(&all);
-    let url = worker.url(PATH);
+    let env = Env::proxy(vars);
+    let url = env.worker("main").url(PATH);
 
     // The bytes a browser gets, straight off the wire.
     let direct = get(&url, &[("accept", BROWSER_ACCEPT)]);
@@ -97,11 +92,11 @@ fn check_page(vars: &[(&str, &str)], want: &Expect, artifacts: &str) -> PathBuf 
     // A favicon or any other implicit load would have gone through the
     // worker to the origin.
     assert_eq!(
-        origin.hits("/favicon.ico"),
+        env.origin().hits("/favicon.ico"),
         0,
         "the browser asked for a favicon"
     );
-    assert_eq!(origin.hits(PATH), 5, "one load per variant plus ours");
+    assert_eq!(env.origin().hits(PATH), 5, "one load per variant plus ours");
     assert!(
         report.is_empty(),
         "the error page fails in the browser ({}; screenshots in {}):\n{}",
@@ -109,7 +104,7 @@ fn check_page(vars: &[(&str, &str)], want: &Expect, artifacts: &str) -> PathBuf 
         out.display(),
         report.join("\n")
     );
-    drop(worker);
+    drop(env);
     out
 }
 
@@ -160,9 +155,8 @@ fn a_page_without_dark_styles_fails_the_dark_scheme_check() {
     const LIGHT_ONLY: &str = "<!doctype html><html lang=\"en\"><title>{{title}}</title>\
 <style>body{background:#fafafa;color:#222}</style><h1>{{title}}</h1><p>{{message}}</p>\
 <p><code>{{request_id}}</code></p></html>";
-    let origin = Origin::start();
-    let origin_url = origin.url();
-    let worker = Worker::start(&[("ORIGIN_URL", &origin_url), ("ERROR_PAGE_HTML", LIGHT_ONLY)]);
+    let env = Env::proxy(&[("ERROR_PAGE_HTML", LIGHT_ONLY)]);
+    let worker = env.worker("main");
     let out = root().join("tests/artifacts/browser/light-only");
     let result = run_check(&worker.url(PATH), &out);
     let variants = result["variants"].as_array().expect("variants");

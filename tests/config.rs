@@ -4,15 +4,12 @@
 //! the answer (`DEFAULT_FORMAT`, `ERROR_PAGE_HTML`, `LOG_ORIGIN_BODY_BYTES`)
 //! and the zone-route mode (no `ORIGIN_URL`) do what the README says.
 
-mod common;
-
 use std::sync::OnceLock;
-use std::thread;
 use std::time::{Duration, Instant};
 
-use common::origin::SECRET_BODY;
-use common::{echo_header, free_port, get, raw_send, unique_id, Origin, Project, Worker};
 use error_shield::parts::{DEFAULT_MESSAGE, HTML_CSP};
+use error_shield_harness::origin::SECRET_BODY;
+use error_shield_harness::{echo_header, free_port, get, raw_send, unique_id, Env, Launch, Origin};
 use serde_json::{json, Value};
 
 /// (variable, bad value, what the record's `context.value` must be). The
@@ -69,79 +66,59 @@ const SUPPORT: &str = "https://help.example.com/?a=1&b=<2>";
 /// `PAGE` filled, escaped by hand, with `{id}` for the request id.
 const FILLED: &str = r#"<!doctype html><html lang="en"><title>Down &lt;for&gt; &quot;maintenance&quot; &amp; &#39;more&#39;</title><h1>Down &lt;for&gt; &quot;maintenance&quot; &amp; &#39;more&#39;</h1><p>Back at 10:00 &lt;/p&gt;&lt;script&gt;alert(1)&lt;/script&gt;</p><p>Ref: <code>{id}</code></p><a href="https://help.example.com/?a=1&amp;b=&lt;2&gt;">help</a></html>"#;
 
-struct Env {
-    // Kept alive for the workers.
-    _origin: Origin,
-    bad: Vec<(&'static str, &'static str, &'static str, Worker)>,
-    /// No `ORIGIN_URL` and nothing in front: the request comes back.
-    looping: Worker,
-    /// `ORIGIN_URL` is the worker's own address.
-    own_address: Worker,
-    /// No `ORIGIN_URL`, wrangler's upstream (the zone's origin) is the fake
-    /// origin; `DEFAULT_FORMAT=text`, `LOG_ORIGIN_BODY_BYTES=0`.
-    zone: Worker,
-    /// `ORIGIN_URL` set, `ERROR_PAGE_HTML` and `DEFAULT_FORMAT=html`.
-    page: Worker,
-}
-
+/// The workers: `bad i` for `BAD_CONFIGS[i]` (in front of the origin
+/// unless the bad variable is `ORIGIN_URL`), and:
+/// - `looping`: no `ORIGIN_URL` and nothing in front: the request comes back;
+/// - `own_address`: `ORIGIN_URL` is the worker's own address;
+/// - `zone`: no `ORIGIN_URL`, wrangler's upstream (the zone's origin) is
+///   the fake origin; `DEFAULT_FORMAT=text`, `LOG_ORIGIN_BODY_BYTES=0`;
+/// - `page`: `ORIGIN_URL` set, `ERROR_PAGE_HTML` and `DEFAULT_FORMAT=html`.
 fn env() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
         let origin = Origin::start();
-        let url = origin.url();
-        // Start every worker at once: wrangler's start-up dominates.
-        let bad: Vec<_> = BAD_CONFIGS
-            .iter()
-            .map(|&(var, value, logged)| {
-                let url = url.clone();
-                thread::spawn(move || {
-                    let vars = if var == "ORIGIN_URL" {
-                        vec![(var, value)]
-                    } else {
-                        vec![("ORIGIN_URL", url.as_str()), (var, value)]
-                    };
-                    (var, value, logged, Worker::start(&vars))
-                })
-            })
-            .collect();
-        let looping = thread::spawn(|| Worker::start(&[]));
-        let own_address = thread::spawn(|| {
-            let port = free_port();
-            let own = format!("http://127.0.0.1:{port}");
-            Worker::start_on(port, &[("ORIGIN_URL", &own)])
-        });
         let upstream = format!("127.0.0.1:{}", origin.port);
-        let zone = thread::spawn(move || {
-            let vars = [("DEFAULT_FORMAT", "text"), ("LOG_ORIGIN_BODY_BYTES", "0")];
-            let args = ["--local-upstream", &upstream, "--upstream-protocol", "http"];
-            Worker::launch(Project::Proxy, free_port(), &vars, &args)
-        });
-        let page = Worker::start(&[
-            ("ORIGIN_URL", &url),
+        let mut env = Env::build().origin(origin);
+        for (i, &(var, value, _)) in BAD_CONFIGS.iter().enumerate() {
+            let launch = Launch::proxy().var(var, value);
+            env = match var {
+                "ORIGIN_URL" => env.worker(&bad(i), launch),
+                _ => env.fronting(&bad(i), launch),
+            };
+        }
+        let port = free_port();
+        let own = format!("http://127.0.0.1:{port}");
+        let zone = Launch::proxy()
+            .vars(&[("DEFAULT_FORMAT", "text"), ("LOG_ORIGIN_BODY_BYTES", "0")])
+            .args(&["--local-upstream", &upstream, "--upstream-protocol", "http"]);
+        let page = Launch::proxy().vars(&[
             ("ERROR_PAGE_HTML", PAGE),
             ("ERROR_TITLE", TITLE),
             ("ERROR_MESSAGE", MESSAGE),
             ("SUPPORT_URL", SUPPORT),
             ("DEFAULT_FORMAT", "html"),
         ]);
-        Env {
-            _origin: origin,
-            bad: bad
-                .into_iter()
-                .map(|h| h.join().expect("bad worker"))
-                .collect(),
-            looping: looping.join().expect("looping worker"),
-            own_address: own_address.join().expect("own-address worker"),
-            zone: zone.join().expect("zone worker"),
-            page,
-        }
+        env.worker("looping", Launch::proxy())
+            .worker(
+                "own_address",
+                Launch::proxy().port(port).var("ORIGIN_URL", &own),
+            )
+            .worker("zone", zone)
+            .fronting("page", page)
+            .start()
     })
+}
+
+/// The name of the worker of `BAD_CONFIGS[i]`.
+fn bad(i: usize) -> String {
+    format!("bad {i}")
 }
 
 #[test]
 fn each_bad_config_gives_the_uniform_500_and_names_the_variable_and_value() {
     let e = env();
-    for (var, value, logged, worker) in &e.bad {
+    for (i, (var, value, logged)) in BAD_CONFIGS.iter().enumerate() {
+        let worker = e.worker(&bad(i));
         let id = unique_id("config");
         let r = get(&worker.url("/echo"), &[("x-request-id", &id)]);
         assert_eq!(r.status, 500, "{var}={value}: {}", r.text());
@@ -165,7 +142,10 @@ fn each_bad_config_gives_the_uniform_500_and_names_the_variable_and_value() {
 #[test]
 fn a_request_that_comes_back_to_the_worker_fails_fast_with_config_error() {
     let e = env();
-    for (name, worker) in [("unset", &e.looping), ("own address", &e.own_address)] {
+    for (name, worker) in [
+        ("unset", e.worker("looping")),
+        ("own address", e.worker("own_address")),
+    ] {
         let id = unique_id("loop");
         let start = Instant::now();
         let r = get(&worker.url("/anything"), &[("x-request-id", &id)]);
@@ -184,13 +164,17 @@ fn a_request_that_comes_back_to_the_worker_fails_fast_with_config_error() {
 #[test]
 fn without_origin_url_the_incoming_url_is_fetched_with_no_forwarded_host() {
     let e = env();
-    let zone = get(&e.zone.url("/echo?zone=1"), &[("x-request-id", "zone-1")]).json();
+    let zone = get(
+        &e.worker("zone").url("/echo?zone=1"),
+        &[("x-request-id", "zone-1")],
+    )
+    .json();
     assert_eq!(zone["target"], "/echo?zone=1");
     assert_eq!(echo_header(&zone, "x-request-id"), Some("zone-1"));
     assert_eq!(echo_header(&zone, "x-forwarded-host"), None, "{zone}");
     // The control: with ORIGIN_URL the header is sent.
-    let proxied = get(&e.page.url("/echo"), &[]).json();
-    let host = e.page.base.trim_start_matches("http://");
+    let proxied = get(&e.worker("page").url("/echo"), &[]).json();
+    let host = e.worker("page").base.trim_start_matches("http://");
     assert_eq!(echo_header(&proxied, "x-forwarded-host"), Some(host));
 }
 
@@ -204,12 +188,12 @@ fn default_format_applies_when_accept_does_not_decide() {
     );
     // (worker, Accept, the format it must get)
     let table = [
-        (&e.zone, None, text),
-        (&e.zone, Some("image/webp"), text),
-        (&e.zone, Some("application/json"), json),
-        (&e.page, None, html),
-        (&e.page, Some("image/webp"), html),
-        (&e.page, Some("text/plain"), text),
+        (e.worker("zone"), None, text),
+        (e.worker("zone"), Some("image/webp"), text),
+        (e.worker("zone"), Some("application/json"), json),
+        (e.worker("page"), None, html),
+        (e.worker("page"), Some("image/webp"), html),
+        (e.worker("page"), Some("text/plain"), text),
     ];
     // Raw: an HTTP client would add `Accept: */*` where there is none.
     for (worker, accept, want) in table {
@@ -224,7 +208,7 @@ fn default_format_applies_when_accept_does_not_decide() {
         );
     }
     let plain = raw_send(
-        &e.zone.base,
+        &e.worker("zone").base,
         "GET",
         "/status/502",
         &[("x-request-id", "fmt-1")],
@@ -240,7 +224,7 @@ fn a_custom_error_page_is_served_filled_and_escaped_with_the_same_headers() {
     let e = env();
     let accept = ("accept", "text/html");
     let custom = raw_send(
-        &e.page.base,
+        &e.worker("page").base,
         "GET",
         "/status/502",
         &[accept, ("x-request-id", "page-1")],
@@ -253,7 +237,7 @@ fn a_custom_error_page_is_served_filled_and_escaped_with_the_same_headers() {
     assert_eq!(custom.header("x-request-id"), Some("page-1"));
     assert_eq!(custom.header("content-security-policy"), Some(HTML_CSP));
     // The same headers as the built-in page.
-    let builtin = raw_send(&e.zone.base, "GET", "/status/502", &[accept]);
+    let builtin = raw_send(&e.worker("zone").base, "GET", "/status/502", &[accept]);
     assert!(String::from_utf8_lossy(&builtin.body).contains("<main>"));
     assert_eq!(custom.fixed_headers(), builtin.fixed_headers());
 }
@@ -262,7 +246,10 @@ fn a_custom_error_page_is_served_filled_and_escaped_with_the_same_headers() {
 fn log_origin_body_bytes_0_keeps_the_body_out_of_the_record() {
     let e = env();
     // (worker, the record's origin_body): the control has the default 2048.
-    let table = [(&e.page, Some(SECRET_BODY)), (&e.zone, None)];
+    let table = [
+        (e.worker("page"), Some(SECRET_BODY)),
+        (e.worker("zone"), None),
+    ];
     for (worker, want) in table {
         let id = unique_id("excerpt");
         assert_eq!(

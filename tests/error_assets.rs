@@ -1,12 +1,10 @@
 //! `make error-assets`: what Cloudflare serves when the worker cannot answer
 //! is the worker's own answer, with `::RAY_ID::` as the id.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{get, unique_id, Stack};
+use error_shield_harness::{get, unique_id, Env};
 use serde_json::Value;
 
 /// Runs the generator (built by `cargo test` with the other examples).
@@ -30,14 +28,14 @@ fn generate(envs: &[(&str, &str)]) -> PathBuf {
 
 #[test]
 fn the_assets_are_the_workers_own_answers_with_the_ray_id_token() {
-    let stack = Stack::start(&[]);
+    let env = Env::proxy(&[]);
     let out = generate(&[]);
     let read = |name: &str| std::fs::read_to_string(out.join(name)).expect(name);
     let (page, problem) = (read("page.html"), read("problem.json"));
     for (accept, asset) in [("text/html", &page), ("application/json", &problem)] {
         let id = unique_id("asset");
         let r = get(
-            &stack.worker.url("/status/500"),
+            &env.worker("main").url("/status/500"),
             &[("x-request-id", &id), ("accept", accept)],
         );
         assert_eq!(r.status, 500);

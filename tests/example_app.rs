@@ -1,13 +1,12 @@
 //! Library mode end to end: `examples/app`, a workers-rs `Router` app whose
 //! handler runs under `Shield::run`, served by `wrangler dev`.
 
-mod common;
-
 use std::sync::OnceLock;
-use std::thread;
 
-use common::{get, raw_send, unique_id, Project, Resp, Worker};
 use error_shield::parts::HTML_CSP;
+use error_shield_harness::{
+    ensure_built, get, parse_record, raw_send, root, unique_id, Env, Launch, Project, Worker,
+};
 use serde_json::json;
 
 const MESSAGE: &str = "Try <again> & \"soon\"";
@@ -32,42 +31,31 @@ const PROXY_VARS: [(&str, &str); 11] = [
     ("FAULT_INJECTION", "maybe"),
 ];
 
-struct Env {
-    /// The page variables set, `DEFAULT_FORMAT=text`.
-    app: Worker,
-    /// `DEFAULT_FORMAT=xml`: a config_error.
-    bad_format: Worker,
-    /// Only bad proxy variables: nothing the guard reads.
-    proxy_vars: Worker,
-}
-
+/// The example app as `app` (the page variables set,
+/// `DEFAULT_FORMAT=text`), `bad_format` (`DEFAULT_FORMAT=xml`: a
+/// config_error) and `proxy_vars` (only bad proxy variables: nothing the
+/// guard reads).
 fn env() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
-        let bad_format =
-            thread::spawn(|| Worker::start_project(Project::App, &[("DEFAULT_FORMAT", "xml")]));
-        let proxy_vars = thread::spawn(|| Worker::start_project(Project::App, &PROXY_VARS));
-        let app = Worker::start_project(
-            Project::App,
-            &[
-                ("ERROR_TITLE", "App failure"),
-                ("ERROR_MESSAGE", MESSAGE),
-                ("SUPPORT_URL", SUPPORT),
-                ("PROBLEM_TYPE", PROBLEM_TYPE),
-                ("ERROR_PAGE_HTML", PAGE),
-                ("DEFAULT_FORMAT", "text"),
-            ],
-        );
-        Env {
-            app,
-            bad_format: bad_format.join().expect("bad-format app"),
-            proxy_vars: proxy_vars.join().expect("proxy-vars app"),
-        }
+        let app = Launch::app().vars(&[
+            ("ERROR_TITLE", "App failure"),
+            ("ERROR_MESSAGE", MESSAGE),
+            ("SUPPORT_URL", SUPPORT),
+            ("PROBLEM_TYPE", PROBLEM_TYPE),
+            ("ERROR_PAGE_HTML", PAGE),
+            ("DEFAULT_FORMAT", "text"),
+        ]);
+        Env::build()
+            .worker("app", app)
+            .worker("bad_format", Launch::app().var("DEFAULT_FORMAT", "xml"))
+            .worker("proxy_vars", Launch::app().vars(&PROXY_VARS))
+            .start()
     })
 }
 
 fn app() -> &'static Worker {
-    &env().app
+    env().worker("app")
 }
 
 #[test]
@@ -217,7 +205,7 @@ fn the_hook_installed_before_ours_still_runs() {
         app()
             .output()
             .lines()
-            .filter(|l| l.contains(&message) && common::parse_record(l).is_none())
+            .filter(|l| l.contains(&message) && parse_record(l).is_none())
             .count()
     };
     while theirs() == 0 && std::time::Instant::now() < deadline {
@@ -237,8 +225,8 @@ fn escaped_panics(w: &Worker) -> Vec<serde_json::Value> {
 #[test]
 fn the_library_build_carries_none_of_the_proxy() {
     app(); // built by now
-    common::ensure_built(Project::Proxy);
-    let read = |p: &str| std::fs::read(common::root().join(p)).expect(p);
+    ensure_built(Project::Proxy);
+    let read = |p: &str| std::fs::read(root().join(p)).expect(p);
     let (proxy, library) = (
         read("build/index_bg.wasm"),
         read("examples/app/build/index_bg.wasm"),
@@ -270,7 +258,7 @@ fn the_page_variables_shape_each_format_chosen_by_accept() {
         let mut headers = vec![("x-request-id", id.as_str())];
         headers.extend(accept.map(|a| ("accept", a)));
         // Raw: an HTTP client would add `Accept: */*` where there is none.
-        let r: Resp = raw_send(&app().base, "GET", "/orders/42", &headers).into();
+        let r = raw_send(&app().base, "GET", "/orders/42", &headers);
         assert_eq!(r.status, 500, "{accept:?}");
         let (content_type, csp) = match format {
             "json" => {
@@ -300,22 +288,32 @@ fn only_the_page_variables_are_read_in_library_mode() {
     let e = env();
     // The control: a bad page variable is a config_error for every route.
     let id = unique_id("badfmt");
-    let r = get(&e.bad_format.url("/hello"), &[("x-request-id", &id)]);
+    let r = get(
+        &e.worker("bad_format").url("/hello"),
+        &[("x-request-id", &id)],
+    );
     assert_eq!(r.status, 500, "{}", r.text());
-    let record = e.bad_format.record_for(&id);
+    let record = e.worker("bad_format").record_for(&id);
     assert_eq!(record["cause"], "config_error", "{record}");
     assert_eq!(record["context"]["variable"], "DEFAULT_FORMAT");
     assert_eq!(record["context"]["value"], "xml");
     // Bad proxy variables mean nothing to the guard.
-    let r = get(&e.proxy_vars.url("/hello"), &[]);
+    let r = get(&e.worker("proxy_vars").url("/hello"), &[]);
     assert_eq!(
         (r.status, r.text().as_str()),
         (200, "hello from a guarded app")
     );
     let id = unique_id("proxyvars");
     assert_eq!(
-        get(&e.proxy_vars.url("/orders/42"), &[("x-request-id", &id)]).status,
+        get(
+            &e.worker("proxy_vars").url("/orders/42"),
+            &[("x-request-id", &id)]
+        )
+        .status,
         500
     );
-    assert_eq!(e.proxy_vars.record_for(&id)["cause"], "worker_error");
+    assert_eq!(
+        e.worker("proxy_vars").record_for(&id)["cause"],
+        "worker_error"
+    );
 }

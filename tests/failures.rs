@@ -3,64 +3,45 @@
 //! failing origin leaks; in the default configuration and with
 //! stale-if-error and retries on. Configuration is `config.rs`.
 
-mod common;
-
 use std::collections::HashMap;
 use std::sync::OnceLock;
-use std::thread;
 
 use serde_json::Value;
 
-use common::origin::{SECRET_BODY, SECRET_HEADERS};
-use common::{get, header_lines, raw_exchange, raw_send, unique_id, Origin, RawReq, Resp, Worker};
+use error_shield_harness::origin::{SECRET_BODY, SECRET_HEADERS};
+use error_shield_harness::{
+    get, header_lines, raw_exchange, raw_send, unique_id, Env, Launch, Origin, RawReq, Resp, Worker,
+};
 
 const TITLE: &str = "Oops <b>\"&'";
 const MESSAGE: &str = "We are on it </p><script>alert(1)</script>";
 const SUPPORT: &str = "https://status.example.com/?a=1&b=2";
 const TIMEOUT_MS: u64 = 1500;
 
-struct Env {
-    // Kept alive for the workers.
-    _origin: Origin,
-    main: Worker,
-    /// The same configuration with stale-if-error and retries on: the
-    /// pipeline takes its extra steps, the answers must not change.
-    resilient: Worker,
-}
-
+/// `main`, and `resilient`: the same configuration with stale-if-error and
+/// retries on: the pipeline takes its extra steps, the answers must not
+/// change.
 fn env() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
-        let origin = Origin::start();
-        let url = origin.url();
         let timeout = TIMEOUT_MS.to_string();
-        let vars: Vec<(&'static str, String)> = vec![
-            ("ORIGIN_URL", url),
-            ("ORIGIN_TIMEOUT_MS", timeout),
-            ("FAILURE_STATUSES", "500,502-599".into()),
-            ("FAULT_INJECTION", "on".into()),
-            ("ERROR_TITLE", TITLE.into()),
-            ("ERROR_MESSAGE", MESSAGE.into()),
-            ("SUPPORT_URL", SUPPORT.into()),
-            ("PROBLEM_TYPE", "https://errors.example.com/internal".into()),
-            ("LOG_ORIGIN_BODY_BYTES", "32".into()),
-        ];
-        let start = move |extra: &'static [(&'static str, &'static str)]| {
-            let vars = vars.clone();
-            thread::spawn(move || {
-                let mut all: Vec<(&str, &str)> =
-                    vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                all.extend_from_slice(extra);
-                Worker::start(&all)
-            })
-        };
-        let resilient = start(&[("STALE_IF_ERROR_SECONDS", "60"), ("ORIGIN_RETRIES", "2")]);
-        let main = start(&[]);
-        Env {
-            _origin: origin,
-            main: main.join().expect("main worker"),
-            resilient: resilient.join().expect("resilient worker"),
-        }
+        let main = Launch::proxy().vars(&[
+            ("ORIGIN_TIMEOUT_MS", &timeout),
+            ("FAILURE_STATUSES", "500,502-599"),
+            ("FAULT_INJECTION", "on"),
+            ("ERROR_TITLE", TITLE),
+            ("ERROR_MESSAGE", MESSAGE),
+            ("SUPPORT_URL", SUPPORT),
+            ("PROBLEM_TYPE", "https://errors.example.com/internal"),
+            ("LOG_ORIGIN_BODY_BYTES", "32"),
+        ]);
+        let resilient =
+            (main.clone()).vars(&[("STALE_IF_ERROR_SECONDS", "60"), ("ORIGIN_RETRIES", "2")]);
+        Env::build()
+            .origin(Origin::start())
+            .fronting("main", main)
+            .fronting("resilient", resilient)
+            .start()
     })
 }
 
@@ -150,7 +131,7 @@ fn fail(worker: &Worker, s: &Scenario, accept: Option<&str>, id: &str) -> Resp {
             get(&worker.url(s.path), &headers)
         }
         // Raw: an HTTP client would add `Accept: */*`.
-        None => raw_send(&worker.base, "GET", s.path, &headers).into(),
+        None => raw_send(&worker.base, "GET", s.path, &headers),
     }
 }
 
@@ -243,7 +224,10 @@ fn every_cause_in_every_format_is_the_uniform_500_with_one_record() {
     let e = env();
     // One body per format, whatever the cause and the configuration.
     let mut bodies: HashMap<&str, String> = HashMap::new();
-    for (config, worker) in [("defaults", &e.main), ("stale + retries", &e.resilient)] {
+    for (config, worker) in [
+        ("defaults", e.worker("main")),
+        ("stale + retries", e.worker("resilient")),
+    ] {
         for s in &SCENARIOS {
             for (format, accept) in FORMATS {
                 let id = unique_id("cause");
@@ -285,7 +269,7 @@ fn head_gets_the_same_status_and_headers_and_no_body() {
         // the page). The GET's answer must start right where the HEAD's head
         // ends, so a body byte after that head fails the read.
         let answers = raw_exchange(
-            &e.main.base,
+            &e.worker("main").base,
             &[
                 RawReq::new("HEAD", s.path).lines(&head_lines),
                 RawReq::new("GET", s.path).lines(&get_lines),
@@ -309,14 +293,14 @@ fn head_gets_the_same_status_and_headers_and_no_body() {
             "{}: {head:?}",
             s.name
         );
-        assert_eq!(e.main.record_for(&head_id)["method"], "HEAD");
+        assert_eq!(e.worker("main").record_for(&head_id)["method"], "HEAD");
     }
 }
 
 #[test]
 fn statuses_outside_failure_statuses_pass_through() {
     let e = env();
-    let r = get(&e.main.url("/status/501"), &[]);
+    let r = get(&e.worker("main").url("/status/501"), &[]);
     assert_eq!(r.status, 501);
     assert_eq!(r.text(), SECRET_BODY);
 }

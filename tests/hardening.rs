@@ -2,20 +2,18 @@
 //! resets, sends garbage or 100 MB; request ids and `Accept` values meant to
 //! break or reflect). Load and the panic storm are `load.rs`.
 
-mod common;
-
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::{get, poll, raw_get, read_until_closed, unique_id, Stack};
+use error_shield_harness::{get, poll, raw_get, read_until_closed, unique_id, Env};
 
 const TIMEOUT_MS: u64 = 1500;
 
-fn env() -> &'static Stack {
-    static ENV: OnceLock<Stack> = OnceLock::new();
+fn env() -> &'static Env {
+    static ENV: OnceLock<Env> = OnceLock::new();
     let timeout = TIMEOUT_MS.to_string();
     ENV.get_or_init(|| {
-        Stack::start(&[
+        Env::proxy(&[
             ("ORIGIN_TIMEOUT_MS", &timeout),
             ("FAULT_INJECTION", "on"),
             ("LOG_ORIGIN_BODY_BYTES", "64"),
@@ -24,9 +22,9 @@ fn env() -> &'static Stack {
 }
 
 /// A worker with `WATCH_BODIES=off`.
-fn unwatched() -> &'static Stack {
-    static ENV: OnceLock<Stack> = OnceLock::new();
-    ENV.get_or_init(|| Stack::start(&[("WATCH_BODIES", "off")]))
+fn unwatched() -> &'static Env {
+    static ENV: OnceLock<Env> = OnceLock::new();
+    ENV.get_or_init(|| Env::proxy(&[("WATCH_BODIES", "off")]))
 }
 
 fn assert_no_leak(body: &str, context: &str) {
@@ -53,7 +51,7 @@ fn hostile_origins_get_the_uniform_500_and_the_right_cause() {
     for (path, cause, excerpt) in table {
         let rid = unique_id("hostile");
         let start = Instant::now();
-        let r = get(&e.worker.url(path), &[("x-request-id", &rid)]);
+        let r = get(&e.worker("main").url(path), &[("x-request-id", &rid)]);
         assert_eq!(r.status, 500, "{path}");
         assert!(
             start.elapsed() < Duration::from_millis(TIMEOUT_MS + 2000),
@@ -65,7 +63,7 @@ fn hostile_origins_get_the_uniform_500_and_the_right_cause() {
             r.header("server").is_none(),
             "{path}: origin Server header copied"
         );
-        let record = e.worker.record_for(&rid);
+        let record = e.worker("main").record_for(&rid);
         assert_eq!(record["cause"], cause, "{path}: {record}");
         if let Some(want) = excerpt {
             assert_eq!(record["origin_body"], want, "{path}");
@@ -77,11 +75,11 @@ fn hostile_origins_get_the_uniform_500_and_the_right_cause() {
 fn a_100_mb_failing_body_is_answered_fast_with_a_capped_excerpt() {
     const SIZE: u64 = 100_000_000;
     let e = env();
-    let rss_before = e.worker.workerd_rss_kb();
+    let rss_before = e.worker("main").workerd_rss_kb();
     let rid = unique_id("huge");
     let start = Instant::now();
     let r = get(
-        &e.worker
+        &e.worker("main")
             .url(&format!("/bytes?n={SIZE}&status=500&key=huge")),
         &[("x-request-id", &rid)],
     );
@@ -91,9 +89,9 @@ fn a_100_mb_failing_body_is_answered_fast_with_a_capped_excerpt() {
         took < Duration::from_secs(3),
         "answered after {took:?}: the body was read whole?"
     );
-    let record = e.worker.record_for(&rid);
+    let record = e.worker("main").record_for(&rid);
     let excerpt = record["origin_body"].as_str().expect("excerpt");
-    let first: Vec<u8> = (0..64).map(common::origin::pattern).collect();
+    let first: Vec<u8> = (0..64).map(error_shield_harness::origin::pattern).collect();
     assert_eq!(
         excerpt,
         String::from_utf8_lossy(&first),
@@ -103,9 +101,9 @@ fn a_100_mb_failing_body_is_answered_fast_with_a_capped_excerpt() {
     // so its writes failed once the socket buffers (a few MiB at most) were
     // full. A worker that drained the body would let all 100 MB through.
     let ended = poll("the origin's write to end", Duration::from_secs(10), || {
-        e.origin.ended("bytes:huge")
+        e.origin().ended("bytes:huge")
     });
-    let written = e.origin.progress("bytes:huge");
+    let written = e.origin().progress("bytes:huge");
     assert!(
         ended.starts_with("error"),
         "the origin's write ended: {ended}"
@@ -114,7 +112,7 @@ fn a_100_mb_failing_body_is_answered_fast_with_a_capped_excerpt() {
         written < SIZE / 10,
         "the origin wrote {written} bytes before the connection closed"
     );
-    let rss_after = e.worker.workerd_rss_kb();
+    let rss_after = e.worker("main").workerd_rss_kb();
     eprintln!(
         "100 MB failing body: answered in {took:?}; origin wrote {written} bytes; workerd RSS {rss_before} KiB → {rss_after} KiB"
     );
@@ -129,7 +127,7 @@ fn a_100_mb_failing_body_is_answered_fast_with_a_capped_excerpt() {
 fn two_hundred_set_cookie_headers_pass_intact() {
     let e = env();
     // Raw: common clients cap the number of headers below 200.
-    let r = raw_get(&e.worker.base, "/cookies?n=200", &[]);
+    let r = raw_get(&e.worker("main").base, "/cookies?n=200", &[]);
     assert_eq!(r.status, 200);
     let cookies = r.all("set-cookie");
     assert_eq!(cookies.len(), 200);
@@ -144,17 +142,20 @@ fn invalid_response_header_bytes_never_crash_or_leak() {
     let e = env();
     let rid = unique_id("badheader");
     let r = raw_get(
-        &e.worker.base,
+        &e.worker("main").base,
         "/bad-header",
         &[format!("X-Request-Id: {rid}").as_bytes()],
     );
     // workerd either passes the response on or refuses it; refused is a failure of ours.
     match r.status {
         200 => assert_eq!(r.body, b"ok"),
-        500 => assert_eq!(e.worker.record_for(&rid)["cause"], "origin_unreachable"),
+        500 => assert_eq!(
+            e.worker("main").record_for(&rid)["cause"],
+            "origin_unreachable"
+        ),
         other => panic!("unexpected status {other}"),
     }
-    assert_eq!(get(&e.worker.url("/echo"), &[]).status, 200);
+    assert_eq!(get(&e.worker("main").url("/echo"), &[]).status, 200);
 }
 
 #[test]
@@ -175,7 +176,7 @@ fn hostile_request_ids_are_replaced() {
     for bad in hostile {
         let line = [b"X-Request-Id: ".as_slice(), bad].concat();
         let r = raw_get(
-            &e.worker.base,
+            &e.worker("main").base,
             "/status/502",
             &[&line, b"Accept: text/html"],
         );
@@ -187,16 +188,16 @@ fn hostile_request_ids_are_replaced() {
             bad.len() < 4 || !r.text().contains(shown.as_ref()),
             "hostile id reflected"
         );
-        assert_eq!(e.worker.record_for(&id)["request_id"], id);
+        assert_eq!(e.worker("main").record_for(&id)["request_id"], id);
     }
     // A well-formed cf-ray is the id when the client sends none, and is logged.
     let r = get(
-        &e.worker.url("/status/502"),
+        &e.worker("main").url("/status/502"),
         &[("cf-ray", "8c3f1a2b3c4d5e6f-AMS")],
     );
     assert_eq!(r.request_id(), "8c3f1a2b3c4d5e6f-AMS");
     assert_eq!(
-        e.worker.record_for("8c3f1a2b3c4d5e6f-AMS")["cf_ray"],
+        e.worker("main").record_for("8c3f1a2b3c4d5e6f-AMS")["cf_ray"],
         "8c3f1a2b3c4d5e6f-AMS"
     );
 }
@@ -220,7 +221,7 @@ fn hostile_accept_headers_never_error_or_406() {
     for accept in accepts {
         let id = unique_id("accept");
         let r = raw_get(
-            &e.worker.base,
+            &e.worker("main").base,
             "/status/502",
             &[
                 &[b"Accept: ".as_slice(), accept].concat(),
@@ -247,7 +248,7 @@ fn a_body_that_breaks_after_the_headers_is_recorded_once_and_a_length_ends_short
             "/truncated?n=5000{}",
             if chunked { "&chunked=1" } else { "" }
         );
-        let (head, body) = read_until_closed(&e.worker.base, &target, &id);
+        let (head, body) = read_until_closed(&e.worker("main").base, &target, &id);
         assert!(head.starts_with("http/1.1 200"), "{target}: {head}");
         if chunked {
             // workerd 2026-11 ends it without the last chunk, so the client
@@ -259,7 +260,7 @@ fn a_body_that_breaks_after_the_headers_is_recorded_once_and_a_length_ends_short
             assert!(head.contains("content-length: 10001"), "{head}");
             assert_eq!(body.len(), 5000, "{target}");
         }
-        let record = e.worker.record_for(&id);
+        let record = e.worker("main").record_for(&id);
         assert_eq!(record["cause"], "origin_unreachable", "{record}");
         assert_eq!(record["after_headers"], true, "{record}");
         assert_eq!(record["bytes"], 5000, "{record}");
@@ -268,20 +269,21 @@ fn a_body_that_breaks_after_the_headers_is_recorded_once_and_a_length_ends_short
     // With WATCH_BODIES=off the same cut writes no record (the client
     // still sees a length end short).
     let id = unique_id("unwatched");
-    let (head, body) = read_until_closed(&unwatched().worker.base, "/truncated?n=5000", &id);
+    let (head, body) =
+        read_until_closed(&unwatched().worker("main").base, "/truncated?n=5000", &id);
     assert!(head.contains("content-length: 10001"), "{head}");
     assert_eq!(body.len(), 5000);
-    assert!(unwatched().worker.records_for(&id).is_empty());
+    assert!(unwatched().worker("main").records_for(&id).is_empty());
     // The controls: whole bodies of the same size, a chunked one ending
     // with its last chunk, write no record.
     for target in ["/bytes?n=5000", "/bytes?n=5000&chunked=1"] {
         let id = unique_id("whole");
-        let (head, body) = read_until_closed(&e.worker.base, target, &id);
+        let (head, body) = read_until_closed(&e.worker("main").base, target, &id);
         assert!(head.starts_with("http/1.1 200"), "{head}");
         assert!(body.len() >= 5000);
         if target.ends_with("chunked=1") {
             assert!(body.ends_with(b"0\r\n\r\n"), "{target}");
         }
-        assert!(e.worker.records_for(&id).is_empty());
+        assert!(e.worker("main").records_for(&id).is_empty());
     }
 }

@@ -2,28 +2,26 @@
 //! and 3000 panics in a row, each failure with exactly its one record.
 //! Bounded in count and time; loopback only.
 
-mod common;
-
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::origin::SECRET_BODY;
-use common::{get, poll, Stack};
+use error_shield_harness::origin::SECRET_BODY;
+use error_shield_harness::{get, poll, Env};
 use serde_json::Value;
 
-fn env() -> &'static Stack {
-    static ENV: OnceLock<Stack> = OnceLock::new();
-    ENV.get_or_init(|| Stack::start(&[("ORIGIN_TIMEOUT_MS", "1500"), ("FAULT_INJECTION", "on")]))
+fn env() -> &'static Env {
+    static ENV: OnceLock<Env> = OnceLock::new();
+    ENV.get_or_init(|| Env::proxy(&[("ORIGIN_TIMEOUT_MS", "1500"), ("FAULT_INJECTION", "on")]))
 }
 
 /// A second worker for the test that reads its memory: the load test's
 /// traffic must not show in its figures.
-fn quiet() -> &'static Stack {
-    static QUIET: OnceLock<Stack> = OnceLock::new();
-    QUIET.get_or_init(|| Stack::start(&[("FAULT_INJECTION", "on")]))
+fn quiet() -> &'static Env {
+    static QUIET: OnceLock<Env> = OnceLock::new();
+    QUIET.get_or_init(|| Env::proxy(&[("FAULT_INJECTION", "on")]))
 }
 
 /// What a load request is and what its answer must be.
@@ -70,7 +68,7 @@ fn ten_thousand_mixed_requests_at_concurrency_32_get_exactly_the_right_answers()
         .map(|_| {
             let (next, wrong, failures) =
                 (Arc::clone(&next), Arc::clone(&wrong), Arc::clone(&failures));
-            let base = e.worker.base.clone();
+            let base = e.worker("main").base.clone();
             thread::spawn(move || {
                 let agent = ureq::AgentBuilder::new()
                     .redirects(0)
@@ -140,7 +138,7 @@ fn ten_thousand_mixed_requests_at_concurrency_32_get_exactly_the_right_answers()
     thread::sleep(Duration::from_secs(2));
     let failures = failures.lock().unwrap();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for record in e.worker.records() {
+    for record in e.worker("main").records() {
         let rid = record["request_id"].as_str().unwrap_or("").to_string();
         if !rid.starts_with(&format!("load-{}-", std::process::id())) {
             continue;
@@ -169,7 +167,7 @@ fn a_thousand_panics_in_a_row_leave_the_instance_serving_with_bounded_memory() {
         for i in from..to {
             let id = format!("{tag}{i}");
             let headers = [("x-fault-inject", "panic"), ("x-request-id", id.as_str())];
-            let r = get(&e.worker.url("/echo"), &headers);
+            let r = get(&e.worker("main").url("/echo"), &headers);
             assert_eq!((r.status, r.request_id()), (500, id));
         }
     };
@@ -178,23 +176,23 @@ fn a_thousand_panics_in_a_row_leave_the_instance_serving_with_bounded_memory() {
     // climbs while V8 and wrangler's inspector keep garbage and log entries,
     // then levels off. The bound catches a leak of whole requests per panic.
     storm(0, 1000);
-    let after_1000 = e.worker.workerd_rss_kb();
-    let r = get(&e.worker.url("/echo?after=storm"), &[]);
+    let after_1000 = e.worker("main").workerd_rss_kb();
+    let r = get(&e.worker("main").url("/echo?after=storm"), &[]);
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["target"], "/echo?after=storm");
     storm(1000, 3000);
-    let after_3000 = e.worker.workerd_rss_kb();
+    let after_3000 = e.worker("main").workerd_rss_kb();
     eprintln!(
         "panic storm: workerd RSS {after_1000} KiB after 1000 panics, {after_3000} KiB after 3000"
     );
-    assert_eq!(get(&e.worker.url("/echo"), &[]).status, 200);
+    assert_eq!(get(&e.worker("main").url("/echo"), &[]).status, 200);
     assert!(
         after_3000 < 448 * 1024,
         "workerd at {after_3000} KiB after 3000 panics"
     );
     // Every panic has its one record, with the panic's location.
     let storm_records = || -> Vec<Value> {
-        let all = e.worker.records().into_iter();
+        let all = e.worker("main").records().into_iter();
         all.filter(|r| {
             r["request_id"]
                 .as_str()

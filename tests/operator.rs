@@ -1,85 +1,57 @@
 //! What operators switch on: status by cause, maintenance mode and W3C
 //! trace context, end to end.
 
-mod common;
-
 use std::sync::OnceLock;
-use std::thread;
 
-use common::{
-    get, header_lines, raw_exchange, raw_send, unique_id, Origin, Project, RawReq, Resp, Worker,
+use error_shield_harness::{
+    get, header_lines, raw_exchange, raw_send, unique_id, Env, Launch, Origin, RawReq, Resp, Worker,
 };
 
 const TOKEN: &str = "tok-3f9a7c";
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
-struct Env {
-    origin: Origin,
-    by_cause: Worker,
-    by_cause_titled: Worker,
-    maintenance: Worker,
-    /// Maintenance switched on by a secret, with the operator's own page.
-    secret_maintenance: Worker,
-}
-
+/// The workers, all in front of one origin: `by_cause`, `by_cause_titled`,
+/// `maintenance`, and `secret_maintenance`: maintenance switched on by a
+/// secret, with the operator's own page.
 fn env() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
-        let origin = Origin::start();
-        let url = origin.url();
-        let start = |vars: Vec<(&'static str, &'static str)>,
-                     secrets: Vec<(&'static str, &'static str)>| {
-            let url = url.clone();
-            thread::spawn(move || {
-                let mut all = vec![("ORIGIN_URL", url.as_str())];
-                all.extend(vars);
-                Worker::start_with_secrets(Project::Proxy, &all, &secrets)
-            })
-        };
-        let by_cause = start(
-            vec![
-                ("RESPONSE_STATUS", "by-cause"),
-                ("ORIGIN_TIMEOUT_MS", "1500"),
-                ("FAULT_INJECTION", "on"),
-            ],
-            vec![],
-        );
-        let titled = start(
-            vec![
-                ("RESPONSE_STATUS", "by-cause"),
-                ("ORIGIN_TIMEOUT_MS", "1500"),
-                ("ERROR_TITLE", "Oops"),
-            ],
-            vec![],
-        );
-        let maintenance = start(
-            vec![
+        let by_cause = Launch::proxy().vars(&[
+            ("RESPONSE_STATUS", "by-cause"),
+            ("ORIGIN_TIMEOUT_MS", "1500"),
+            ("FAULT_INJECTION", "on"),
+        ]);
+        let titled = Launch::proxy().vars(&[
+            ("RESPONSE_STATUS", "by-cause"),
+            ("ORIGIN_TIMEOUT_MS", "1500"),
+            ("ERROR_TITLE", "Oops"),
+        ]);
+        let maintenance = Launch::proxy()
+            .vars(&[
                 ("MAINTENANCE", "on"),
                 ("MAINTENANCE_RETRY_AFTER", "120"),
                 ("MAINTENANCE_BYPASS_PATHS", "/status/,/any/health"),
                 ("MAINTENANCE_TITLE", "Back <soon>"),
                 ("MAINTENANCE_MESSAGE", "Upgrading & tuning"),
-            ],
-            vec![("MAINTENANCE_BYPASS_TOKEN", TOKEN)],
-        );
-        let secret = start(
-            vec![
+            ])
+            .secrets(&[("MAINTENANCE_BYPASS_TOKEN", TOKEN)]);
+        let secret = Launch::proxy()
+            .vars(&[
                 (
                     "ERROR_PAGE_HTML",
                     "<main><h1>{{title}}</h1><p>{{message}}</p><code>{{request_id}}</code></main>",
                 ),
                 ("MAINTENANCE_RETRY_AFTER", "0"),
-            ],
-            vec![("MAINTENANCE", "on")],
-        );
-        Env {
-            by_cause: by_cause.join().expect("by-cause worker"),
-            by_cause_titled: titled.join().expect("titled worker"),
-            maintenance: maintenance.join().expect("maintenance worker"),
-            secret_maintenance: secret.join().expect("secret maintenance worker"),
-            origin,
-        }
+            ])
+            .secrets(&[("MAINTENANCE", "on")]);
+        Env::build()
+            .origin(Origin::start())
+            .fronting("by_cause", by_cause)
+            .fronting("by_cause_titled", titled)
+            .fronting("maintenance", maintenance)
+            .fronting("secret_maintenance", secret)
+            .start()
     })
 }
 
@@ -136,7 +108,11 @@ fn by_cause_gives_502_504_and_500_with_titles_that_follow_the_status() {
         ),
     ];
     for (path, header, status, title, cause) in table {
-        let (r, id) = json_get(&e.by_cause, path, &header.into_iter().collect::<Vec<_>>());
+        let (r, id) = json_get(
+            e.worker("by_cause"),
+            path,
+            &header.into_iter().collect::<Vec<_>>(),
+        );
         assert_eq!(r.status, status, "{path}: {}", r.text());
         let v = r.json();
         assert_eq!(
@@ -146,7 +122,7 @@ fn by_cause_gives_502_504_and_500_with_titles_that_follow_the_status() {
         );
         assert_eq!(r.header("cache-control"), Some("no-store"));
         assert!(r.header("retry-after").is_none(), "{path}");
-        let record = e.by_cause.record_for(&id);
+        let record = e.worker("by_cause").record_for(&id);
         assert_eq!(
             (record["cause"].as_str(), record["status"].as_u64()),
             (Some(cause), Some(u64::from(status)))
@@ -163,7 +139,7 @@ fn two_different_502_causes_give_byte_identical_bodies_but_for_the_id() {
             .map(|path| {
                 let id = unique_id("same");
                 let r = get(
-                    &e.by_cause.url(path),
+                    &e.worker("by_cause").url(path),
                     &[("x-request-id", &id), ("accept", accept)],
                 );
                 assert_eq!(r.status, 502, "{path} {accept}");
@@ -183,7 +159,7 @@ fn two_different_502_causes_give_byte_identical_bodies_but_for_the_id() {
 
 #[test]
 fn error_title_wins_over_the_status_title() {
-    let (r, _) = json_get(&env().by_cause_titled, "/sleep?ms=4000", &[]);
+    let (r, _) = json_get(env().worker("by_cause_titled"), "/sleep?ms=4000", &[]);
     assert_eq!(r.status, 504);
     assert_eq!(
         (r.json()["title"].as_str(), r.json()["status"].as_u64()),
@@ -204,7 +180,7 @@ fn maintenance_answers_503_in_every_format_without_contacting_the_origin() {
     ] {
         let id = unique_id("mnt");
         let r = get(
-            &e.maintenance.url(&path),
+            &e.worker("maintenance").url(&path),
             &[("x-request-id", &id), ("accept", accept)],
         );
         assert_eq!(r.status, 503, "{accept}");
@@ -245,7 +221,7 @@ fn maintenance_answers_503_in_every_format_without_contacting_the_origin() {
     // so a body byte after that head fails the read.
     let lines = header_lines(&[("accept", "text/html")]);
     let answers = raw_exchange(
-        &e.maintenance.base,
+        &e.worker("maintenance").base,
         &[
             RawReq::new("HEAD", &path).lines(&lines),
             RawReq::new("GET", &path).lines(&lines),
@@ -265,54 +241,54 @@ fn maintenance_answers_503_in_every_format_without_contacting_the_origin() {
         "{head:?}"
     );
     assert_eq!(
-        e.origin.hits_for("/echo", &key),
+        e.origin().hits_for("/echo", &key),
         0,
         "the origin was contacted during maintenance"
     );
     // The control: this counter counts a request that does reach the origin.
     let r = get(
-        &e.maintenance.url(&path),
+        &e.worker("maintenance").url(&path),
         &[("x-maintenance-bypass", TOKEN)],
     );
     assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(e.origin.hits_for("/echo", &key), 1);
+    assert_eq!(e.origin().hits_for("/echo", &key), 1);
 }
 
 #[test]
 fn maintenance_writes_no_error_record_and_one_notice_per_isolate() {
     let e = env();
     let ids: Vec<String> = (0..5)
-        .map(|_| json_get(&e.maintenance, "/echo", &[]).1)
+        .map(|_| json_get(e.worker("maintenance"), "/echo", &[]).1)
         .collect();
     // Positive control: a bypassed request that fails is still recorded.
-    let (failed, failed_id) = json_get(&e.maintenance, "/status/502", &[]);
+    let (failed, failed_id) = json_get(e.worker("maintenance"), "/status/502", &[]);
     assert_eq!(failed.status, 500);
     assert_eq!(
-        e.maintenance.record_for(&failed_id)["cause"],
+        e.worker("maintenance").record_for(&failed_id)["cause"],
         "origin_error_status"
     );
     for id in &ids {
         assert!(
-            e.maintenance.records_for(id).is_empty(),
+            e.worker("maintenance").records_for(id).is_empty(),
             "an error record for {id}"
         );
     }
     let notices = e
-        .maintenance
+        .worker("maintenance")
         .output()
         .lines()
         .filter(|l| l.contains(r#""event":"maintenance""#))
         .count();
-    assert_eq!(notices, 1, "{}", e.maintenance.output());
+    assert_eq!(notices, 1, "{}", e.worker("maintenance").output());
 }
 
 #[test]
 fn bypass_paths_and_the_token_pass_and_the_token_never_reaches_the_origin() {
     let e = env();
-    let (r, _) = json_get(&e.maintenance, "/status/204", &[]);
+    let (r, _) = json_get(e.worker("maintenance"), "/status/204", &[]);
     assert_eq!(r.status, 204, "a bypassed path reaches the origin");
     let (r, _) = json_get(
-        &e.maintenance,
+        e.worker("maintenance"),
         "/echo",
         &[("x-maintenance-bypass", TOKEN), ("x-other", "kept")],
     );
@@ -334,7 +310,11 @@ fn bypass_paths_and_the_token_pass_and_the_token_never_reaches_the_origin() {
     );
     assert!(!r.text().contains(TOKEN));
     for wrong in [&TOKEN[..TOKEN.len() - 1], "tok-3f9a7d", ""] {
-        let (r, _) = json_get(&e.maintenance, "/echo", &[("x-maintenance-bypass", wrong)]);
+        let (r, _) = json_get(
+            e.worker("maintenance"),
+            "/echo",
+            &[("x-maintenance-bypass", wrong)],
+        );
         assert_eq!(r.status, 503, "{wrong:?}");
     }
 }
@@ -356,9 +336,9 @@ fn bypass_paths_match_whole_segments_of_the_normalised_path() {
         ("/any%2Fhealth", false),
     ];
     for (target, bypassed) in table {
-        let before = e.origin.seen(target).len();
-        let r = raw_send(&e.maintenance.base, "GET", target, &[]);
-        let reached: Vec<_> = e.origin.seen(target).into_iter().skip(before).collect();
+        let before = e.origin().seen(target).len();
+        let r = raw_send(&e.worker("maintenance").base, "GET", target, &[]);
+        let reached: Vec<_> = e.origin().seen(target).into_iter().skip(before).collect();
         if bypassed {
             // The origin's own answer (its echo, or its 404 for `//any/…`).
             assert_ne!(r.status, 503, "{target}");
@@ -379,7 +359,7 @@ fn a_secret_switches_maintenance_on_and_the_operators_page_is_used() {
     let e = env();
     let id = unique_id("secret");
     let r = get(
-        &e.secret_maintenance.url("/echo"),
+        &e.worker("secret_maintenance").url("/echo"),
         &[("x-request-id", &id), ("accept", "text/html")],
     );
     assert_eq!(r.status, 503);
@@ -398,7 +378,7 @@ fn a_secret_switches_maintenance_on_and_the_operators_page_is_used() {
 fn a_valid_traceparent_gives_the_id_and_reaches_the_origin_unchanged() {
     let e = env();
     let headers = [("traceparent", TRACEPARENT), ("tracestate", "vendor=a,b=c")];
-    let r = get(&e.by_cause.url("/echo"), &headers);
+    let r = get(&e.worker("by_cause").url("/echo"), &headers);
     assert_eq!(r.status, 200);
     let echo = r.json();
     let sent = |name: &str| {
@@ -414,9 +394,9 @@ fn a_valid_traceparent_gives_the_id_and_reaches_the_origin_unchanged() {
     assert_eq!(sent("tracestate").as_deref(), Some("vendor=a,b=c"));
     assert_eq!(sent("x-request-id").as_deref(), Some(TRACE));
     // On failure: the id on the page and in the record is the trace-id.
-    let r = get(&e.by_cause.url("/status/502"), &headers);
+    let r = get(&e.worker("by_cause").url("/status/502"), &headers);
     assert_eq!(r.request_id(), TRACE);
-    let record = e.by_cause.record_for(TRACE);
+    let record = e.worker("by_cause").record_for(TRACE);
     assert_eq!(record["trace_id"], TRACE);
 }
 
@@ -424,10 +404,14 @@ fn a_valid_traceparent_gives_the_id_and_reaches_the_origin_unchanged() {
 fn a_client_id_wins_but_the_record_still_carries_the_trace_id() {
     let e = env();
     let other = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
-    let (r, id) = json_get(&e.by_cause, "/status/502", &[("traceparent", other)]);
+    let (r, id) = json_get(
+        e.worker("by_cause"),
+        "/status/502",
+        &[("traceparent", other)],
+    );
     assert_eq!(r.request_id(), id);
     assert_eq!(
-        e.by_cause.record_for(&id)["trace_id"],
+        e.worker("by_cause").record_for(&id)["trace_id"],
         "0af7651916cd43dd8448eb211c80319c"
     );
 }
@@ -444,7 +428,7 @@ fn an_invalid_traceparent_is_never_the_id() {
     ];
     for t in invalid {
         let r = get(
-            &e.by_cause.url("/status/502"),
+            &e.worker("by_cause").url("/status/502"),
             &[("traceparent", t), ("accept", "application/json")],
         );
         let id = r.request_id();
@@ -453,7 +437,13 @@ fn an_invalid_traceparent_is_never_the_id() {
             "{t} gave the id {id}"
         );
         assert_eq!(id.len(), 32, "a minted id: {id}");
-        assert!(e.by_cause.record_for(&id).get("trace_id").is_none(), "{t}");
+        assert!(
+            e.worker("by_cause")
+                .record_for(&id)
+                .get("trace_id")
+                .is_none(),
+            "{t}"
+        );
     }
 }
 
@@ -475,8 +465,9 @@ fn each_new_variables_bad_value_is_a_config_error_naming_it() {
     let workers: Vec<_> = table
         .iter()
         .map(|&(var, value, _)| {
-            let url = url.clone();
-            thread::spawn(move || Worker::start(&[("ORIGIN_URL", url.as_str()), (var, value)]))
+            Launch::proxy()
+                .vars(&[("ORIGIN_URL", &url), (var, value)])
+                .spawn()
         })
         .collect();
     for ((var, value, shown), w) in table.iter().zip(workers) {

@@ -1,19 +1,19 @@
 //! The pass-through end to end: everything reaches the origin and comes back
 //! unchanged, streamed, with the request id added.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::origin::{fnv, pattern, FNV_START};
-use common::{echo_header, get, poll, raw_exchange, raw_request, send, RawReq, Stack, Worker};
+use error_shield_harness::origin::{fnv, pattern, FNV_START};
+use error_shield_harness::{
+    echo_header, get, poll, raw_exchange, raw_request, send, Env, Launch, RawReq, Worker,
+};
 
-fn env() -> &'static Stack {
-    static ENV: OnceLock<Stack> = OnceLock::new();
-    ENV.get_or_init(|| Stack::start(&[]))
+fn env() -> &'static Env {
+    static ENV: OnceLock<Env> = OnceLock::new();
+    ENV.get_or_init(|| Env::proxy(&[]))
 }
 
 #[test]
@@ -23,7 +23,7 @@ fn every_method_with_a_body_reaches_the_origin_unchanged() {
         let body = format!("payload for {method} \u{2713}").into_bytes();
         let r = send(
             method,
-            &e.worker.url("/echo?m=1"),
+            &e.worker("main").url("/echo?m=1"),
             &[("content-type", "text/x-test"), ("x-custom", "kept")],
             Some(&body),
         );
@@ -58,7 +58,7 @@ fn odd_query_strings_and_paths_are_byte_exact() {
         "/any/[x]|z/@:!$'()*,?k=[v]|w^",
     ];
     for target in targets {
-        let r = raw_request(&e.worker.base, "GET", target.as_bytes(), &[], b"");
+        let r = raw_request(&e.worker("main").base, "GET", target.as_bytes(), &[], b"");
         assert_eq!(r.status, 200, "{target}");
         let echo: serde_json::Value =
             serde_json::from_slice(&r.body).unwrap_or_else(|err| panic!("{target}: {err}: {r:?}"));
@@ -69,19 +69,26 @@ fn odd_query_strings_and_paths_are_byte_exact() {
 #[test]
 fn request_id_is_forwarded_and_forwarded_host_set() {
     let e = env();
-    let r = get(&e.worker.url("/echo"), &[("x-request-id", "client-id-123")]);
+    let r = get(
+        &e.worker("main").url("/echo"),
+        &[("x-request-id", "client-id-123")],
+    );
     let echo = r.json();
     assert_eq!(echo_header(&echo, "x-request-id"), Some("client-id-123"));
     assert_eq!(
         echo_header(&echo, "x-forwarded-host"),
-        Some(e.worker.base.trim_start_matches("http://"))
+        Some(e.worker("main").base.trim_start_matches("http://"))
     );
     // Without a client id, a fresh one is minted and sent.
-    let minted = get(&e.worker.url("/echo"), &[]).json();
+    let minted = get(&e.worker("main").url("/echo"), &[]).json();
     let id = echo_header(&minted, "x-request-id").expect("minted id");
     assert_eq!(id.len(), 32, "{id}");
     // A malformed client id is replaced by a minted one, never forwarded.
-    let bad = get(&e.worker.url("/echo"), &[("x-request-id", "<bad id>")]).json();
+    let bad = get(
+        &e.worker("main").url("/echo"),
+        &[("x-request-id", "<bad id>")],
+    )
+    .json();
     let sent = echo_header(&bad, "x-request-id").expect("an id reaches the origin");
     assert_eq!(sent.len(), 32, "a minted id: {sent}");
 }
@@ -91,7 +98,12 @@ fn the_id_that_replaces_a_malformed_one_is_the_one_the_client_gets() {
     // A worker for which the echo's 200 fails: the client gets the id on
     // the 500, and the record's excerpt shows what the origin was sent.
     let e = env();
-    let failing = Worker::start(&[("ORIGIN_URL", &e.origin.url()), ("FAILURE_STATUSES", "200")]);
+    let failing = Launch::proxy()
+        .vars(&[
+            ("ORIGIN_URL", &e.origin().url()),
+            ("FAILURE_STATUSES", "200"),
+        ])
+        .start();
     let r = get(&failing.url("/echo"), &[("x-request-id", "<bad id>")]);
     assert_eq!(r.status, 500, "{}", r.text());
     let id = r.request_id();
@@ -109,7 +121,7 @@ fn the_id_that_replaces_a_malformed_one_is_the_one_the_client_gets() {
 #[test]
 fn multiple_set_cookie_headers_pass_intact() {
     let e = env();
-    let r = get(&e.worker.url("/cookies?n=5"), &[]);
+    let r = get(&e.worker("main").url("/cookies?n=5"), &[]);
     assert_eq!(r.status, 200);
     let cookies = r.all("set-cookie");
     assert_eq!(cookies.len(), 5, "{cookies:?}");
@@ -122,10 +134,10 @@ fn multiple_set_cookie_headers_pass_intact() {
 fn client_and_non_failure_statuses_pass_through_untouched() {
     let e = env();
     for code in [404u16, 418, 400, 401, 409, 429] {
-        let r = get(&e.worker.url(&format!("/status/{code}")), &[]);
+        let r = get(&e.worker("main").url(&format!("/status/{code}")), &[]);
         assert_eq!(r.status, code);
         // Not a failure: the origin's own body and headers pass through.
-        assert_eq!(r.text(), common::origin::SECRET_BODY);
+        assert_eq!(r.text(), error_shield_harness::origin::SECRET_BODY);
         assert_eq!(r.header("server"), Some("SecretOrigin/1.0"));
     }
 }
@@ -133,11 +145,11 @@ fn client_and_non_failure_statuses_pass_through_untouched() {
 #[test]
 fn redirects_are_not_followed() {
     let e = env();
-    let r = get(&e.worker.url("/redirect"), &[]);
+    let r = get(&e.worker("main").url("/redirect"), &[]);
     assert_eq!(r.status, 302);
     assert_eq!(r.header("location"), Some("/echo?from=redirect"));
     assert_eq!(r.header("set-cookie"), Some("r=1"));
-    let looped = get(&e.worker.url("/loop"), &[]);
+    let looped = get(&e.worker("main").url("/loop"), &[]);
     assert_eq!(
         (looped.status, looped.header("location")),
         (302, Some("/loop"))
@@ -152,7 +164,7 @@ fn head_passes_through_without_body() {
     // the HEAD's head ends, so any body byte after that head fails the read.
     let (head, get) = ("/bytes?n=1000&key=head", "/bytes?n=1000&key=get");
     let answers = raw_exchange(
-        &e.worker.base,
+        &e.worker("main").base,
         &[RawReq::new("HEAD", head), RawReq::new("GET", get)],
     );
     assert_eq!(answers[0].status, 200);
@@ -163,7 +175,7 @@ fn head_passes_through_without_body() {
     );
     assert_eq!((answers[1].status, answers[1].body.len()), (200, 1000));
     assert_eq!(
-        e.origin.seen("/bytes?n=1000&key="),
+        e.origin().seen("/bytes?n=1000&key="),
         [("HEAD".into(), head.into()), ("GET".into(), get.into())],
         "the origin got a HEAD"
     );
@@ -171,7 +183,7 @@ fn head_passes_through_without_body() {
 
 #[test]
 fn a_slow_response_streams_its_first_bytes_early() {
-    assert_a_slow_stream_comes_early_and_whole(&env().worker);
+    assert_a_slow_stream_comes_early_and_whole(env().worker("main"));
 }
 
 /// `/stream?ms=2000` through `worker`: its first bytes long before the
@@ -236,15 +248,15 @@ fn download(url: &str) -> usize {
 fn a_48_mib_download_streams_through() {
     let e = env();
     for framing in ["", "&chunked=1"] {
-        let url = e.worker.url(&format!("/bytes?n={BIG}{framing}"));
+        let url = e.worker("main").url(&format!("/bytes?n={BIG}{framing}"));
         assert_eq!(download(&url), BIG, "{framing}");
     }
 }
 
 /// A worker with stale-if-error and retries on, in front of its own origin.
-fn stale_env() -> &'static Stack {
-    static ENV: OnceLock<Stack> = OnceLock::new();
-    ENV.get_or_init(|| Stack::start(&[("STALE_IF_ERROR_SECONDS", "60"), ("ORIGIN_RETRIES", "2")]))
+fn stale_env() -> &'static Env {
+    static ENV: OnceLock<Env> = OnceLock::new();
+    ENV.get_or_init(|| Env::proxy(&[("STALE_IF_ERROR_SECONDS", "60"), ("ORIGIN_RETRIES", "2")]))
 }
 
 #[test]
@@ -256,11 +268,11 @@ fn with_stale_if_error_on_48_mib_and_slow_streams_pass_whole_and_early() {
     // over one 48 MiB body even for the plain pass-through, too noisy to
     // bound here; README § Benchmarks has the figures from curl.)
     for framing in ["&chunked=1", ""] {
-        let url = e.worker.url(&format!("/bytes?n={BIG}{framing}"));
+        let url = e.worker("main").url(&format!("/bytes?n={BIG}{framing}"));
         assert_eq!(download(&url), BIG, "{framing}");
     }
     // A slow stream's first bytes arrive early, tee or not.
-    assert_a_slow_stream_comes_early_and_whole(&e.worker);
+    assert_a_slow_stream_comes_early_and_whole(e.worker("main"));
 }
 
 #[test]
@@ -269,7 +281,7 @@ fn a_48_mib_upload_streams_through() {
     let body: Vec<u8> = (0..BIG).map(pattern).collect();
     let r = send(
         "POST",
-        &e.worker.url("/echo"),
+        &e.worker("main").url("/echo"),
         &[("content-type", "application/octet-stream")],
         Some(&body),
     );
@@ -281,7 +293,7 @@ fn a_48_mib_upload_streams_through() {
 #[test]
 fn a_slow_upload_reaches_the_origin_before_the_client_finishes_it() {
     let e = env();
-    let addr = e.worker.base.trim_start_matches("http://");
+    let addr = e.worker("main").base.trim_start_matches("http://");
     let mut conn = TcpStream::connect(addr).expect("connect");
     conn.set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
@@ -295,14 +307,14 @@ fn a_slow_upload_reaches_the_origin_before_the_client_finishes_it() {
     let arrived = poll(
         "the first half at the origin",
         Duration::from_secs(10),
-        || (e.origin.progress("upload:slow") > 0).then(|| e.origin.progress("upload:slow")),
+        || (e.origin().progress("upload:slow") > 0).then(|| e.origin().progress("upload:slow")),
     );
     assert!(
         arrived <= 10_000,
         "{arrived} bytes before the second half was sent"
     );
     assert_eq!(
-        e.origin.ended("upload:slow"),
+        e.origin().ended("upload:slow"),
         None,
         "the upload ended early"
     );
@@ -312,13 +324,14 @@ fn a_slow_upload_reaches_the_origin_before_the_client_finishes_it() {
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("\"body_len\":20000"), "{answer}");
-    assert_eq!(e.origin.ended("upload:slow").as_deref(), Some("complete"));
+    assert_eq!(e.origin().ended("upload:slow").as_deref(), Some("complete"));
 }
 
 #[test]
 fn a_path_prefix_on_origin_url_is_kept() {
-    let origin = &env().origin;
-    let worker = Worker::start(&[("ORIGIN_URL", &format!("{}/echo", origin.url()))]);
+    let origin = env().origin();
+    let prefixed = format!("{}/echo", origin.url());
+    let worker = Launch::proxy().var("ORIGIN_URL", &prefixed).start();
     // /echo + /?prefix=1: the origin's /echo/ route, which is 404.
     let r = get(&worker.url("/?prefix=1"), &[]);
     assert_eq!(r.status, 404);

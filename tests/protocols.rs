@@ -2,7 +2,8 @@
 //! through the real worker, in the default configuration and with
 //! stale-if-error and retries on (`STALE_IF_ERROR_SECONDS=60`,
 //! `ORIGIN_RETRIES=2`), in front of a fake origin that keeps connections
-//! alive (tests/common/origin_protocols.rs has its routes):
+//! alive (tests/harness/src/origin/protocols.rs and content.rs have its
+//! routes):
 //!
 //! - a WebSocket upgrade: the 101, text and binary messages both ways, close
 //!   codes and reasons from either side, and no record for it;
@@ -18,8 +19,6 @@
 //!
 //! Every read has a timeout; every "never" has its positive control.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::OnceLock;
@@ -32,48 +31,39 @@ use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::protocol::CloseFrame;
 use tungstenite::{Message, WebSocket};
 
-use common::origin::protocols::{gzip_body, plain_body, BR_BODY, FILE_ETAG, FILE_LEN};
-use common::origin::{fnv, pattern, Options, FNV_START};
-use common::{
-    echo_header, header_lines, raw_exchange, raw_send, unique_id, Origin, Raw, RawReq, Worker,
+use error_shield_harness::origin::content::{gzip_body, plain_body, BR_BODY, FILE_ETAG, FILE_LEN};
+use error_shield_harness::origin::{fnv, pattern, Options, FNV_START};
+use error_shield_harness::{
+    echo_header, header_lines, poll, raw_exchange, raw_request, raw_send, unique_id, Env, Launch,
+    Origin, RawReq, Resp, Worker,
 };
 
-struct Env {
-    /// Keeps connections alive.
-    origin: Origin,
-    /// Only `ORIGIN_URL` set.
-    defaults: Worker,
-    /// `STALE_IF_ERROR_SECONDS=60`, `ORIGIN_RETRIES=2`.
-    shielded: Worker,
-}
-
+/// An origin that keeps connections alive, and in front of it `defaults`
+/// (only `ORIGIN_URL` set) and `shielded` (`STALE_IF_ERROR_SECONDS=60`,
+/// `ORIGIN_RETRIES=2`).
 fn env() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
-        let origin = Origin::start_with(0, Options { keep_alive: true });
-        let url = origin.url();
-        let shielded = {
-            let url = url.clone();
-            thread::spawn(move || {
-                Worker::start(&[
-                    ("ORIGIN_URL", url.as_str()),
-                    ("STALE_IF_ERROR_SECONDS", "60"),
-                    ("ORIGIN_RETRIES", "2"),
-                ])
-            })
+        let keep_alive = Options {
+            keep_alive: true,
+            ..Options::default()
         };
-        let defaults = Worker::start(&[("ORIGIN_URL", url.as_str())]);
-        Env {
-            origin,
-            defaults,
-            shielded: shielded.join().expect("shielded worker"),
-        }
+        let shielded =
+            Launch::proxy().vars(&[("STALE_IF_ERROR_SECONDS", "60"), ("ORIGIN_RETRIES", "2")]);
+        Env::build()
+            .origin(Origin::start_with(0, keep_alive))
+            .fronting("shielded", shielded)
+            .fronting("defaults", Launch::proxy())
+            .start()
     })
 }
 
 /// Both workers, named for messages.
 fn workers(e: &Env) -> [(&'static str, &Worker); 2] {
-    [("defaults", &e.defaults), ("shielded", &e.shielded)]
+    [
+        ("defaults", e.worker("defaults")),
+        ("shielded", e.worker("shielded")),
+    ]
 }
 
 /// How long any one read may wait.
@@ -218,8 +208,8 @@ fn websocket_messages_and_close_codes_pass_both_ways() {
             }
             // What the origin received: the messages, and the client's close
             // frame (its own, or its reply to the origin's), and the end.
-            let log = common::poll("the origin's end", Duration::from_secs(5), || {
-                let log = e.origin.log(&key);
+            let log = poll("the origin's end", Duration::from_secs(5), || {
+                let log = e.origin().log(&key);
                 log.iter()
                     .any(|l| l == "ended" || l.starts_with("error:"))
                     .then_some(log)
@@ -369,7 +359,7 @@ fn server_sent_events_arrive_one_by_one_as_the_origin_sends_them() {
                 .map(|i| format!("id: {i}\nevent: tick\ndata: event {i}\n\n"))
                 .collect();
             assert_eq!(texts, want, "{context}");
-            let sent = e.origin.sent_at(&key);
+            let sent = e.origin().sent_at(&key);
             assert_eq!(sent.len(), N, "{context}");
             // The first event is there long before the second is sent.
             let first = events[0].1 - timed.started;
@@ -638,7 +628,7 @@ fn sequential_requests_reuse_pooled_origin_connections() {
                 let r = raw_send(&w.base, "GET", &format!("/echo?key={key}{query}"), &[]);
                 assert_eq!(r.status, 200, "{name}: {r:?}");
             }
-            let used = e.origin.connections_for(&key);
+            let used = e.origin().connections_for(&key);
             assert!(
                 (min..=max).contains(&used),
                 "{name} {query:?}: {N} requests used {used} origin connections"
@@ -665,7 +655,7 @@ fn a_connection_the_origin_closed_while_idle_is_not_reused() {
             thread::sleep(Duration::from_millis(300));
             let r = raw_send(&w.base, "GET", &format!("/echo?key={key}"), &[]);
             assert_eq!(r.status, 200, "{name}");
-            e.origin.connections_of(&key) == e.origin.connections_of(&format!("warm-{key}"))
+            e.origin().connections_of(&key) == e.origin().connections_of(&format!("warm-{key}"))
         });
         assert!(reused, "{name}: a kept connection was never reused");
         // The origin closes it after 100 ms idle: the next request, 300 ms
@@ -686,8 +676,8 @@ fn a_connection_the_origin_closed_while_idle_is_not_reused() {
             );
             assert_eq!(r.status, 200, "{name}: {r:?}");
             ids.push(id);
-            let warm = e.origin.connections_of(&format!("warm-{key}"));
-            if warm.iter().all(|c| e.origin.closed_idle(*c)) {
+            let warm = e.origin().connections_of(&format!("warm-{key}"));
+            if warm.iter().all(|c| e.origin().closed_idle(*c)) {
                 closed += 1;
                 if closed == 3 {
                     break;
@@ -705,7 +695,7 @@ fn a_connection_the_origin_closed_while_idle_is_not_reused() {
 /// Sends a request to `/drop-reused?key=…&how=how` just after one that
 /// leaves a connection in the pool, until the origin saw it come on a
 /// reused connection (and dropped it). That answer, its key and its id.
-fn on_a_stale_pooled_connection(e: &Env, w: &Worker, how: &str) -> (Raw, String, String) {
+fn on_a_stale_pooled_connection(e: &Env, w: &Worker, how: &str) -> (Resp, String, String) {
     on_a_stale_pooled_connection_with(e, w, how, "GET", b"")
 }
 
@@ -716,7 +706,7 @@ fn on_a_stale_pooled_connection_with(
     how: &str,
     method: &str,
     body: &[u8],
-) -> (Raw, String, String) {
+) -> (Resp, String, String) {
     for _ in 0..5 {
         let (key, id) = (unique_id("stale-conn"), unique_id("stale-conn"));
         let warm = raw_send(&w.base, "GET", &format!("/echo?key=warm-{key}"), &[]);
@@ -724,8 +714,8 @@ fn on_a_stale_pooled_connection_with(
         let target = format!("/drop-reused?key={key}&how={how}");
         let lines = [format!("x-request-id: {id}").into_bytes()];
         let lines: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
-        let r = common::raw_request(&w.base, method, target.as_bytes(), &lines, body);
-        if e.origin.log(&key).contains(&"dropped".to_owned()) {
+        let r = raw_request(&w.base, method, target.as_bytes(), &lines, body);
+        if e.origin().log(&key).contains(&"dropped".to_owned()) {
             return (r, key, id);
         }
     }
@@ -742,7 +732,7 @@ fn a_request_the_origin_drops_on_a_pooled_connection_is_sent_again_on_a_fresh_on
     // client got the 500, origin_unreachable, unless ORIGIN_RETRIES was on).
     // Either way the client gets the origin's answer, and nothing fails.
     for how in ["fin", "rst"] {
-        for w in [&e.defaults, &e.shielded] {
+        for w in [e.worker("defaults"), e.worker("shielded")] {
             let (r, key, id) = on_a_stale_pooled_connection(e, w, how);
             assert_eq!(
                 (r.status, &r.body[..]),
@@ -750,8 +740,8 @@ fn a_request_the_origin_drops_on_a_pooled_connection_is_sent_again_on_a_fresh_on
                 "{how}: {r:?}"
             );
             // The drop happened: two requests on two connections.
-            assert_eq!(e.origin.hits_for("/drop-reused", &key), 2, "{how}");
-            assert_eq!(e.origin.connections_for(&key), 2, "{how}");
+            assert_eq!(e.origin().hits_for("/drop-reused", &key), 2, "{how}");
+            assert_eq!(e.origin().connections_for(&key), 2, "{how}");
             assert_no_records(w, &[id]);
         }
     }
@@ -764,11 +754,11 @@ fn a_post_the_origin_drops_on_a_pooled_connection_is_never_sent_twice() {
     // nor ORIGIN_RETRIES sends it again (the GET above, sent again, is the
     // control). The client gets the uniform error, the operator one record.
     for how in ["fin", "rst"] {
-        for w in [&e.defaults, &e.shielded] {
+        for w in [e.worker("defaults"), e.worker("shielded")] {
             let (r, key, id) = on_a_stale_pooled_connection_with(e, w, how, "POST", &[b'p'; 100]);
             assert_eq!(r.status, 500, "{how}: {r:?}");
             assert_eq!(
-                e.origin.hits_for("/drop-reused", &key),
+                e.origin().hits_for("/drop-reused", &key),
                 1,
                 "{how}: sent twice"
             );

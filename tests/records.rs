@@ -2,21 +2,19 @@
 //! the operator needs (status, excerpt, location, first frames, timeout) and
 //! nothing the client sent in confidence or the origin set.
 
-mod common;
-
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::origin::{SECRET_BODY, SECRET_HEADERS};
-use common::{get, unique_id, Stack};
+use error_shield_harness::origin::{SECRET_BODY, SECRET_HEADERS};
+use error_shield_harness::{assert_traps_answered, get, unique_id, Env};
 
 const TIMEOUT_MS: u64 = 1500;
 
-fn env() -> &'static Stack {
-    static ENV: OnceLock<Stack> = OnceLock::new();
+fn env() -> &'static Env {
+    static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
         let timeout = TIMEOUT_MS.to_string();
-        Stack::start(&[
+        Env::proxy(&[
             ("ORIGIN_TIMEOUT_MS", &timeout),
             ("FAILURE_STATUSES", "500,502-599"),
             ("FAULT_INJECTION", "on"),
@@ -36,7 +34,7 @@ fn origin_error_record_has_status_capped_excerpt_and_redacted_url() {
     ];
     // The control: on pass-through, every credential reaches the origin and
     // the origin's Set-Cookie reaches the client (501 is not a failure here).
-    let echo = get(&e.worker.url("/echo"), &credentials).json();
+    let echo = get(&e.worker("main").url("/echo"), &credentials).json();
     for (name, value) in credentials {
         let sent = echo["headers"]
             .as_array()
@@ -45,21 +43,25 @@ fn origin_error_record_has_status_capped_excerpt_and_redacted_url() {
             .any(|h| h[0] == name && h[1] == value);
         assert!(sent, "{name} did not reach the origin: {echo}");
     }
-    let passed = get(&e.worker.url("/status/501"), &[]);
+    let passed = get(&e.worker("main").url("/status/501"), &[]);
     assert_eq!(passed.header("set-cookie"), Some(SECRET_HEADERS[0].1));
 
     let mut headers = credentials.to_vec();
     headers.push(("x-request-id", &id));
-    let r = get(&e.worker.url("/status/503?token=abc123&user=bob"), &headers);
+    let r = get(
+        &e.worker("main").url("/status/503?token=abc123&user=bob"),
+        &headers,
+    );
     assert_eq!(r.status, 500);
-    let record = e.worker.record_for(&id);
+    let record = e.worker("main").record_for(&id);
     assert_eq!(record["cause"], "origin_error_status");
     assert_eq!(record["origin_status"], 503);
     assert_eq!(record["origin_body"], &SECRET_BODY[..32]);
     // The URL the client asked for (the worker's own), not the origin's.
     assert_eq!(
         record["url"],
-        e.worker.url("/status/503?token=REDACTED&user=REDACTED"),
+        e.worker("main")
+            .url("/status/503?token=REDACTED&user=REDACTED"),
         "{record}"
     );
     let raw = record.to_string();
@@ -73,7 +75,7 @@ fn origin_error_record_has_status_capped_excerpt_and_redacted_url() {
         assert!(!raw.contains(secret), "record leaks {secret}: {raw}");
     }
     // Nor any other line wrangler printed (records of other tests included).
-    let output = e.worker.output();
+    let output = e.worker("main").output();
     for secret in ["sekrit", "c2Vrcml0LXByb3h5", "origin_session=leaked"] {
         assert!(!output.contains(secret), "the log leaks {secret}");
     }
@@ -88,11 +90,11 @@ fn panic_record_has_message_and_location_and_the_instance_keeps_serving() {
     for _ in 0..3 {
         let id = unique_id("panic");
         let r = get(
-            &e.worker.url("/echo"),
+            &e.worker("main").url("/echo"),
             &[("x-fault-inject", "panic"), ("x-request-id", &id)],
         );
         assert_eq!(r.status, 500);
-        let record = e.worker.record_for(&id);
+        let record = e.worker("main").record_for(&id);
         assert_eq!(record["cause"], "worker_panic");
         assert!(
             record["message"]
@@ -108,7 +110,7 @@ fn panic_record_has_message_and_location_and_the_instance_keeps_serving() {
                 .starts_with("src/fault.rs:"),
             "{record}"
         );
-        let ok = get(&e.worker.url("/echo"), &[]);
+        let ok = get(&e.worker("main").url("/echo"), &[]);
         assert_eq!(
             ok.status,
             200,
@@ -121,7 +123,7 @@ fn panic_record_has_message_and_location_and_the_instance_keeps_serving() {
 #[test]
 fn a_trap_is_answered_and_the_module_serves_the_next_request() {
     let e = env();
-    for (kind, record) in common::assert_traps_answered(&e.worker) {
+    for (kind, record) in assert_traps_answered(e.worker("main")) {
         let message = record["message"].as_str().unwrap();
         assert!(message.contains("RuntimeError"), "{record}");
         // The error and its first frames only: a stack overflow's trace is
@@ -130,7 +132,11 @@ fn a_trap_is_answered_and_the_module_serves_the_next_request() {
             message.lines().count() <= 6 && message.len() <= 1000,
             "{record}"
         );
-        assert_eq!(get(&e.worker.url("/echo"), &[]).status, 200, "after {kind}");
+        assert_eq!(
+            get(&e.worker("main").url("/echo"), &[]).status,
+            200,
+            "after {kind}"
+        );
     }
 }
 
@@ -139,7 +145,10 @@ fn timeout_answers_within_the_timeout_plus_a_margin() {
     let e = env();
     let id = unique_id("timeout");
     let start = Instant::now();
-    let r = get(&e.worker.url("/sleep?ms=4000"), &[("x-request-id", &id)]);
+    let r = get(
+        &e.worker("main").url("/sleep?ms=4000"),
+        &[("x-request-id", &id)],
+    );
     let took = start.elapsed();
     assert_eq!(r.status, 500);
     assert!(
@@ -150,7 +159,7 @@ fn timeout_answers_within_the_timeout_plus_a_margin() {
         took < Duration::from_millis(TIMEOUT_MS + 1500),
         "answered after {took:?}"
     );
-    let record = e.worker.record_for(&id);
+    let record = e.worker("main").record_for(&id);
     assert_eq!(record["cause"], "origin_timeout");
     assert!(
         record["message"].as_str().unwrap().contains("1500 ms"),

@@ -3,60 +3,37 @@
 //! breaker and fail-open. "Not contacted" is proven by the fake origin's
 //! hit counters; every "never" runs next to a request that does.
 
-mod common;
-
 use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{get, send, unique_id, DeadPort, Origin, Worker};
+use error_shield_harness::{get, poll, send, unique_id, DeadPort, Env, Launch, Origin};
 use serde_json::Value;
 
-struct Env {
-    origin: Origin,
-    backup: Origin,
-    _dead: DeadPort,
-    /// `RESPONSE_STATUS=origin`.
-    keeps: Worker,
-    /// A dead primary with the fake origin as its fallback.
-    falls_back: Worker,
-    /// `FAULT_INJECTION=on`, `ON_WORKER_FAILURE=fail-open`.
-    fails_open: Worker,
-}
-
+/// The fake origin, a `backup` origin and a dead port, and the workers:
+/// `keeps` (`RESPONSE_STATUS=origin`), `falls_back` (a dead primary with
+/// the backup as its fallback) and `fails_open` (`FAULT_INJECTION=on`,
+/// `ON_WORKER_FAILURE=fail-open`).
 fn env() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
-        let (origin, backup, dead) = (Origin::start(), Origin::start(), DeadPort::bind());
-        let (url, backup_url, dead_url) = (origin.url(), backup.url(), dead.url());
-        let keeps = {
-            let url = url.clone();
-            thread::spawn(move || {
-                Worker::start(&[("ORIGIN_URL", &url), ("RESPONSE_STATUS", "origin")])
-            })
-        };
-        let falls_back = {
-            let (dead_url, backup_url) = (dead_url.clone(), backup_url.clone());
-            thread::spawn(move || {
-                Worker::start(&[
-                    ("ORIGIN_URL", &dead_url),
-                    ("FALLBACK_ORIGIN_URL", &backup_url),
-                ])
-            })
-        };
-        let fails_open = Worker::start(&[
-            ("ORIGIN_URL", &url),
+        let (backup, dead) = (Origin::start(), DeadPort::bind());
+        let falls_back = Launch::proxy().vars(&[
+            ("ORIGIN_URL", &dead.url()),
+            ("FALLBACK_ORIGIN_URL", &backup.url()),
+        ]);
+        let fails_open = Launch::proxy().vars(&[
             ("FAULT_INJECTION", "on"),
             ("ON_WORKER_FAILURE", "fail-open"),
         ]);
-        Env {
-            keeps: keeps.join().expect("keeps"),
-            falls_back: falls_back.join().expect("falls back"),
-            fails_open,
-            origin,
-            backup,
-            _dead: dead,
-        }
+        Env::build()
+            .origin(Origin::start())
+            .other_origin("backup", backup)
+            .hold(dead)
+            .fronting("keeps", Launch::proxy().var("RESPONSE_STATUS", "origin"))
+            .worker("falls_back", falls_back)
+            .fronting("fails_open", fails_open)
+            .start()
     })
 }
 
@@ -83,7 +60,7 @@ fn an_origins_failing_status_is_kept_with_its_valid_retry_after_and_nothing_else
     for (code, retry_after, want, kept, title) in table {
         let id = unique_id("keep");
         let url = e
-            .keeps
+            .worker("keeps")
             .url(&format!("/status/{code}?retry_after={retry_after}"));
         let r = get(
             &url,
@@ -99,7 +76,7 @@ fn an_origins_failing_status_is_kept_with_its_valid_retry_after_and_nothing_else
         // Nothing else of the origin's response: its secret headers stay out.
         assert_eq!(r.header("set-cookie"), None);
         assert_eq!(r.header("x-powered-by"), None);
-        let record = e.keeps.record_for(&id);
+        let record = e.worker("keeps").record_for(&id);
         assert_eq!(
             (record["cause"].as_str(), record["status"].as_u64()),
             (Some("origin_error_status"), Some(u64::from(want)))
@@ -107,11 +84,11 @@ fn an_origins_failing_status_is_kept_with_its_valid_retry_after_and_nothing_else
     }
     // Uniform within one status: two different origin bodies, one answer.
     let a = get(
-        &e.keeps.url("/status/503?retry_after=1"),
+        &e.worker("keeps").url("/status/503?retry_after=1"),
         &[("x-request-id", "same-id")],
     );
     let b = get(
-        &e.keeps.url("/sleep?ms=1&status=503"),
+        &e.worker("keeps").url("/sleep?ms=1&status=503"),
         &[("x-request-id", "same-id")],
     );
     assert_eq!((a.status, &a.body), (b.status, &b.body));
@@ -123,7 +100,7 @@ fn a_request_whose_primary_failed_is_served_by_the_fallback_once() {
     let id = unique_id("fb");
     let key = unique_id("k");
     let r = get(
-        &e.falls_back.url(&format!("/echo?key={key}")),
+        &e.worker("falls_back").url(&format!("/echo?key={key}")),
         &[("x-request-id", &id)],
     );
     assert_eq!(r.status, 200, "{}", r.text());
@@ -133,8 +110,8 @@ fn a_request_whose_primary_failed_is_served_by_the_fallback_once() {
         format!("/echo?key={key}"),
         "same path and query"
     );
-    assert_eq!(e.backup.hits_for("/echo", &key), 1);
-    let record = e.falls_back.record_for(&id);
+    assert_eq!(e.other_origin("backup").hits_for("/echo", &key), 1);
+    let record = e.worker("falls_back").record_for(&id);
     assert_eq!(record["cause"], "origin_unreachable");
     assert_eq!(
         (record["fallback"].as_str(), record["status"].as_u64()),
@@ -149,12 +126,17 @@ fn a_failing_fallback_is_judged_like_the_primary_and_named_in_the_one_record() {
     let id = unique_id("fbfail");
     let key = unique_id("k");
     let r = get(
-        &e.falls_back.url(&format!("/status/502?key={key}")),
+        &e.worker("falls_back")
+            .url(&format!("/status/502?key={key}")),
         &[("x-request-id", &id)],
     );
     assert_eq!(r.status, 500);
-    assert_eq!(e.backup.hits_for("/status/502", &key), 1, "tried once");
-    let record = e.falls_back.record_for(&id);
+    assert_eq!(
+        e.other_origin("backup").hits_for("/status/502", &key),
+        1,
+        "tried once"
+    );
+    let record = e.worker("falls_back").record_for(&id);
     assert_eq!(
         record["cause"], "origin_unreachable",
         "the primary's failure"
@@ -170,20 +152,24 @@ fn a_post_never_goes_to_the_fallback_while_a_get_does() {
     let id = unique_id("post");
     let r = send(
         "POST",
-        &e.falls_back.url(&format!("/echo?key={key}")),
+        &e.worker("falls_back").url(&format!("/echo?key={key}")),
         &[("x-request-id", &id)],
         Some(b"x"),
     );
     assert_eq!(r.status, 500);
-    assert_eq!(e.backup.hits_for("/echo", &key), 0);
-    let record = e.falls_back.record_for(&id);
+    assert_eq!(e.other_origin("backup").hits_for("/echo", &key), 0);
+    let record = e.worker("falls_back").record_for(&id);
     assert!(record.get("fallback").is_none() && record.get("fallback_cause").is_none());
     // The control: the same URL by GET reaches the fallback.
     assert_eq!(
-        get(&e.falls_back.url(&format!("/echo?key={key}")), &[]).status,
+        get(
+            &e.worker("falls_back").url(&format!("/echo?key={key}")),
+            &[]
+        )
+        .status,
         200
     );
-    assert_eq!(e.backup.hits_for("/echo", &key), 1);
+    assert_eq!(e.other_origin("backup").hits_for("/echo", &key), 1);
 }
 
 #[test]
@@ -193,12 +179,12 @@ fn a_worker_failure_before_the_fetch_fails_open_to_the_origin() {
         let id = unique_id(fault);
         let key = unique_id("open");
         let r = get(
-            &e.fails_open.url(&format!("/echo?key={key}")),
+            &e.worker("fails_open").url(&format!("/echo?key={key}")),
             &[("x-request-id", &id), ("x-fault-inject", fault)],
         );
         assert_eq!(r.status, 200, "{fault}: {}", r.text());
-        assert_eq!(e.origin.hits_for("/echo", &key), 1, "{fault}");
-        let record = e.fails_open.record_for(&id);
+        assert_eq!(e.origin().hits_for("/echo", &key), 1, "{fault}");
+        let record = e.worker("fails_open").record_for(&id);
         let cause = match fault {
             "panic" => "worker_panic",
             "error" => "worker_error",
@@ -218,7 +204,9 @@ fn without_fail_open_the_same_failure_gets_the_uniform_error_and_no_origin() {
     let e = env();
     // The keeps worker has no FAULT_INJECTION: the header passes through,
     // so use one with injection on and the default ON_WORKER_FAILURE.
-    let uniform = Worker::start(&[("ORIGIN_URL", &e.origin.url()), ("FAULT_INJECTION", "on")]);
+    let uniform = Launch::proxy()
+        .vars(&[("ORIGIN_URL", &e.origin().url()), ("FAULT_INJECTION", "on")])
+        .start();
     let key = unique_id("uniform");
     let id = unique_id("uniform");
     let r = get(
@@ -226,25 +214,27 @@ fn without_fail_open_the_same_failure_gets_the_uniform_error_and_no_origin() {
         &[("x-request-id", &id), ("x-fault-inject", "panic")],
     );
     assert_eq!(r.status, 500);
-    assert_eq!(e.origin.hits_for("/echo", &key), 0);
+    assert_eq!(e.origin().hits_for("/echo", &key), 0);
     assert!(uniform.record_for(&id).get("failed_open").is_none());
 }
 
 #[test]
 fn the_breaker_opens_answers_at_once_lets_one_probe_through_and_closes() {
     let origin = Origin::start();
-    let w = Worker::start(&[
-        ("ORIGIN_URL", &origin.url()),
-        ("CIRCUIT_FAILURES", "2"),
-        ("CIRCUIT_OPEN_SECONDS", "2"),
-        ("RESPONSE_STATUS", "by-cause"),
-    ]);
+    let w = Launch::proxy()
+        .vars(&[
+            ("ORIGIN_URL", &origin.url()),
+            ("CIRCUIT_FAILURES", "2"),
+            ("CIRCUIT_OPEN_SECONDS", "2"),
+            ("RESPONSE_STATUS", "by-cause"),
+        ])
+        .start();
     let events = |name: &str| w.records().iter().filter(|r| r["event"] == name).count();
     // Two failures in a row open it.
     for _ in 0..2 {
         assert_eq!(get(&w.url("/status/500"), &[]).status, 502);
     }
-    common::poll("circuit_open", Duration::from_secs(5), || {
+    poll("circuit_open", Duration::from_secs(5), || {
         (events("circuit_open") == 1).then_some(())
     });
     let open = w
@@ -297,7 +287,7 @@ fn the_breaker_opens_answers_at_once_lets_one_probe_through_and_closes() {
     assert_eq!(origin.hits_for("/echo", &other), 0);
     assert_eq!(probe.join().unwrap(), 200);
     assert_eq!(origin.hits_for("/sleep", &probe_key), 1);
-    common::poll("circuit_closed", Duration::from_secs(5), || {
+    poll("circuit_closed", Duration::from_secs(5), || {
         (events("circuit_closed") == 1).then_some(())
     });
     // Closed again: requests reach the origin.

@@ -4,52 +4,31 @@
 //! many attempts it took. Each "never" runs next to a request that is
 //! retried in the same test.
 
-mod common;
-
 use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{get, poll, send, unique_id, Origin, Stack, Worker};
-
-/// A worker with 2 retries, and one with 5 retries in a 300 ms budget, in
-/// front of one origin.
-struct Env {
-    origin: Origin,
-    main: Worker,
-    tight: Worker,
-}
+use error_shield_harness::{
+    assert_traps_answered, get, poll, send, unique_id, Env, Launch, Origin,
+};
 
 /// `ORIGIN_TIMEOUT_MS` of the tight worker.
 const TIGHT_MS: u64 = 300;
 
+/// A worker with 2 retries (`main`), and one with 5 retries in a 300 ms
+/// budget (`tight`), in front of one origin.
 fn env() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
-        let origin = Origin::start();
-        let url = origin.url();
-        let tight = {
-            let url = url.clone();
-            thread::spawn(move || {
-                let budget = TIGHT_MS.to_string();
-                let vars = [
-                    ("ORIGIN_URL", url.as_str()),
-                    ("ORIGIN_RETRIES", "5"),
-                    ("ORIGIN_TIMEOUT_MS", &budget),
-                ];
-                Worker::start(&vars)
-            })
-        };
-        let main = Worker::start(&[
-            ("ORIGIN_URL", &url),
-            ("ORIGIN_RETRIES", "2"),
-            ("ORIGIN_TIMEOUT_MS", "2000"),
-        ]);
-        Env {
-            origin,
-            main,
-            tight: tight.join().expect("tight worker"),
-        }
+        let budget = TIGHT_MS.to_string();
+        let tight =
+            Launch::proxy().vars(&[("ORIGIN_RETRIES", "5"), ("ORIGIN_TIMEOUT_MS", &budget)]);
+        let main = Launch::proxy().vars(&[("ORIGIN_RETRIES", "2"), ("ORIGIN_TIMEOUT_MS", "2000")]);
+        Env::build()
+            .origin(Origin::start())
+            .fronting("tight", tight)
+            .fronting("main", main)
+            .start()
     })
 }
 
@@ -58,23 +37,28 @@ fn env() -> &'static Env {
 /// 1 + 2 times, and the record says so.
 fn assert_retried(e: &Env, method: &str) {
     let key = format!("recover-{method}");
-    let r = send(method, &e.main.url(&format!("/flaky?key={key}")), &[], None);
+    let r = send(
+        method,
+        &e.worker("main").url(&format!("/flaky?key={key}")),
+        &[],
+        None,
+    );
     assert_eq!(r.status, 200, "{method} was not retried: {}", r.text());
     if method != "HEAD" {
         assert_eq!(r.text(), "ok after 2 connections");
     }
-    assert_eq!(e.origin.hits_for("/flaky", &key), 2, "{method}");
+    assert_eq!(e.origin().hits_for("/flaky", &key), 2, "{method}");
     let (key, id) = (format!("down-{method}"), unique_id("down"));
-    let url = e.main.url(&format!("/reset?key={key}"));
+    let url = e.worker("main").url(&format!("/reset?key={key}"));
     let r = send(method, &url, &[("x-request-id", &id)], None);
     assert_eq!(r.status, 500, "{method}");
-    let record = e.main.record_for(&id);
+    let record = e.worker("main").record_for(&id);
     assert_eq!(
         (&record["cause"], &record["method"], &record["attempts"]),
         (&"origin_unreachable".into(), &method.into(), &3.into()),
         "{record}"
     );
-    assert_eq!(e.origin.hits_for("/reset", &key), 3, "{method}");
+    assert_eq!(e.origin().hits_for("/reset", &key), 3, "{method}");
 }
 
 #[test]
@@ -108,14 +92,14 @@ fn only_a_failed_connect_without_a_body_is_retried() {
     ];
     for (method, path, query, body, cause, attempts) in table {
         let id = unique_id("only");
-        let url = e.main.url(&format!("{path}?key={query}"));
+        let url = e.worker("main").url(&format!("{path}?key={query}"));
         let r = send(method, &url, &[("x-request-id", &id)], body);
         assert_eq!(r.status, 500, "{method} {path}");
-        let record = e.main.record_for(&id);
+        let record = e.worker("main").record_for(&id);
         assert_eq!(record["cause"], cause, "{record}");
         assert_eq!(record["attempts"], attempts, "{record}");
         let key = query.split('&').next().unwrap_or(query);
-        assert_eq!(e.origin.hits_for(path, key), attempts, "{method} {path}");
+        assert_eq!(e.origin().hits_for(path, key), attempts, "{method} {path}");
     }
 }
 
@@ -126,13 +110,16 @@ fn retries_and_their_backoff_stay_within_the_timeout() {
     // more than the 300 ms budget, which must cut them short.
     let id = unique_id("budget");
     let start = Instant::now();
-    let r = get(&e.tight.url("/reset?key=budget"), &[("x-request-id", &id)]);
+    let r = get(
+        &e.worker("tight").url("/reset?key=budget"),
+        &[("x-request-id", &id)],
+    );
     let took = start.elapsed();
     assert_eq!(r.status, 500);
-    let record = e.tight.record_for(&id);
+    let record = e.worker("tight").record_for(&id);
     let attempts = record["attempts"].as_u64().expect("attempts");
     assert!((2..=4).contains(&attempts), "{attempts} attempts: {record}");
-    assert_eq!(u64::from(e.origin.hits_for("/reset", "budget")), attempts);
+    assert_eq!(u64::from(e.origin().hits_for("/reset", "budget")), attempts);
     let duration = record["duration_ms"].as_u64().expect("duration_ms");
     // The budget plus the last connect; an uncut schedule waits 775 ms.
     assert!(duration < 2 * TIGHT_MS, "{duration} ms: {record}");
@@ -148,11 +135,11 @@ fn retries_and_their_backoff_stay_within_the_timeout() {
 #[test]
 fn a_trap_leaves_the_requests_in_flight_with_their_own_answers() {
     // Its own worker: the trap resets the instance every request shares.
-    static TRAPPING: OnceLock<Stack> = OnceLock::new();
-    let e = TRAPPING
-        .get_or_init(|| Stack::start(&[("ORIGIN_RETRIES", "1"), ("FAULT_INJECTION", "on")]));
+    static TRAPPING: OnceLock<Env> = OnceLock::new();
+    let e =
+        TRAPPING.get_or_init(|| Env::proxy(&[("ORIGIN_RETRIES", "1"), ("FAULT_INJECTION", "on")]));
     let in_flight = |path: &'static str| {
-        let (base, id) = (e.worker.base.clone(), unique_id("inflight"));
+        let (base, id) = (e.worker("main").base.clone(), unique_id("inflight"));
         let sent = id.clone();
         (
             id,
@@ -165,9 +152,9 @@ fn a_trap_leaves_the_requests_in_flight_with_their_own_answers() {
     poll(
         "both requests at the origin",
         Duration::from_secs(5),
-        || (e.origin.hits("/sleep") == 2).then_some(()),
+        || (e.origin().hits("/sleep") == 2).then_some(()),
     );
-    common::assert_traps_answered(&e.worker);
+    assert_traps_answered(e.worker("main"));
     assert!(
         !ok.is_finished() && !failing.is_finished(),
         "the requests were no longer in flight after the traps"
@@ -178,10 +165,10 @@ fn a_trap_leaves_the_requests_in_flight_with_their_own_answers() {
     assert_eq!(r.status, 500, "{r:?}");
     assert_eq!(r.header("x-request-id"), Some(failing_id.as_str()));
     assert_eq!(
-        e.worker.record_for(&failing_id)["cause"],
+        e.worker("main").record_for(&failing_id)["cause"],
         "origin_error_status"
     );
-    assert!(e.worker.records_for(&ok_id).is_empty());
+    assert!(e.worker("main").records_for(&ok_id).is_empty());
     // And the re-instantiated module serves.
-    assert_eq!(get(&e.worker.url("/echo"), &[]).status, 200);
+    assert_eq!(get(&e.worker("main").url("/echo"), &[]).status, 200);
 }

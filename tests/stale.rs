@@ -4,24 +4,22 @@
 //! never is. Every "never" runs next to a copy that is served in the same
 //! test, and a copy counts as stored only once it has been served.
 
-mod common;
-
 use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{get, poll, unique_id, Resp, Stack};
+use error_shield_harness::{get, poll, read_until_closed, unique_id, Env, Resp};
 
 /// `STALE_IF_ERROR_SECONDS`.
 const WINDOW_S: u64 = 5;
 /// `STALE_MAX_BYTES`.
 const MAX_BYTES: usize = 1000;
 
-fn env() -> &'static Stack {
-    static ENV: OnceLock<Stack> = OnceLock::new();
+fn env() -> &'static Env {
+    static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
         let window = WINDOW_S.to_string();
-        Stack::start(&[
+        Env::proxy(&[
             ("STALE_IF_ERROR_SECONDS", &window),
             ("ORIGIN_RETRIES", "1"),
             ("ORIGIN_TIMEOUT_MS", "1500"),
@@ -31,8 +29,9 @@ fn env() -> &'static Stack {
 }
 
 /// The cacheable route for `key`; `extra` adds query (`&cc=…`, `&status=…`).
-fn url(e: &Stack, key: &str, extra: &str) -> String {
-    e.worker.url(&format!("/cacheable?key={key}{extra}"))
+fn url(e: &Env, key: &str, extra: &str) -> String {
+    e.worker("main")
+        .url(&format!("/cacheable?key={key}{extra}"))
 }
 
 /// One GET while the origin is healthy, answered `status`.
@@ -43,8 +42,8 @@ fn prime(url: &str, headers: &[(&str, &str)], status: u16) {
 }
 
 /// Makes `key` fail at the origin: `503`, `reset` or `hang`.
-fn break_origin(e: &Stack, key: &str, how: &str) {
-    e.origin.set_flag(&format!("fail:{key}"), how);
+fn break_origin(e: &Env, key: &str, how: &str) {
+    e.origin().set_flag(&format!("fail:{key}"), how);
 }
 
 fn is_stale(r: &Resp) -> bool {
@@ -104,7 +103,7 @@ fn a_stale_copy_is_served_for_each_kind_of_origin_failure() {
             (1..=most).contains(&age),
             "{how}: Age {age}, at most {most}"
         );
-        let record = e.worker.record_for(&id);
+        let record = e.worker("main").record_for(&id);
         assert_eq!(record["cause"], cause, "{record}");
         assert_eq!(record["served_stale"], true, "{record}");
         assert_eq!(record["attempts"], attempts, "{record}");
@@ -221,7 +220,7 @@ fn personal_or_unshareable_responses_are_never_stored() {
         let r = get(&url(e, key, extra), &[("x-request-id", &id)]);
         assert_eq!(r.status, 500, "{key}: {r:?}");
         assert!(r.header("x-served-stale").is_none(), "{key}");
-        let record = e.worker.record_for(&id);
+        let record = e.worker("main").record_for(&id);
         assert_eq!(record["cause"], "origin_error_status", "{record}");
         assert!(record.get("served_stale").is_none(), "{record}");
     }
@@ -287,10 +286,10 @@ fn a_body_that_breaks_while_being_stored_is_recorded_and_never_served_later() {
     // Chunked and under the bound, so it is teed for storing; then cut.
     let cut = url(e, "cut", "&n=600&chunked=1&cut=1");
     let id = unique_id("cut");
-    let target = cut.trim_start_matches(&e.worker.base);
-    let (head, _) = common::read_until_closed(&e.worker.base, target, &id);
+    let target = cut.trim_start_matches(&e.worker("main").base);
+    let (head, _) = read_until_closed(&e.worker("main").base, target, &id);
     assert!(head.starts_with("http/1.1 200"), "{head}");
-    let record = e.worker.record_for(&id);
+    let record = e.worker("main").record_for(&id);
     assert_eq!(record["cause"], "origin_unreachable", "{record}");
     assert_eq!(record["after_headers"], true, "{record}");
     assert_eq!(record["bytes"], 600, "{record}: all that was sent");

@@ -6,50 +6,30 @@
 //! before the worker sees it: asserted as such (see [`runtime_drops`]).
 //! Every "never" runs next to its positive control in the same test.
 
-mod common;
-
 use std::sync::OnceLock;
-use std::thread;
 
 use serde_json::Value;
 
-use common::origin::{fnv, pattern, FNV_START};
-use common::{
-    echo_header, get, header_lines, raw_exchange, unique_id, Origin, Raw, RawReq, Worker,
+use error_shield_harness::origin::{fnv, pattern, FNV_START};
+use error_shield_harness::{
+    echo_header, get, header_lines, raw_exchange, unique_id, Env, Launch, Origin, RawReq, Resp,
+    Worker,
 };
 
-struct Env {
-    origin: Origin,
-    /// Only `ORIGIN_URL` set.
-    defaults: Worker,
-    /// `FAULT_INJECTION=on`: the control that the header can fail a worker.
-    faulty: Worker,
-    /// `ORIGIN_RETRIES=2`.
-    retrying: Worker,
-}
-
+/// In front of one origin: `defaults` (only `ORIGIN_URL` set), `faulty`
+/// (`FAULT_INJECTION=on`: the control that the header can fail a worker)
+/// and `retrying` (`ORIGIN_RETRIES=2`).
 fn env() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
-        let origin = Origin::start();
-        let url = origin.url();
-        let start = |vars: &'static [(&'static str, &'static str)]| {
-            let url = url.clone();
-            thread::spawn(move || {
-                let mut all = vec![("ORIGIN_URL", url.as_str())];
-                all.extend_from_slice(vars);
-                Worker::start(&all)
-            })
-        };
-        let faulty = start(&[("FAULT_INJECTION", "on")]);
-        let retrying = start(&[("ORIGIN_RETRIES", "2"), ("ORIGIN_TIMEOUT_MS", "5000")]);
-        let defaults = Worker::start(&[("ORIGIN_URL", url.as_str())]);
-        Env {
-            origin,
-            defaults,
-            faulty: faulty.join().expect("faulty worker"),
-            retrying: retrying.join().expect("retrying worker"),
-        }
+        let retrying =
+            Launch::proxy().vars(&[("ORIGIN_RETRIES", "2"), ("ORIGIN_TIMEOUT_MS", "5000")]);
+        Env::build()
+            .origin(Origin::start())
+            .fronting("faulty", Launch::proxy().var("FAULT_INJECTION", "on"))
+            .fronting("retrying", retrying)
+            .fronting("defaults", Launch::proxy())
+            .start()
     })
 }
 
@@ -66,13 +46,13 @@ fn fault_injection_is_off_by_default_and_the_header_reaches_the_origin() {
         // The control: with FAULT_INJECTION=on the same header fails.
         let id = unique_id("fault-on");
         let headers = [("x-fault-inject", kind), ("x-request-id", id.as_str())];
-        let r = get(&e.faulty.url("/echo"), &headers);
+        let r = get(&e.worker("faulty").url("/echo"), &headers);
         assert_eq!(r.status, 500, "{kind}: {}", r.text());
-        assert_eq!(e.faulty.record_for(&id)["cause"], cause, "{kind}");
+        assert_eq!(e.worker("faulty").record_for(&id)["cause"], cause, "{kind}");
         // The defaults: an ordinary header, passed to the origin.
         let id = unique_id("fault-off");
         let headers = [("x-fault-inject", kind), ("x-request-id", id.as_str())];
-        let r = get(&e.defaults.url("/echo"), &headers);
+        let r = get(&e.worker("defaults").url("/echo"), &headers);
         assert_eq!(r.status, 200, "{kind}: {}", r.text());
         let echo = r.json();
         assert_eq!(echo_header(&echo, "x-fault-inject"), Some(kind), "{echo}");
@@ -80,9 +60,9 @@ fn fault_injection_is_off_by_default_and_the_header_reaches_the_origin() {
         passed.push(id);
     }
     // The controls' records came at once; give these as long (5 s) again.
-    assert!(e.defaults.records_for(&passed[3]).is_empty());
+    assert!(e.worker("defaults").records_for(&passed[3]).is_empty());
     let recorded: Vec<Value> = e
-        .defaults
+        .worker("defaults")
         .records()
         .into_iter()
         .filter(|r| passed.iter().any(|id| r["request_id"] == id.as_str()))
@@ -102,10 +82,13 @@ fn a_clients_forwarded_host_is_replaced_by_the_workers_host() {
         // The control: the same value under another name arrives.
         ("X-Forwarded-Hostname", "evil.example"),
     ]);
-    let r = exchange(&e.defaults, RawReq::new("GET", "/echo").lines(&lines));
+    let r = exchange(
+        e.worker("defaults"),
+        RawReq::new("GET", "/echo").lines(&lines),
+    );
     assert_eq!(r.status, 200);
     let echo: Value = serde_json::from_slice(&r.body).expect("echo");
-    let host = e.defaults.base.trim_start_matches("http://");
+    let host = e.worker("defaults").base.trim_start_matches("http://");
     let forwarded: Vec<&Value> = echo["headers"]
         .as_array()
         .unwrap()
@@ -164,12 +147,12 @@ fn framed(body: &[u8], framing: Framing) -> (Vec<Vec<u8>>, Vec<u8>) {
     }
 }
 
-fn exchange(w: &Worker, req: RawReq) -> Raw {
+fn exchange(w: &Worker, req: RawReq) -> Resp {
     raw_exchange(&w.base, &[req]).remove(0)
 }
 
 /// `method` to `target` on `w` with `body` framed `framing`, and `id`.
-fn send_framed(w: &Worker, method: &str, target: &str, framing: Framing, id: &str) -> Raw {
+fn send_framed(w: &Worker, method: &str, target: &str, framing: Framing, id: &str) -> Resp {
     let (mut lines, wire) = framed(&payload(), framing);
     lines.extend(header_lines(&[("x-request-id", id)]));
     let mut req = RawReq::new(method, target).lines(&lines);
@@ -186,8 +169,8 @@ fn a_body_on_get_or_options_is_never_retried() {
             let key = unique_id("body-retry");
             let id = unique_id("body-retry");
             let target = format!("/flaky?key={key}");
-            let r = send_framed(&e.retrying, method, &target, framing, &id);
-            let hits = e.origin.hits_for("/flaky", &key);
+            let r = send_framed(e.worker("retrying"), method, &target, framing, &id);
+            let hits = e.origin().hits_for("/flaky", &key);
             if framing == Framing::None || runtime_drops(method, framing) {
                 // The control: without a body, the reset is retried. A
                 // chunked GET reaches the worker body-less (the runtime
@@ -195,12 +178,15 @@ fn a_body_on_get_or_options_is_never_retried() {
                 assert_eq!(r.status, 200, "{context}: {r:?}");
                 assert_eq!(r.body, b"ok after 2 connections", "{context}");
                 assert_eq!(hits, 2, "{context}");
-                assert!(e.retrying.records_for(&id).is_empty(), "{context}");
+                assert!(
+                    e.worker("retrying").records_for(&id).is_empty(),
+                    "{context}"
+                );
                 continue;
             }
             assert_eq!(r.status, 500, "{context} was retried: {r:?}");
             assert_eq!(r.header("x-request-id"), Some(id.as_str()));
-            let record = e.retrying.record_for(&id);
+            let record = e.worker("retrying").record_for(&id);
             assert_eq!(
                 (&record["cause"], &record["method"], &record["attempts"]),
                 (&"origin_unreachable".into(), &method.into(), &1.into()),
@@ -216,7 +202,7 @@ fn get_and_options_bodies_reach_the_origin_byte_for_byte() {
     let e = env();
     let body = payload();
     let sum = format!("{:016x}", fnv(FNV_START, &body));
-    for w in [&e.defaults, &e.retrying] {
+    for w in [e.worker("defaults"), e.worker("retrying")] {
         for method in ["GET", "OPTIONS"] {
             for (framing, header) in [
                 (Framing::Chunked, ("transfer-encoding", "chunked")),

@@ -1,0 +1,61 @@
+//! The few single requests of the bench (readiness, the sanity checks, the
+//! 48 MiB downloads), each on a fresh connection like one curl call.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+/// What one GET gave.
+pub struct Got {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout(timeout)
+        .redirects(0)
+        .max_idle_connections(0)
+        .build()
+}
+
+/// GET `url` and its whole body, whatever the status; `Err` when no answer.
+pub fn get(url: &str, timeout: Duration) -> Result<Got, String> {
+    let resp = match agent(timeout).get(url).call() {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => return Err(e.to_string()),
+    };
+    let status = resp.status();
+    let content_type = resp.header("content-type").unwrap_or("").to_string();
+    let mut body = Vec::new();
+    resp.into_reader()
+        .read_to_end(&mut body)
+        .map_err(|e| format!("{url}: reading the body: {e}"))?;
+    Ok(Got {
+        status,
+        content_type,
+        body,
+    })
+}
+
+/// GET `url`, counting the body's bytes without keeping them: (status,
+/// bytes, seconds from the request to the body's end).
+pub fn download(url: &str, timeout: Duration) -> Result<(u16, u64, f64), String> {
+    let t0 = Instant::now();
+    let resp = match agent(timeout).get(url).call() {
+        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => return Err(e.to_string()),
+    };
+    let status = resp.status();
+    let mut reader = resp.into_reader();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut bytes = 0u64;
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => bytes += n as u64,
+            Err(e) => return Err(format!("{url}: after {bytes} bytes: {e}")),
+        }
+    }
+    Ok((status, bytes, t0.elapsed().as_secs_f64()))
+}

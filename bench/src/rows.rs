@@ -1,0 +1,177 @@
+//! What is measured: the servers (nginx and seven workerd configs) and the
+//! rows of the load table, each a URL on one of them.
+
+use crate::origin::{FAIL, SMALL};
+use crate::wrangler::Binding;
+
+/// A worker served by workerd from a config of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Worker {
+    /// bench/passthrough.js: the smallest JavaScript pass-through.
+    Js,
+    /// bench/equal.js: error-shield's job written in JavaScript.
+    Equal,
+    /// error-shield's deploy bundle with wrangler.toml's vars.
+    Shield,
+    /// The bundle with stale-if-error and retries on.
+    Stale,
+    /// The bundle with ROUTES of one rule that every request matches.
+    Route1,
+    /// The bundle with ROUTES of 64 rules that no request matches.
+    Route64,
+    /// The bundle with WATCH_BODIES=off.
+    Unwatched,
+}
+
+impl Worker {
+    pub const ALL: [Worker; 7] = [
+        Worker::Js,
+        Worker::Equal,
+        Worker::Shield,
+        Worker::Stale,
+        Worker::Route1,
+        Worker::Route64,
+        Worker::Unwatched,
+    ];
+    /// Timed at cold start; the others are the same bundle as `Shield`.
+    pub const COLD: [Worker; 3] = [Worker::Js, Worker::Equal, Worker::Shield];
+    /// Timed streaming 48 MiB (after the origin itself).
+    pub const STREAM: [Worker; 4] = [Worker::Js, Worker::Equal, Worker::Shield, Worker::Unwatched];
+
+    /// Its directory in the run's scratch directory, its port's offset from
+    /// `BENCH_PORT_BASE` (the origin's is 0; taken, the next free port) and
+    /// its name in the tables.
+    #[rustfmt::skip]
+    fn spec(self) -> (&'static str, u16, &'static str) {
+        match self {
+            Worker::Js => ("js", 1, "JS pass-through worker (minimal)"),
+            Worker::Shield => ("shield", 2, "error-shield"),
+            Worker::Equal => ("equal", 3, "JS equal-function worker"),
+            Worker::Stale => ("stale", 4, "error-shield, stale-if-error + retries on"),
+            Worker::Route1 => ("route1", 5, "error-shield, ROUTES with 1 rule"),
+            Worker::Route64 => ("route64", 6, "error-shield, ROUTES with 64 rules"),
+            Worker::Unwatched => ("unwatched", 7, "error-shield, WATCH_BODIES=off"),
+        }
+    }
+
+    pub fn dir(self) -> &'static str {
+        self.spec().0
+    }
+
+    pub fn port_offset(self) -> u16 {
+        self.spec().1
+    }
+
+    pub fn label(self) -> &'static str {
+        self.spec().2
+    }
+
+    /// The bindings it gets on top of wrangler.toml's vars (replacing those
+    /// of the same name).
+    pub fn vars(self) -> Vec<Binding> {
+        match self {
+            // Retries only act on an unreachable origin; stale-if-error tees
+            // every cacheable 200 GET (the 4 KiB file is one) and stores a
+            // copy off the hot path. workerd without a cache service rejects
+            // every Cache API put and match ("No Cache was configured") and
+            // error-shield swallows that, so this row pays the tee, the
+            // stored copy's headers and a rejected put, not real storage.
+            Worker::Stale => STALE_VARS
+                .iter()
+                .map(|(k, v)| Binding::text(k, v))
+                .collect(),
+            // One rule that every request matches, and 64 that none does (the
+            // whole scan, then the top level): the cost of matching.
+            Worker::Route1 => vec![Binding::text(
+                "ROUTES",
+                r#"[{"prefix":"/","timeout_ms":30000}]"#,
+            )],
+            Worker::Route64 => {
+                let rules: Vec<String> = (0..64)
+                    .map(|i| format!(r#"{{"prefix":"/r{i}/","timeout_ms":30000}}"#))
+                    .collect();
+                vec![Binding::text("ROUTES", &format!("[{}]", rules.join(",")))]
+            }
+            // Bodies passed on unwatched: what watching them for a break costs.
+            Worker::Unwatched => vec![Binding::text("WATCH_BODIES", "off")],
+            Worker::Js | Worker::Equal | Worker::Shield => Vec::new(),
+        }
+    }
+}
+
+pub const STALE_VARS: [(&str, &str); 2] =
+    [("STALE_IF_ERROR_SECONDS", "60"), ("ORIGIN_RETRIES", "2")];
+
+/// What serves a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Server {
+    Origin,
+    Worker(Worker),
+}
+
+/// A row of the load table: a URL on a server, loaded by wrk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Row {
+    Origin,
+    Pass(Worker),
+    /// The failure path: the origin answers 500.
+    Fail(Worker),
+}
+
+impl Row {
+    /// In the order they are loaded (A B A B) and reported.
+    pub const ALL: [Row; 10] = [
+        Row::Origin,
+        Row::Pass(Worker::Js),
+        Row::Pass(Worker::Equal),
+        Row::Pass(Worker::Shield),
+        Row::Pass(Worker::Unwatched),
+        Row::Pass(Worker::Stale),
+        Row::Pass(Worker::Route1),
+        Row::Pass(Worker::Route64),
+        Row::Fail(Worker::Shield),
+        Row::Fail(Worker::Equal),
+    ];
+
+    pub fn server(self) -> Server {
+        match self {
+            Row::Origin => Server::Origin,
+            Row::Pass(w) | Row::Fail(w) => Server::Worker(w),
+        }
+    }
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Row::Fail(_) => FAIL,
+            _ => SMALL,
+        }
+    }
+
+    /// Every answer a 2xx (else every answer a 500).
+    pub fn passes(self) -> bool {
+        !matches!(self, Row::Fail(_))
+    }
+
+    /// The equal-function worker's row of the same kind ("vs equal JS").
+    pub fn peer(self) -> Row {
+        match self {
+            Row::Fail(_) => Row::Fail(Worker::Equal),
+            _ => Row::Pass(Worker::Equal),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Row::Origin => "origin direct (nginx, 4 KiB)",
+            Row::Pass(Worker::Js) => "JS pass-through worker (minimal)",
+            Row::Pass(Worker::Equal) => "JS equal-function worker",
+            Row::Pass(Worker::Shield) => "error-shield pass-through",
+            Row::Pass(Worker::Unwatched) => "error-shield, WATCH_BODIES=off, pass-through",
+            Row::Pass(Worker::Stale) => "error-shield, stale-if-error + retries on, pass-through (tee + rejected cache put: no cache service)",
+            Row::Pass(Worker::Route1) => "error-shield, ROUTES with 1 rule (matching), pass-through",
+            Row::Pass(Worker::Route64) => "error-shield, ROUTES with 64 rules (none matching), pass-through",
+            Row::Fail(Worker::Equal) => "JS equal-function worker, failure path (origin 500)",
+            Row::Fail(_) => "error-shield failure path (origin 500)",
+        }
+    }
+}

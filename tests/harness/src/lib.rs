@@ -1,0 +1,36 @@
+//! The end-to-end harness of error-shield: the real worker under `wrangler
+//! dev --local` (real workerd) in front of a fake origin on loopback, a
+//! client for both, and the log records read back from wrangler's output.
+//!
+//! - [`process`] — child processes in their own process group, killed as a
+//!   group when dropped or when the test process exits; free and dead
+//!   ports; polling for a positive signal.
+//! - [`worker`] — [`Launch`] (one builder for every way to start a worker)
+//!   and [`Worker`].
+//! - [`client`] — [`Resp`], the one response type, and an HTTP client.
+//! - [`wire`] — hand-written HTTP/1.1 exchanges, answered as [`Resp`] too.
+//! - [`records`] — the JSON log records a worker printed.
+//! - [`origin`] — the fake origin, a table of routes.
+//! - [`env`](mod@env) — [`Env`], the fixture every test file keeps: an origin and
+//!   named workers.
+//! - [`checks`] — assertions several test files make.
+
+pub mod checks;
+pub mod client;
+pub mod env;
+pub mod origin;
+pub mod process;
+pub mod records;
+pub mod wire;
+pub mod worker;
+
+pub use checks::assert_traps_answered;
+pub use client::{get, send, unique_id, Resp};
+pub use env::{Env, EnvBuilder};
+pub use origin::{echo_header, Options, Origin};
+pub use process::{free_port, node_path, poll, root, DeadPort, Group};
+pub use records::parse_record;
+pub use wire::{
+    header_lines, raw_exchange, raw_get, raw_request, raw_send, read_until_closed, RawReq,
+};
+pub use worker::{ensure_built, Launch, Project, Worker};

@@ -3,7 +3,7 @@
 
 use std::cell::{Cell, OnceCell, RefCell};
 
-use error_shield::parts::{request_id, status, vars, Renderer, Words};
+use error_shield::parts::{per_isolate, request_id, status, vars, Renderer, Words};
 use error_shield::{Failure, Shield};
 use wasm_bindgen::JsValue;
 
@@ -97,13 +97,7 @@ thread_local! {
 impl Isolate {
     /// The isolate's state, built from `env` on first use.
     pub fn get(env: &JsValue) -> &'static Isolate {
-        ISOLATE.with(|cell| {
-            cell.get().unwrap_or_else(|| {
-                let isolate: &'static Isolate = Box::leak(Box::new(Isolate::new(env)));
-                cell.set(Some(isolate));
-                isolate
-            })
-        })
+        per_isolate::get_or_init(&ISOLATE, || Isolate::new(env))
     }
 
     fn new(env: &JsValue) -> Isolate {

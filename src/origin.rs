@@ -2,12 +2,16 @@
 //! one as a string (byte-exact, nothing re-encoded), the client-facing host,
 //! and which requests may be retried. Pure: tested natively.
 
-/// The part of an absolute URL after the authority: path, query, fragment.
-fn path_and_query(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    url[after_scheme..]
-        .find('/')
-        .map_or("/", |i| &url[after_scheme + i..])
+use error_shield::parts::url;
+
+/// The part of an absolute URL after the authority: path, query, fragment
+/// (a request's URL always has a path, at least `/`).
+fn path_and_query(v: &str) -> &str {
+    match url::split(v) {
+        Some(u) if u.rest.starts_with('/') => u.rest,
+        Some(_) => "/",
+        None => v,
+    }
 }
 
 /// The path of an absolute URL, without query or fragment.
@@ -17,11 +21,8 @@ pub fn path(url: &str) -> &str {
 }
 
 /// The authority (`host[:port]`) of an absolute URL, without credentials.
-pub fn host(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let rest = &url[after_scheme..];
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    authority.rsplit('@').next().unwrap_or(authority)
+pub fn host(v: &str) -> &str {
+    url::split(v).map_or(v, |u| u.host())
 }
 
 /// The URL to fetch: `origin` (no trailing slash, may carry a path prefix)

@@ -61,6 +61,7 @@ mod negotiate;
 mod page;
 mod panic;
 pub mod parts;
+mod per_isolate;
 mod record;
 mod redact;
 mod render;
@@ -68,6 +69,7 @@ mod request_id;
 mod shield;
 mod status;
 mod template;
+mod url;
 mod vars;
 
 pub use failure::{Cause, Failure};

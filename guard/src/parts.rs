@@ -28,6 +28,16 @@ pub mod request_id {
     pub use crate::request_id::*;
 }
 
+/// An absolute URL split at its authority.
+pub mod url {
+    pub use crate::url::*;
+}
+
+/// State built once per isolate.
+pub mod per_isolate {
+    pub use crate::per_isolate::*;
+}
+
 /// Reading and validating a worker's variables.
 pub mod vars {
     pub use crate::vars::*;

@@ -3,14 +3,11 @@
 
 /// Hides credentials in a URL (`user:pass@` → `REDACTED@`).
 pub fn credentials(v: &str) -> String {
-    let Some(scheme_end) = v.find("://") else {
-        return v.to_owned();
-    };
-    let after = &v[scheme_end + 3..];
-    let authority_end = after.find(['/', '?', '#']).unwrap_or(after.len());
-    match after[..authority_end].rfind('@') {
-        Some(at) => format!("{}://REDACTED@{}", &v[..scheme_end], &after[at + 1..]),
-        None => v.to_owned(),
+    match crate::url::split(v) {
+        Some(u) if u.authority.contains('@') => {
+            format!("{}://REDACTED@{}{}", u.scheme, u.host(), u.rest)
+        }
+        _ => v.to_owned(),
     }
 }
 

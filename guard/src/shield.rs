@@ -13,6 +13,7 @@ use crate::format::Format;
 use crate::incoming::Incoming;
 use crate::page::Page;
 use crate::panic::{self, Caught};
+use crate::per_isolate;
 use crate::record;
 use crate::render::Renderer;
 use crate::status;
@@ -61,13 +62,8 @@ impl Shield {
     /// The isolate's guard, built from `env` on first use and kept for the
     /// life of the instance.
     pub fn from_env(env: &worker::Env) -> &'static Shield {
-        ISOLATE.with(|cell| {
-            cell.get().unwrap_or_else(|| {
-                let vars = |name: &str| crate::vars::from_env(env, name);
-                let shield: &'static Shield = Box::leak(Box::new(Shield::from_vars(&vars)));
-                cell.set(Some(shield));
-                shield
-            })
+        per_isolate::get_or_init(&ISOLATE, || {
+            Shield::from_vars(&|name: &str| crate::vars::from_env(env, name))
         })
     }
 

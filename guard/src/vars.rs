@@ -108,16 +108,13 @@ pub fn parsed<T>(
 /// An absolute `http(s)://host[:port][/path]` URL with a non-empty host, a
 /// valid port and no whitespace or control characters.
 pub fn is_http_url(v: &str) -> bool {
-    let lower = v.get(..8).map(str::to_ascii_lowercase).unwrap_or_default();
-    let rest = if lower == "https://" {
-        &v[8..]
-    } else if lower.starts_with("http://") {
-        &v[7..]
-    } else {
+    let Some(u) = crate::url::split(v) else {
         return false;
     };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = authority.rsplit('@').next().unwrap_or("");
+    if !u.scheme.eq_ignore_ascii_case("http") && !u.scheme.eq_ignore_ascii_case("https") {
+        return false;
+    }
+    let host = u.host();
     // `[v6]:port` or `name:port`: what follows the host must be a port.
     let (name, port) = match host.strip_prefix('[') {
         Some(v6) => {

@@ -21,10 +21,16 @@ pub enum Worker {
     Route64,
     /// The bundle with WATCH_BODIES=off.
     Unwatched,
+    /// The bundle with a fallback origin and the circuit breaker on (closed:
+    /// nothing fails on the pass-through).
+    Resilient,
+    /// The bundle whose circuit opens at the first failure and stays open:
+    /// its failure row is the open circuit's answer at once.
+    Open,
 }
 
 impl Worker {
-    pub const ALL: [Worker; 7] = [
+    pub const ALL: [Worker; 9] = [
         Worker::Js,
         Worker::Equal,
         Worker::Shield,
@@ -32,6 +38,8 @@ impl Worker {
         Worker::Route1,
         Worker::Route64,
         Worker::Unwatched,
+        Worker::Resilient,
+        Worker::Open,
     ];
     /// Timed at cold start; the others are the same bundle as `Shield`.
     pub const COLD: [Worker; 3] = [Worker::Js, Worker::Equal, Worker::Shield];
@@ -51,6 +59,8 @@ impl Worker {
             Worker::Route1 => ("route1", 5, "error-shield, ROUTES with 1 rule"),
             Worker::Route64 => ("route64", 6, "error-shield, ROUTES with 64 rules"),
             Worker::Unwatched => ("unwatched", 7, "error-shield, WATCH_BODIES=off"),
+            Worker::Resilient => ("resilient", 8, "error-shield, fallback origin + circuit breaker on"),
+            Worker::Open => ("open", 9, "error-shield, circuit open"),
         }
     }
 
@@ -94,6 +104,17 @@ impl Worker {
             }
             // Bodies passed on unwatched: what watching them for a break costs.
             Worker::Unwatched => vec![Binding::text("WATCH_BODIES", "off")],
+            // Never contacted: nothing fails on the pass-through.
+            Worker::Resilient => vec![
+                Binding::text("FALLBACK_ORIGIN_URL", "http://127.0.0.1:9"),
+                Binding::text("CIRCUIT_FAILURES", "5"),
+            ],
+            // The first failure opens the circuit for a day: every later
+            // failure-row request is answered without waiting for the origin.
+            Worker::Open => vec![
+                Binding::text("CIRCUIT_FAILURES", "1"),
+                Binding::text("CIRCUIT_OPEN_SECONDS", "86400"),
+            ],
             Worker::Js | Worker::Equal | Worker::Shield => Vec::new(),
         }
     }
@@ -120,7 +141,7 @@ pub enum Row {
 
 impl Row {
     /// In the order they are loaded (A B A B) and reported.
-    pub const ALL: [Row; 10] = [
+    pub const ALL: [Row; 12] = [
         Row::Origin,
         Row::Pass(Worker::Js),
         Row::Pass(Worker::Equal),
@@ -129,8 +150,10 @@ impl Row {
         Row::Pass(Worker::Stale),
         Row::Pass(Worker::Route1),
         Row::Pass(Worker::Route64),
+        Row::Pass(Worker::Resilient),
         Row::Fail(Worker::Shield),
         Row::Fail(Worker::Equal),
+        Row::Fail(Worker::Open),
     ];
 
     pub fn server(self) -> Server {
@@ -170,6 +193,9 @@ impl Row {
             Row::Pass(Worker::Stale) => "error-shield, stale-if-error + retries on, pass-through (tee + rejected cache put: no cache service)",
             Row::Pass(Worker::Route1) => "error-shield, ROUTES with 1 rule (matching), pass-through",
             Row::Pass(Worker::Route64) => "error-shield, ROUTES with 64 rules (none matching), pass-through",
+            Row::Pass(Worker::Resilient) => "error-shield, fallback origin + circuit breaker on (closed), pass-through",
+            Row::Fail(Worker::Open) => "error-shield, circuit open: the answer at once (origin 500 before)",
+            Row::Pass(Worker::Open) => "error-shield, circuit breaker on, pass-through",
             Row::Fail(Worker::Equal) => "JS equal-function worker, failure path (origin 500)",
             Row::Fail(_) => "error-shield failure path (origin 500)",
         }

@@ -31,7 +31,7 @@ pub struct Target {
 use Bound::{AtLeast, AtMost};
 use Measure::{Cold, Cpu, Stream, WasmGzip};
 use Row::{Fail, Pass};
-use Worker::{Equal, Js, Route1, Route64, Shield, Stale, Unwatched};
+use Worker::{Equal, Js, Open, Resilient, Route1, Route64, Shield, Stale, Unwatched};
 
 const KIB: f64 = 1024.0;
 
@@ -46,6 +46,8 @@ pub const TARGETS: &[Target] = &[
     cpu("watched bodies (the default) / WATCH_BODIES=off, pass-through", Pass(Shield), Pass(Unwatched), 1.03),
     cpu("1 rule pass-through / no rules", Pass(Route1), Pass(Shield), 1.03),
     cpu("64 rules pass-through / no rules", Pass(Route64), Pass(Shield), 1.03),
+    cpu("fallback + breaker on pass-through / error-shield pass-through", Pass(Resilient), Pass(Shield), 1.03),
+    cpu("open circuit's answer / error-shield failure path", Fail(Open), Fail(Shield), 1.00),
     Target {
         what: "48 MiB streamed, error-shield / minimal JS (median MB/s)",
         measure: Stream(Server::Worker(Shield), Server::Worker(Js)),

@@ -27,15 +27,18 @@ pub enum Circuit {
 }
 
 /// Whether a request may go to the origin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Admission {
     /// Go; report the answer only after a failure (a good one resets).
     Pass {
         /// Whether the answer must be reported (failures were counted).
         report: bool,
     },
-    /// Go as the one probe; report the answer.
-    Probe,
+    /// Go as the one probe (`token` names it); report the answer.
+    Probe {
+        /// Only the report carrying it may close or reopen the circuit.
+        token: f64,
+    },
     /// Do not wait for the origin; the probe goes in `retry_after` s.
     Reject {
         /// Seconds until the probe (at least 1).
@@ -81,13 +84,20 @@ impl Circuit {
             }
             Circuit::Open { .. } | Circuit::Probing { .. } => {
                 *self = Circuit::Probing { since_ms: now_ms };
-                Admission::Probe
+                Admission::Probe { token: now_ms }
             }
         }
     }
 
-    /// Reports a request's answer: `good` or an origin failure.
-    pub fn report(&mut self, l: &Limits, good: bool, now_ms: f64) -> Transition {
+    /// Reports a request's answer: `good` or an origin failure; `probe`:
+    /// the token of the probe it was, if it was one.
+    pub fn report(
+        &mut self,
+        l: &Limits,
+        good: bool,
+        now_ms: f64,
+        probe: Option<f64>,
+    ) -> Transition {
         let open = Circuit::Open {
             until_ms: now_ms + f64::from(l.open_seconds) * 1000.0,
         };
@@ -106,18 +116,25 @@ impl Circuit {
                 };
                 Transition::None
             }
-            (Circuit::Probing { .. }, true) => {
+            (Circuit::Probing { since_ms }, true) if probe == Some(since_ms) => {
                 *self = Circuit::Closed { failures: 0 };
                 Transition::Closed
             }
-            (Circuit::Probing { .. }, false) => {
+            (Circuit::Probing { since_ms }, false) if probe == Some(since_ms) => {
                 *self = open;
                 Transition::Opened
             }
-            // A request let through before the circuit opened: its answer
-            // changes nothing now.
-            (Circuit::Open { .. }, _) => Transition::None,
+            // A request let through before the circuit opened, or a probe
+            // given up as lost: its answer changes nothing now.
+            (Circuit::Open { .. } | Circuit::Probing { .. }, _) => Transition::None,
         }
+    }
+}
+
+impl Circuit {
+    /// Whether requests are held off (open, or one probe out).
+    pub fn is_open(&self) -> bool {
+        !matches!(self, Circuit::Closed { .. })
     }
 }
 
@@ -134,10 +151,16 @@ pub struct Breakers(HashMap<String, Circuit>);
 
 impl Breakers {
     /// The circuit of `origin` (closed when new).
-    pub fn of(&mut self, origin: &str) -> &mut Circuit {
+    pub fn of(&mut self, origin: &str, now_ms: f64) -> &mut Circuit {
         if self.0.len() >= MAX_ORIGINS && !self.0.contains_key(origin) {
-            // Forget the closed ones first: an open circuit is worth more.
-            self.0.retain(|_, c| !matches!(c, Circuit::Closed { .. }));
+            // Forget the closed and the due ones first: an open circuit is
+            // worth more. Still full (every one open): start afresh, so the
+            // map stays bounded whatever hosts a client names.
+            self.0
+                .retain(|_, c| matches!(c, Circuit::Open { until_ms } if *until_ms > now_ms));
+            if self.0.len() >= MAX_ORIGINS {
+                self.0.clear();
+            }
         }
         self.0
             .entry(origin.to_owned())
@@ -163,20 +186,20 @@ mod tests {
     fn n_consecutive_failures_open_it_and_a_good_answer_resets_the_count() {
         let mut c = closed();
         assert_eq!(c.admit(&L, 0.0), Admission::Pass { report: false });
-        assert_eq!(c.report(&L, false, 0.0), Transition::None);
-        assert_eq!(c.report(&L, false, 1.0), Transition::None);
+        assert_eq!(c.report(&L, false, 0.0, None), Transition::None);
+        assert_eq!(c.report(&L, false, 1.0, None), Transition::None);
         assert_eq!(c.admit(&L, 1.0), Admission::Pass { report: true });
         assert_eq!(
-            c.report(&L, true, 2.0),
+            c.report(&L, true, 2.0, None),
             Transition::None,
             "a good answer resets"
         );
         assert_eq!(c, closed());
         for t in 0..2 {
-            assert_eq!(c.report(&L, false, f64::from(t)), Transition::None);
+            assert_eq!(c.report(&L, false, f64::from(t), None), Transition::None);
         }
         assert_eq!(
-            c.report(&L, false, 10.0),
+            c.report(&L, false, 10.0, None),
             Transition::Opened,
             "the third in a row"
         );
@@ -188,25 +211,34 @@ mod tests {
         let mut c = Circuit::Open { until_ms: 30_000.0 };
         assert_eq!(c.admit(&L, 0.0), Admission::Reject { retry_after: 30 });
         assert_eq!(c.admit(&L, 29_001.0), Admission::Reject { retry_after: 1 });
-        assert_eq!(c.admit(&L, 30_000.0), Admission::Probe);
+        assert_eq!(c.admit(&L, 30_000.0), Admission::Probe { token: 30_000.0 });
         for t in [30_000.0, 31_000.0, 34_999.0] {
             assert_eq!(c.admit(&L, t), Admission::Reject { retry_after: 1 }, "{t}");
         }
         // A probe that never reported is taken as lost: one more goes.
-        assert_eq!(c.admit(&L, 35_000.0), Admission::Probe);
+        assert_eq!(c.admit(&L, 35_000.0), Admission::Probe { token: 35_000.0 });
+        // The lost probe's late answer is not the new probe's.
+        assert_eq!(
+            c.report(&L, true, 35_100.0, Some(30_000.0)),
+            Transition::None
+        );
+        assert_eq!(c, Circuit::Probing { since_ms: 35_000.0 });
     }
 
     #[test]
     fn the_probes_answer_closes_or_reopens_it() {
         let mut c = Circuit::Probing { since_ms: 0.0 };
-        assert_eq!(c.report(&L, true, 100.0), Transition::Closed);
+        // Another request's answer while the probe is out changes nothing.
+        assert_eq!(c.report(&L, true, 50.0, None), Transition::None);
+        assert_eq!(c.report(&L, false, 60.0, None), Transition::None);
+        assert_eq!(c.report(&L, true, 100.0, Some(0.0)), Transition::Closed);
         assert_eq!(c.admit(&L, 100.0), Admission::Pass { report: false });
         let mut c = Circuit::Probing { since_ms: 0.0 };
-        assert_eq!(c.report(&L, false, 100.0), Transition::Opened);
+        assert_eq!(c.report(&L, false, 100.0, Some(0.0)), Transition::Opened);
         assert_eq!(c.admit(&L, 100.0), Admission::Reject { retry_after: 30 });
         // A late answer from before it opened changes nothing.
-        assert_eq!(c.report(&L, true, 200.0), Transition::None);
-        assert_eq!(c.report(&L, false, 200.0), Transition::None);
+        assert_eq!(c.report(&L, true, 200.0, None), Transition::None);
+        assert_eq!(c.report(&L, false, 200.0, None), Transition::None);
         assert_eq!(c, Circuit::Open { until_ms: 30_100.0 });
     }
 
@@ -214,18 +246,23 @@ mod tests {
     fn one_failure_opens_it_when_the_limit_is_one() {
         let l = Limits { failures: 1, ..L };
         let mut c = closed();
-        assert_eq!(c.report(&l, false, 0.0), Transition::Opened);
+        assert_eq!(c.report(&l, false, 0.0, None), Transition::Opened);
     }
 
     #[test]
     fn each_origin_has_its_own_circuit_and_open_ones_are_kept_longest() {
         let mut b = Breakers::default();
-        *b.of("http://a") = Circuit::Open { until_ms: 9.0 };
-        assert_eq!(*b.of("http://b"), closed());
+        *b.of("http://a", 0.0) = Circuit::Open { until_ms: 9.0 };
+        assert_eq!(*b.of("http://b", 0.0), closed());
         for i in 0..MAX_ORIGINS {
-            b.of(&format!("http://{i}"));
+            b.of(&format!("http://{i}"), 0.0);
         }
         assert!(b.0.len() <= MAX_ORIGINS);
-        assert_eq!(*b.of("http://a"), Circuit::Open { until_ms: 9.0 });
+        assert_eq!(*b.of("http://a", 0.0), Circuit::Open { until_ms: 9.0 });
+        // Every one open, and more hosts than room: still bounded.
+        for i in 0..3 * MAX_ORIGINS {
+            *b.of(&format!("http://open{i}"), 0.0) = Circuit::Open { until_ms: 1e12 };
+            assert!(b.0.len() <= MAX_ORIGINS);
+        }
     }
 }

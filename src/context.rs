@@ -114,13 +114,18 @@ pub struct Carried {
     pub circuit: Option<String>,
     /// The breaker asked to hear of a good answer too.
     pub report: bool,
+    /// The request is its origin's probe: the breaker's token for it.
+    pub probe: Option<f64>,
+    /// Its good response is due for storing (stale-if-error).
+    pub store: bool,
     /// The request was sent as it came after the worker failed.
     pub failed_open: bool,
     /// The circuit is open: seconds until its probe (0: it is not).
     pub open_for: u32,
 }
 
-/// Starts a request's context: what `decide` decided.
+/// Starts a request's context: what `decide` decided (one call for what
+/// every request has, a setter each for what only some have).
 pub fn create(
     incoming: &JsValue,
     rule: u32,
@@ -128,20 +133,18 @@ pub fn create(
     trace_id: Option<&str>,
     plan: &Plan,
 ) -> Context {
-    let ctx = Context::new(incoming);
-    ctx.set_rule(rule);
-    ctx.set_id(id);
+    let r = &plan.rescue;
+    let ctx = Context::new(
+        incoming,
+        rule,
+        id,
+        plan.url.as_deref(),
+        plan.forwarded_host.as_deref(),
+        r.timeout_ms,
+    );
     if let Some(t) = trace_id {
         ctx.set_trace_id(t);
     }
-    if let Some(url) = &plan.url {
-        ctx.set_target(url);
-    }
-    if let Some(host) = &plan.forwarded_host {
-        ctx.set_forwarded_host(host);
-    }
-    let r = &plan.rescue;
-    ctx.set_timeout_ms(r.timeout_ms);
     if r.retries > 0 {
         ctx.set_retries(r.retries);
     }
@@ -173,6 +176,8 @@ impl Carried {
             fallen: ctx.fallen(),
             circuit: ctx.circuit(),
             report: ctx.report(),
+            probe: ctx.probe(),
+            store: ctx.store(),
             failed_open: ctx.failed_open(),
             open_for: ctx.open_for(),
         }
@@ -217,6 +222,11 @@ fn message(error: &JsValue) -> String {
 /// as plain JS values (cause, message, origin status and body, location,
 /// then each field's key and value): no parser needed to read it back.
 pub fn carry_failure(ctx: &Context, f: &Failure) {
+    // The answer to it keeps its origin's Retry-After (none: ""), never a
+    // later try's: only the first carry sets it.
+    if ctx.kept_retry_after().is_none() {
+        ctx.set_kept_retry_after(&ctx.retry_after().unwrap_or_default());
+    }
     let a = js_sys::Array::new();
     let cause = Cause::ALL.iter().position(|c| *c == f.cause).unwrap_or(0);
     a.push(&JsValue::from(cause as u32));

@@ -1,105 +1,112 @@
 //! Judging what came back, one arm per kind of outcome, in the order of
 //! rescue: retries, then the fallback origin, then a stale copy, then the
-//! uniform error. The circuit breaker hears of every answer it asked for;
-//! an open circuit and a fail-open start here too, as one more step of the
-//! same context.
+//! uniform error. The circuit breaker hears of the answers it asked for.
 
-use error_shield::parts::{catch, redact, Incoming};
 use error_shield::{Cause, Failure};
 use wasm_bindgen::JsValue;
 use web_sys::Response;
 
-use crate::breaker::{Admission, Limits, Transition};
+use crate::circuit;
 use crate::context::{self, Carried, Context, Outcome};
 use crate::isolate::{Isolate, Selected};
 use crate::pipeline::{default_format, fail, jitter, record};
-use crate::plan::{self, Plan, Rescue};
-use crate::settings::{OnWorkerFailure, Settings};
+use crate::plan::{self, Rescue};
 use crate::verdict::{self, Next};
-use crate::{origin, outcome, runtime};
+use crate::{outcome, runtime};
+
+/// What every step of one request works with.
+pub struct Step<'a> {
+    /// The isolate's state.
+    pub isolate: &'a Isolate,
+    /// The request's settings.
+    pub chosen: &'a Selected<'a>,
+    /// The request.
+    pub incoming: &'a error_shield::parts::Incoming,
+    /// Its context.
+    pub ctx: &'a Context,
+}
+
+impl Step<'_> {
+    /// The uniform error for `failure`, with its one record.
+    fn fail(&self, failure: &Failure) -> JsValue {
+        let selected = Ok(*self.chosen);
+        fail(
+            self.isolate,
+            &selected,
+            self.incoming,
+            failure,
+            Some(self.ctx),
+        )
+        .into()
+    }
+}
 
 /// One arm per kind of outcome.
-pub fn judge(
-    isolate: &Isolate,
-    chosen: &Selected<'_>,
-    incoming: &Incoming,
-    exec: &JsValue,
-    ctx: &Context,
-    carried: &Carried,
-    outcome: Outcome,
-) -> JsValue {
-    let settings = chosen.settings;
-    let failure = match outcome {
-        Outcome::Good(response) => {
-            return good(isolate, chosen, incoming, exec, ctx, carried, response)
-        }
+pub fn judge(s: &Step<'_>, exec: &JsValue, carried: &Carried, outcome: Outcome) -> JsValue {
+    let settings = s.chosen.settings;
+    match outcome {
+        Outcome::Good(response) => good(s, exec, carried, response),
         Outcome::Looped => {
             // The inner hop of a loop answered and wrote the one record.
             let status = verdict::status_for(settings.response_status, &plan::loop_failure());
-            let format = default_format(isolate, chosen);
-            return isolate.shield.respond(incoming, status, format).into();
+            let format = default_format(s.isolate, s.chosen);
+            s.isolate.shield.respond(s.incoming, status, format).into()
         }
         Outcome::CacheHit(hit) => {
-            let failure = context::carried_failure(ctx).unwrap_or_else(lost);
-            if let Some(copy) = outcome::stale_copy(&hit) {
-                let failure = failure.with_field("served_stale", true);
-                record(chosen, incoming, &failure, copy.status());
-                return copy.into();
+            let failure = context::carried_failure(s.ctx).unwrap_or_else(lost);
+            match outcome::stale_copy(&hit) {
+                Some(copy) => {
+                    let failure = failure.with_field("served_stale", true);
+                    record(s.chosen, s.incoming, &failure, copy.status());
+                    copy.into()
+                }
+                None => s.fail(&failure),
             }
-            return fail(isolate, &Ok(*chosen), incoming, &failure, Some(ctx)).into();
         }
-        Outcome::CacheMiss => {
-            let failure = context::carried_failure(ctx).unwrap_or_else(lost);
-            return fail(isolate, &Ok(*chosen), incoming, &failure, Some(ctx)).into();
-        }
-        other => outcome::failure_of(settings, other, carried.attempts),
-    };
-    if carried.failed_open {
-        // The origin failed the request we sent as it came: one record, the
-        // worker's failure that started it.
-        let failure = context::carried_failure(ctx).unwrap_or(failure);
-        return fail(isolate, &Ok(*chosen), incoming, &failure, Some(ctx)).into();
+        Outcome::CacheMiss => s.fail(&context::carried_failure(s.ctx).unwrap_or_else(lost)),
+        other => failed(
+            s,
+            carried,
+            outcome::failure_of(settings, other, carried.attempts),
+        ),
     }
-    let failure = if carried.fallen {
+}
+
+/// After a failed attempt: the one record's failure, the breaker told, and
+/// the next step.
+fn failed(s: &Step<'_>, carried: &Carried, failure: Failure) -> JsValue {
+    if carried.failed_open {
+        // The origin failed the request sent as it came: one record, the
+        // worker's failure that started it.
+        return s.fail(&context::carried_failure(s.ctx).unwrap_or(failure));
+    }
+    let mut failure = if carried.fallen {
         // The record names the primary's failure and the fallback's cause.
-        let primary = context::carried_failure(ctx).unwrap_or_else(lost);
+        let primary = context::carried_failure(s.ctx).unwrap_or_else(lost);
         primary.with_field("fallback_cause", failure.cause.as_str())
     } else {
         failure
     };
     let elapsed = js_sys::Date::now() - carried.started;
+    let r = &carried.rescue;
     let next = verdict::next(
-        &carried.rescue,
+        r,
         &failure,
         carried.attempts,
         elapsed,
         jitter(),
         carried.fallen,
     );
-    if !carried.fallen && failure.cause.is_origin() && !matches!(next, Next::Retry { .. }) {
-        report(isolate, settings, carried, false);
+    let last = !carried.fallen && !matches!(next, Next::Retry { .. });
+    if last && failure.cause.is_origin() && circuit::report(s, carried, false) {
+        failure.set_field("circuit", "open");
     }
-    then(
-        isolate,
-        chosen,
-        incoming,
-        ctx,
-        &carried.rescue,
-        &failure,
-        next,
-    )
+    then(s, r, &failure, next)
 }
 
 /// Carries out the next step after `failure`.
-fn then(
-    isolate: &Isolate,
-    chosen: &Selected<'_>,
-    incoming: &Incoming,
-    ctx: &Context,
-    rescue: &Rescue,
-    failure: &Failure,
-    next: Next,
-) -> JsValue {
+pub fn then(s: &Step<'_>, rescue: &Rescue, failure: &Failure, next: Next) -> JsValue {
+    let (request, ctx) = (&s.incoming.request, s.ctx);
     match (next, &rescue.fallback) {
         (
             Next::Retry {
@@ -107,205 +114,50 @@ fn then(
                 timeout_ms,
             },
             _,
-        ) => runtime::retry(&incoming.request, ctx, delay_ms, timeout_ms).into(),
+        ) => runtime::retry(request, ctx, delay_ms, timeout_ms).into(),
         (Next::Fallback, Some(url)) => {
             context::carry_failure(ctx, failure);
             ctx.set_target(url);
             ctx.set_fallen(true);
             // Its good answer comes back to be recorded as served.
             ctx.set_keep(true);
-            runtime::retry(&incoming.request, ctx, 0, rescue.timeout_ms).into()
+            runtime::retry(request, ctx, 0, rescue.timeout_ms).into()
         }
         (Next::LookUp, _) => {
             context::carry_failure(ctx, failure);
-            runtime::look_up(&incoming.request, ctx).into()
+            runtime::look_up(request, ctx).into()
         }
-        (Next::Fail | Next::Fallback, _) => {
-            fail(isolate, &Ok(*chosen), incoming, failure, Some(ctx)).into()
-        }
+        (Next::Fail | Next::Fallback, _) => s.fail(failure),
     }
 }
 
 /// A good answer Rust asked to see: the fallback's or a fail-open's (the
 /// one record, then the answer), the breaker's probe or count, or a
-/// stale-if-error candidate.
-fn good(
-    isolate: &Isolate,
-    chosen: &Selected<'_>,
-    incoming: &Incoming,
-    exec: &JsValue,
-    ctx: &Context,
-    carried: &Carried,
-    response: Response,
-) -> JsValue {
+/// stale-if-error candidate due for storing.
+fn good(s: &Step<'_>, exec: &JsValue, carried: &Carried, response: Response) -> JsValue {
     if carried.fallen || carried.failed_open {
-        let failure = context::carried_failure(ctx).unwrap_or_else(lost);
+        let failure = context::carried_failure(s.ctx).unwrap_or_else(lost);
         let failure = if carried.fallen {
             failure.with_field("fallback", "served")
         } else {
             failure
         };
-        record(chosen, incoming, &failure, response.status());
-        return runtime::pass(&response, ctx);
+        record(s.chosen, s.incoming, &failure, response.status());
+        return runtime::pass(&response, s.ctx);
     }
     if carried.report {
-        report(isolate, chosen.settings, carried, true);
+        circuit::report(s, carried, true);
     }
-    if carried.rescue.stale {
-        isolate
-            .ledger
-            .borrow_mut()
-            .mark(&incoming.url, js_sys::Date::now());
-        return outcome::keep(chosen.settings, incoming, response, exec, ctx);
+    if carried.store {
+        let url = &s.incoming.url;
+        s.isolate.ledger.borrow_mut().mark(url, js_sys::Date::now());
+        return outcome::keep(s.chosen.settings, s.incoming, response, exec, s.ctx);
     }
-    runtime::pass(&response, ctx)
+    runtime::pass(&response, s.ctx)
 }
 
 /// A failure judged before a step that did not survive it (it always
 /// should): the worker's own.
 fn lost() -> Failure {
     Failure::new(Cause::WorkerError, "the failure before this step was lost")
-}
-
-fn limits(s: &Settings) -> Limits {
-    Limits {
-        failures: s.circuit_failures,
-        open_seconds: s.circuit_open_seconds,
-        probe_ms: s.timeout_ms.saturating_add(1000),
-    }
-}
-
-/// Tells the breaker of the request's origin how its answer went; one warn
-/// line when that opens or closes the circuit.
-fn report(isolate: &Isolate, s: &Settings, carried: &Carried, good: bool) {
-    let Some(key) = &carried.circuit else { return };
-    let now = js_sys::Date::now();
-    let t = isolate
-        .breakers
-        .borrow_mut()
-        .of(key)
-        .report(&limits(s), good, now);
-    let event = match t {
-        Transition::Opened => "circuit_open",
-        Transition::Closed => "circuit_closed",
-        Transition::None => return,
-    };
-    // A struct, not a map: serde writes its fields in this order.
-    #[derive(serde::Serialize)]
-    struct Line<'a> {
-        level: &'static str,
-        event: &'static str,
-        origin: &'a str,
-    }
-    let origin = redact::configured(key);
-    let line = Line {
-        level: "warn",
-        event,
-        origin: &origin,
-    };
-    let text = serde_json::to_string(&line).unwrap_or_default();
-    web_sys::console::warn_1(&JsValue::from_str(&text));
-}
-
-/// Before the fetch: whether the breaker lets the request go. `Some`: it
-/// does not, and this is the step instead (the fallback, a stale copy, or
-/// the uniform error at once with `Retry-After`).
-pub fn admit(
-    isolate: &Isolate,
-    chosen: &Selected<'_>,
-    incoming: &Incoming,
-    ctx: &Context,
-    plan: &Plan,
-) -> Option<JsValue> {
-    let key = plan.circuit.as_deref()?;
-    ctx.set_circuit(key);
-    let now = js_sys::Date::now();
-    let admission = isolate
-        .breakers
-        .borrow_mut()
-        .of(key)
-        .admit(&limits(chosen.settings), now);
-    let retry_after = match admission {
-        Admission::Pass { report: false } => return None,
-        Admission::Pass { report: true } | Admission::Probe => {
-            // The answer comes back to Rust to be counted.
-            ctx.set_report(true);
-            ctx.set_keep(true);
-            return None;
-        }
-        Admission::Reject { retry_after } => retry_after,
-    };
-    let failure = Failure::new(
-        Cause::OriginUnreachable,
-        format!("circuit open: the origin is not contacted for {retry_after} s"),
-    )
-    .with_field("circuit", "open");
-    ctx.set_open_for(retry_after);
-    let next = match (&plan.rescue.fallback, plan.rescue.stale) {
-        (Some(_), _) => Next::Fallback,
-        (None, true) => Next::LookUp,
-        (None, false) => Next::Fail,
-    };
-    Some(then(
-        isolate,
-        chosen,
-        incoming,
-        ctx,
-        &plan.rescue,
-        &failure,
-        next,
-    ))
-}
-
-/// With `ON_WORKER_FAILURE=fail-open`, the worker's own failure before the
-/// fetch: the request goes to the origin as it came (the id and forwarded
-/// host added, nothing else decided), with the failure carried for its one
-/// record (`failed_open`). `None`: the uniform error stays.
-pub fn fail_open(
-    selected: &Result<Selected<'_>, Failure>,
-    incoming: &Incoming,
-    url: &JsValue,
-    failure: &Failure,
-) -> Option<JsValue> {
-    let chosen = selected.as_ref().ok()?;
-    let s = chosen.settings;
-    let worker = matches!(
-        failure.cause,
-        Cause::WorkerError | Cause::WorkerPanic | Cause::WorkerTrap
-    );
-    if !worker || s.on_worker_failure != OnWorkerFailure::FailOpen {
-        return None;
-    }
-    // Planned afresh and minimally; should even that fail, the uniform error.
-    catch(|| {
-        let plan = Plan {
-            url: s
-                .origin
-                .as_ref()
-                .map(|b| origin::outbound_url(b, &incoming.url)),
-            forwarded_host: s
-                .origin
-                .as_ref()
-                .map(|_| origin::host(&incoming.url).to_owned()),
-            rescue: Rescue {
-                timeout_ms: s.timeout_ms,
-                retries: 0,
-                stale: false,
-                fallback: None,
-            },
-            circuit: None,
-        };
-        let ctx = context::create(
-            url,
-            chosen.index,
-            &incoming.id,
-            incoming.trace_id.as_deref(),
-            &plan,
-        );
-        context::carry_failure(&ctx, &failure.clone().with_field("failed_open", true));
-        ctx.set_failed_open(true);
-        ctx.set_keep(true);
-        Ok(runtime::execute(&incoming.request, &ctx).into())
-    })
-    .ok()
 }

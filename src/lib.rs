@@ -13,8 +13,10 @@
 #![warn(missing_docs)]
 
 mod breaker;
+mod circuit;
 pub mod constants;
 mod context;
+mod fail_open;
 mod fault;
 pub mod hop;
 mod isolate;

@@ -13,13 +13,14 @@ use web_sys::{Request, Response};
 
 use crate::context::{self, Carried, Context, Outcome};
 use crate::isolate::{Isolate, Selected};
+use crate::judge::{self, Step};
 use crate::maintenance::{self, BYPASS_HEADER};
 use crate::outcome;
 use crate::plan::{self, Plan, Traits};
 use crate::runtime;
 use crate::settings::StatusPolicy;
 use crate::verdict;
-use crate::{constants, fault, judge};
+use crate::{circuit, constants, fail_open, fault};
 
 /// The request as the entry read it.
 pub struct Arrival {
@@ -65,36 +66,11 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
         if settings.fault_injection {
             fault::inject(incoming.header("x-fault-inject").as_deref())?;
         }
-        let plan = Plan::new(settings, &incoming.url, || traits(&incoming.request));
-        let ctx = context::create(
-            &a.url,
-            chosen.index,
-            &incoming.id,
-            incoming.trace_id.as_deref(),
-            &plan,
-        );
-        // A stale-if-error candidate's good response goes back to Rust for
-        // storing only when its URL's copy is due for a refresh.
-        if plan.rescue.stale
-            && isolate.ledger.borrow().due(
-                &incoming.url,
-                js_sys::Date::now(),
-                settings.stale_if_error_seconds,
-            )
-        {
-            ctx.set_keep(true);
-        }
-        if bypass.is_some() {
-            ctx.set_strip(true);
-        }
-        if let Some(step) = judge::admit(isolate, chosen, &incoming, &ctx, &plan) {
-            return Ok(step);
-        }
-        Ok(runtime::execute(&incoming.request, &ctx).into())
+        Ok(start(isolate, chosen, &incoming, &a.url, bypass.is_some()))
     });
     started.unwrap_or_else(|failure| {
         if !looped {
-            if let Some(step) = judge::fail_open(&selected, &incoming, &a.url, &failure) {
+            if let Some(step) = fail_open::start(&selected, &incoming, &a.url, &failure) {
                 return step;
             }
         }
@@ -105,6 +81,41 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
         }
         response.into()
     })
+}
+
+/// The plan, the context and the first step: the breaker's (when it holds
+/// the request off) or the executor's first attempt.
+fn start(
+    isolate: &Isolate,
+    chosen: &Selected<'_>,
+    incoming: &Incoming,
+    url: &JsValue,
+    strip: bool,
+) -> JsValue {
+    let settings = chosen.settings;
+    let plan = Plan::new(settings, &incoming.url, || traits(&incoming.request));
+    let trace_id = incoming.trace_id.as_deref();
+    let ctx = context::create(url, chosen.index, &incoming.id, trace_id, &plan);
+    // A stale-if-error candidate's good response goes back to Rust for
+    // storing only when its URL's copy is due for a refresh.
+    if plan.rescue.stale {
+        let now = js_sys::Date::now();
+        let window = settings.stale_if_error_seconds;
+        if isolate.ledger.borrow().due(&incoming.url, now, window) {
+            ctx.set_store(true);
+            ctx.set_keep(true);
+        }
+    }
+    if strip {
+        ctx.set_strip(true);
+    }
+    let step = Step {
+        isolate,
+        chosen,
+        incoming,
+        ctx: &ctx,
+    };
+    circuit::admit(&step, &plan).unwrap_or_else(|| runtime::execute(&incoming.request, &ctx).into())
 }
 
 /// The next step after the executor handed back the request's context
@@ -123,9 +134,13 @@ pub fn conclude(env: &JsValue, request: Request, exec: &JsValue, ctx: &Context) 
                 "the executor handed back an unknown outcome",
             )
         })?;
-        Ok(judge::judge(
-            isolate, chosen, &incoming, exec, ctx, &carried, outcome,
-        ))
+        let step = Step {
+            isolate,
+            chosen,
+            incoming: &incoming,
+            ctx,
+        };
+        Ok(judge::judge(&step, exec, &carried, outcome))
     });
     step.unwrap_or_else(|failure| fail(isolate, &selected, &incoming, &failure, None).into())
 }
@@ -181,9 +196,14 @@ pub fn trap(
         Cause::WorkerError
     };
     let failure = Failure::new(cause, first_frames(message));
-    if !sent {
+    // A request that came back to the worker never fails open: that would
+    // loop for as long as each hop traps.
+    let looped = incoming
+        .header(constants::HOP)
+        .is_some_and(|h| isolate.hop.is_ours(&h));
+    if !sent && !looped {
         let url = JsValue::from_str(&incoming.url);
-        if let Some(step) = judge::fail_open(&selected, &incoming, &url, &failure) {
+        if let Some(step) = fail_open::start(&selected, &incoming, &url, &failure) {
             return step;
         }
     }
@@ -231,8 +251,11 @@ pub fn fail(
     let (status, retry_after) = if open_for > 0 {
         (verdict::open_status(policy), Some(open_for.to_string()))
     } else {
+        // A carried failure's own Retry-After, not a later attempt's.
         let origin = match (policy, ctx) {
-            (StatusPolicy::Origin, Some(ctx)) => ctx.retry_after(),
+            (StatusPolicy::Origin, Some(ctx)) => {
+                ctx.kept_retry_after().or_else(|| ctx.retry_after())
+            }
             _ => None,
         };
         let kept = verdict::retry_after(policy, failure, origin.as_deref()).map(str::to_owned);

@@ -58,30 +58,29 @@ extern "C" {
     /// `conclude` (plain data; see [`crate::context`]).
     pub type Context;
     #[wasm_bindgen(constructor)]
-    pub fn new(incoming: &JsValue) -> Context;
+    pub fn new(
+        incoming: &JsValue,
+        rule: u32,
+        id: &str,
+        target: Option<&str>,
+        forwarded_host: Option<&str>,
+        timeout_ms: u32,
+    ) -> Context;
 
     #[wasm_bindgen(method, getter)]
     pub fn incoming(this: &Context) -> String;
     #[wasm_bindgen(method, getter)]
     pub fn rule(this: &Context) -> u32;
-    #[wasm_bindgen(method, setter)]
-    pub fn set_rule(this: &Context, v: u32);
     #[wasm_bindgen(method, getter)]
     pub fn id(this: &Context) -> String;
-    #[wasm_bindgen(method, setter)]
-    pub fn set_id(this: &Context, v: &str);
     #[wasm_bindgen(method, getter, js_name = traceId)]
     pub fn trace_id(this: &Context) -> Option<String>;
     #[wasm_bindgen(method, setter, js_name = traceId)]
     pub fn set_trace_id(this: &Context, v: &str);
     #[wasm_bindgen(method, setter)]
     pub fn set_target(this: &Context, v: &str);
-    #[wasm_bindgen(method, setter, js_name = forwardedHost)]
-    pub fn set_forwarded_host(this: &Context, v: &str);
     #[wasm_bindgen(method, getter, js_name = timeoutMs)]
     pub fn timeout_ms(this: &Context) -> u32;
-    #[wasm_bindgen(method, setter, js_name = timeoutMs)]
-    pub fn set_timeout_ms(this: &Context, v: u32);
     #[wasm_bindgen(method, getter)]
     pub fn retries(this: &Context) -> u32;
     #[wasm_bindgen(method, setter)]
@@ -92,6 +91,18 @@ extern "C" {
     pub fn set_stale(this: &Context, v: bool);
     #[wasm_bindgen(method, setter)]
     pub fn set_keep(this: &Context, v: bool);
+    #[wasm_bindgen(method, getter)]
+    pub fn store(this: &Context) -> bool;
+    #[wasm_bindgen(method, setter)]
+    pub fn set_store(this: &Context, v: bool);
+    #[wasm_bindgen(method, getter)]
+    pub fn probe(this: &Context) -> Option<f64>;
+    #[wasm_bindgen(method, setter)]
+    pub fn set_probe(this: &Context, v: f64);
+    #[wasm_bindgen(method, getter, js_name = keptRetryAfter)]
+    pub fn kept_retry_after(this: &Context) -> Option<String>;
+    #[wasm_bindgen(method, setter, js_name = keptRetryAfter)]
+    pub fn set_kept_retry_after(this: &Context, v: &str);
     #[wasm_bindgen(method, setter)]
     pub fn set_strip(this: &Context, v: bool);
     #[wasm_bindgen(method, getter)]

@@ -191,22 +191,29 @@ fn is_http_date(v: &str) -> bool {
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let within = |s: &str, lo: u32, hi: u32| s.parse::<u32>().is_ok_and(|n| (lo..=hi).contains(&n));
+    // hour:minute:second, each two digits in range (60: a leap second).
     let time = |s: &str| {
         let p: Vec<&str> = s.split(':').collect();
-        p.len() == 3 && p.iter().all(|x| digits(x, 2))
+        p.len() == 3
+            && p.iter().all(|x| digits(x, 2))
+            && within(p[0], 0, 23)
+            && within(p[1], 0, 59)
+            && within(p[2], 0, 60)
     };
+    let mday = |d: &str, n: usize| digits(d, n) && within(d, 1, 31);
     let f: Vec<&str> = v.split(' ').collect();
     match f.as_slice() {
         [day, d, m, y, t, "GMT"] if day.strip_suffix(',').is_some_and(|d| DAYS.contains(&d)) => {
-            digits(d, 2) && MONTHS.contains(m) && digits(y, 4) && time(t)
+            mday(d, 2) && MONTHS.contains(m) && digits(y, 4) && time(t)
         }
         [day, date, t, "GMT"] if day.strip_suffix(',').is_some_and(|d| LONG.contains(&d)) => {
             let p: Vec<&str> = date.split('-').collect();
-            p.len() == 3 && digits(p[0], 2) && MONTHS.contains(&p[1]) && digits(p[2], 2) && time(t)
+            p.len() == 3 && mday(p[0], 2) && MONTHS.contains(&p[1]) && digits(p[2], 2) && time(t)
         }
         [day, m, rest @ ..] if DAYS.contains(day) && MONTHS.contains(m) => match rest {
-            ["", d, t, y] => digits(d, 1) && time(t) && digits(y, 4),
-            [d, t, y] => digits(d, 2) && time(t) && digits(y, 4),
+            ["", d, t, y] => mday(d, 1) && time(t) && digits(y, 4),
+            [d, t, y] => mday(d, 2) && time(t) && digits(y, 4),
             _ => false,
         },
         _ => false,
@@ -409,6 +416,10 @@ mod tests {
             "Xyz, 06 Nov 1994 08:49:37 GMT",
             "Sun, 06 Foo 1994 08:49:37 GMT",
             "Sun Nov 6 08:49:37 1994",
+            "Sun, 99 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Nov 1994 08:61:00 GMT",
+            "Sun, 00 Nov 1994 08:49:37 GMT",
             "<script>",
         ];
         for v in invalid {

@@ -104,7 +104,8 @@ pub struct Failure {
     /// under the record's `context`.
     pub context: Vec<(String, String)>,
     /// Fields of the record's top level that a worker adds for its own
-    /// features (a proxy's `attempts`, `route`, …), in order.
+    /// features (a proxy's `attempts`, `route`, …). Never one of the
+    /// record's own names ([`RESERVED`]).
     pub fields: Vec<(String, Value)>,
 }
 
@@ -146,8 +147,9 @@ impl Failure {
         self
     }
 
-    /// Sets a top-level field of the record (replacing one of that name):
-    /// for a worker's own features, never for what the contract names.
+    /// Sets a top-level field of the record (replacing one of that name),
+    /// for a worker's own features; one of the record's own names
+    /// ([`RESERVED`]) is ignored, so a record never has a key twice.
     pub fn with_field(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.set_field(key, value);
         self
@@ -155,6 +157,9 @@ impl Failure {
 
     /// [`Failure::with_field`] on a failure in place.
     pub fn set_field(&mut self, key: &str, value: impl Into<Value>) {
+        if RESERVED.contains(&key) {
+            return;
+        }
         let value = value.into();
         match self.fields.iter_mut().find(|(k, _)| k == key) {
             Some(slot) => slot.1 = value,
@@ -175,6 +180,24 @@ impl fmt::Display for Failure {
 }
 
 impl std::error::Error for Failure {}
+
+/// The names the record itself writes.
+pub const RESERVED: [&str; 14] = [
+    "level",
+    "cause",
+    "request_id",
+    "trace_id",
+    "cf_ray",
+    "method",
+    "url",
+    "status",
+    "duration_ms",
+    "origin_status",
+    "origin_body",
+    "message",
+    "location",
+    "context",
+];
 
 /// The JS error name that carries a [`Failure`] through `worker::Error`.
 const CARRIER: &str = "ErrorShieldFailure";
@@ -270,6 +293,8 @@ mod tests {
         assert_eq!(f.fields[0], ("attempts".into(), Value::from(2)));
         assert_eq!(f.field("route"), Some(&Value::from("/a/")));
         assert_eq!(f.field("circuit"), None);
+        let f = f.with_field("status", 200).with_field("cause", "x");
+        assert_eq!(f.fields.len(), 2, "the record's own names are never fields");
     }
 
     #[test]

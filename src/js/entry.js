@@ -37,7 +37,9 @@ export default class ErrorShield extends WorkerEntrypoint {
     } catch (error) {
       return trapped(request, env, exec, error, undefined);
     }
-    return follow(request, env, exec, step, undefined);
+    // From here the request may be on its way: a failure on this path is
+    // answered (null: sent, id unknown), never sent again by fail-open.
+    return follow(request, env, exec, step, null);
   }
 }
 

@@ -28,22 +28,24 @@ export function configure(constants, bitmaps, max, watch, hopMarker, loopedMarke
 // `kind` (K.kind, numbered by Rust) with its data. No field is read here
 // that Rust did not set, and none is decided here.
 export class Context {
-  constructor(incoming) {
+  constructor(incoming, rule, id, target, forwardedHost, timeoutMs) {
     this.incoming = incoming; // the request's URL
-    this.rule = 0; // which rule's settings apply (0: the top level's)
-    this.id = "";
+    this.rule = rule; // which rule's settings apply (0: the top level's)
+    this.id = id;
     this.traceId = undefined;
-    this.target = undefined; // the URL to fetch; undefined: the incoming one
-    this.forwardedHost = undefined;
-    this.timeoutMs = 0;
+    this.target = target; // the URL to fetch; undefined: the incoming one
+    this.forwardedHost = forwardedHost;
+    this.timeoutMs = timeoutMs;
     this.retries = 0;
     this.stale = false; // stale-if-error applies to this request…
-    this.keep = false; // …and its good response goes back to Rust for storing
+    this.store = false; // …and its good response is due for storing
+    this.keep = false; // a good response goes back to Rust (to store, record or count)
     this.strip = false; // remove the maintenance bypass header
     this.fallback = undefined; // the fallback origin's URL for this request…
     this.fallen = false; // …and whether the attempt now goes there
     this.circuit = undefined; // the origin whose breaker hears of the answer…
-    this.report = false; // …when it asked to
+    this.report = false; // …when it asked to…
+    this.probe = undefined; // …and this request is its probe (the token)
     this.openFor = 0; // the circuit is open: seconds until its probe
     this.failedOpen = false; // sent as it came after the worker failed
     this.started = Date.now();
@@ -52,6 +54,7 @@ export class Context {
     this.status = 0; // FailingStatus, BodyBroken: the origin's status
     this.excerpt = undefined; // FailingStatus: the first bytes of its body…
     this.retryAfter = undefined; // …and its Retry-After
+    this.keptRetryAfter = undefined; // the first failure's, carried with it
     this.error = undefined; // FetchError, BrokenRequest, BodyBroken
     this.response = undefined; // Good: the response; CacheHit: the stored copy
     this.sent = 0; // BodyBroken: body bytes the client had
@@ -73,7 +76,8 @@ export function retry(request, ctx, delay, ms) {
 // aborted after `ms` unless the response headers arrived first.
 function attempt(request, ctx, ms) {
   ctx.attempts++;
-  ctx.excerpt = ctx.error = undefined;
+  ctx.excerpt = ctx.error = ctx.retryAfter = undefined;
+  ctx.status = 0;
   let out;
   try {
     out = outbound(request, ctx);

@@ -6,10 +6,10 @@ use error_shield::{Cause, Failure};
 use wasm_bindgen::JsValue;
 use web_sys::Response;
 
+use crate::answer::{default_format, fail, record};
 use crate::circuit;
 use crate::context::{self, Carried, Context, Outcome};
 use crate::isolate::{Isolate, Selected};
-use crate::pipeline::{default_format, fail, jitter, record};
 use crate::plan::{self, Rescue};
 use crate::verdict::{self, Next};
 use crate::{outcome, runtime};
@@ -57,7 +57,7 @@ pub fn judge(s: &Step<'_>, exec: &JsValue, carried: &Carried, outcome: Outcome) 
             match outcome::stale_copy(&hit) {
                 Some(copy) => {
                     let failure = failure.with_field("served_stale", true);
-                    record(s.chosen, s.incoming, &failure, copy.status());
+                    record(Some(s.chosen), s.incoming, &failure, copy.status());
                     copy.into()
                 }
                 None => s.fail(&failure),
@@ -142,7 +142,7 @@ fn good(s: &Step<'_>, exec: &JsValue, carried: &Carried, response: Response) -> 
         } else {
             failure
         };
-        record(s.chosen, s.incoming, &failure, response.status());
+        record(Some(s.chosen), s.incoming, &failure, response.status());
         return runtime::pass(&response, s.ctx);
     }
     if carried.report {
@@ -160,4 +160,11 @@ fn good(s: &Step<'_>, exec: &JsValue, carried: &Carried, response: Response) -> 
 /// should): the worker's own.
 fn lost() -> Failure {
     Failure::new(Cause::WorkerError, "the failure before this step was lost")
+}
+
+/// A random byte for the backoff's jitter.
+fn jitter() -> u8 {
+    let mut b = [0u8; 1];
+    let _ = getrandom::fill(&mut b);
+    b[0]
 }

@@ -12,6 +12,7 @@
 //! answered by [`trap`] on the re-instantiated module.
 #![warn(missing_docs)]
 
+mod answer;
 mod breaker;
 mod circuit;
 pub mod constants;
@@ -27,6 +28,7 @@ mod outcome;
 pub mod path;
 mod pipeline;
 pub mod plan;
+mod retry_after;
 pub mod routes;
 mod runtime;
 mod secret;

@@ -6,11 +6,12 @@
 
 use std::cell::Cell;
 
-use error_shield::parts::{catch, respond, write, Ids, Incoming};
-use error_shield::{Cause, Failure, Format};
+use error_shield::parts::{catch, respond, Ids, Incoming};
+use error_shield::{Cause, Failure};
 use wasm_bindgen::JsValue;
 use web_sys::{Request, Response};
 
+use crate::answer::{default_format, fail, record};
 use crate::context::{self, Carried, Context, Outcome};
 use crate::isolate::{Isolate, Selected};
 use crate::judge::{self, Step};
@@ -18,8 +19,6 @@ use crate::maintenance::{self, BYPASS_HEADER};
 use crate::outcome;
 use crate::plan::{self, Plan, Traits};
 use crate::runtime;
-use crate::settings::StatusPolicy;
-use crate::verdict;
 use crate::{circuit, constants, fail_open, fault};
 
 /// The request as the entry read it.
@@ -165,11 +164,11 @@ pub fn broken(env: &JsValue, request: Request, ctx: &Context) {
             _ => 0,
         };
         let failure = outcome::failure_of(chosen.settings, outcome, carried.attempts);
-        record(chosen, &incoming, &failure, status);
+        record(Some(chosen), &incoming, &failure, status);
         Ok(())
     });
     if let Err(failure) = recorded {
-        write(&incoming, &failure, ctx.status());
+        record(None, &incoming, &failure, ctx.status());
     }
 }
 
@@ -217,64 +216,6 @@ fn resume(request: Request, c: &Carried) -> Incoming {
         trace_id: c.trace_id.clone(),
     };
     Incoming::known(request, c.url.clone(), ids, Some(c.started))
-}
-
-/// The one record of a failure of the proxy: the guard's record, with the
-/// rule the request matched.
-pub fn record(chosen: &Selected<'_>, incoming: &Incoming, failure: &Failure, status: u16) {
-    match chosen.route {
-        Some(r) => write(
-            incoming,
-            &failure.clone().with_field("route", r.prefix.as_str()),
-            status,
-        ),
-        None => write(incoming, failure, status),
-    }
-}
-
-/// The one answer to a failure: records it and answers with the status its
-/// cause gets under the rule's policy, in the rule's default format (an
-/// origin's `Retry-After` kept with its status when the policy says so).
-pub fn fail(
-    isolate: &Isolate,
-    selected: &Result<Selected<'_>, Failure>,
-    incoming: &Incoming,
-    failure: &Failure,
-    ctx: Option<&Context>,
-) -> Response {
-    let shield = &isolate.shield;
-    let Ok(chosen) = selected else {
-        return shield.fail(incoming, failure);
-    };
-    let policy = chosen.settings.response_status;
-    let open_for = ctx.map_or(0, Context::open_for);
-    let (status, retry_after) = if open_for > 0 {
-        (verdict::open_status(policy), Some(open_for.to_string()))
-    } else {
-        // A carried failure's own Retry-After, not a later attempt's.
-        let origin = match (policy, ctx) {
-            (StatusPolicy::Origin, Some(ctx)) => {
-                ctx.kept_retry_after().or_else(|| ctx.retry_after())
-            }
-            _ => None,
-        };
-        let kept = verdict::retry_after(policy, failure, origin.as_deref()).map(str::to_owned);
-        (verdict::status_for(policy, failure), kept)
-    };
-    let renderer = shield.answer(status);
-    record(chosen, incoming, failure, renderer.status());
-    let extra: Vec<(&str, String)> = retry_after
-        .map(|v| ("retry-after", v))
-        .into_iter()
-        .collect();
-    respond(renderer, &extra, default_format(isolate, chosen), incoming)
-}
-
-pub fn default_format(isolate: &Isolate, chosen: &Selected<'_>) -> Format {
-    chosen
-        .route
-        .and_then(|r| r.default_format)
-        .unwrap_or_else(|| isolate.shield.default_format())
 }
 
 thread_local! {
@@ -329,11 +270,4 @@ fn traits(request: &Request) -> Traits {
             .iter()
             .any(|h| headers.has(h).unwrap_or(true)),
     }
-}
-
-/// A random byte for the backoff's jitter.
-pub fn jitter() -> u8 {
-    let mut b = [0u8; 1];
-    let _ = getrandom::fill(&mut b);
-    b[0]
 }

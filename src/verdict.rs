@@ -155,71 +155,6 @@ pub fn open_status(policy: StatusPolicy) -> u16 {
     }
 }
 
-/// The origin's `Retry-After` to pass on with its kept status (policy
-/// `origin`), when it is a valid delta-seconds or HTTP-date; nothing else
-/// of the origin's response is kept.
-pub fn retry_after<'a>(
-    policy: StatusPolicy,
-    failure: &Failure,
-    value: Option<&'a str>,
-) -> Option<&'a str> {
-    let kept = policy == StatusPolicy::Origin && failure.cause == Cause::OriginErrorStatus;
-    value
-        .map(str::trim)
-        .filter(|v| kept && (is_delta_seconds(v) || is_http_date(v)))
-}
-
-fn is_delta_seconds(v: &str) -> bool {
-    (1..=10).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// RFC 9110 §5.6.7: IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), or the
-/// obsolete RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime
-/// (`Sun Nov  6 08:49:37 1994`) forms, checked field by field.
-fn is_http_date(v: &str) -> bool {
-    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    const LONG: [&str; 7] = [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
-    let within = |s: &str, lo: u32, hi: u32| s.parse::<u32>().is_ok_and(|n| (lo..=hi).contains(&n));
-    // hour:minute:second, each two digits in range (60: a leap second).
-    let time = |s: &str| {
-        let p: Vec<&str> = s.split(':').collect();
-        p.len() == 3
-            && p.iter().all(|x| digits(x, 2))
-            && within(p[0], 0, 23)
-            && within(p[1], 0, 59)
-            && within(p[2], 0, 60)
-    };
-    let mday = |d: &str, n: usize| digits(d, n) && within(d, 1, 31);
-    let f: Vec<&str> = v.split(' ').collect();
-    match f.as_slice() {
-        [day, d, m, y, t, "GMT"] if day.strip_suffix(',').is_some_and(|d| DAYS.contains(&d)) => {
-            mday(d, 2) && MONTHS.contains(m) && digits(y, 4) && time(t)
-        }
-        [day, date, t, "GMT"] if day.strip_suffix(',').is_some_and(|d| LONG.contains(&d)) => {
-            let p: Vec<&str> = date.split('-').collect();
-            p.len() == 3 && mday(p[0], 2) && MONTHS.contains(&p[1]) && digits(p[2], 2) && time(t)
-        }
-        [day, m, rest @ ..] if DAYS.contains(day) && MONTHS.contains(m) => match rest {
-            ["", d, t, y] => mday(d, 1) && time(t) && digits(y, 4),
-            [d, t, y] => mday(d, 2) && time(t) && digits(y, 4),
-            _ => false,
-        },
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -381,57 +316,6 @@ mod tests {
                 "{origin}"
             );
         }
-    }
-
-    #[test]
-    fn only_a_valid_retry_after_is_kept_and_only_with_the_origins_status() {
-        let f = Failure::new(Cause::OriginErrorStatus, "m").with_origin_status(503);
-        let valid = [
-            "120",
-            "0",
-            " 30 ",
-            "Sun, 06 Nov 1994 08:49:37 GMT",
-            "Sunday, 06-Nov-94 08:49:37 GMT",
-            "Sun Nov  6 08:49:37 1994",
-            "Sun Nov 16 08:49:37 1994",
-        ];
-        for v in valid {
-            assert_eq!(
-                retry_after(StatusPolicy::Origin, &f, Some(v)),
-                Some(v.trim()),
-                "{v}"
-            );
-            assert_eq!(retry_after(StatusPolicy::ByCause, &f, Some(v)), None, "{v}");
-        }
-        let invalid = [
-            "",
-            "-1",
-            "1.5",
-            "soon",
-            "12345678901",
-            "120, 30",
-            "Sun, 06 Nov 1994 08:49:37",
-            "Sun, 6 Nov 1994 08:49:37 GMT",
-            "Sun, 06 Nov 1994 8:49:37 GMT",
-            "Xyz, 06 Nov 1994 08:49:37 GMT",
-            "Sun, 06 Foo 1994 08:49:37 GMT",
-            "Sun Nov 6 08:49:37 1994",
-            "Sun, 99 Nov 1994 08:49:37 GMT",
-            "Sun, 06 Nov 1994 24:00:00 GMT",
-            "Sun, 06 Nov 1994 08:61:00 GMT",
-            "Sun, 00 Nov 1994 08:49:37 GMT",
-            "<script>",
-        ];
-        for v in invalid {
-            assert_eq!(
-                retry_after(StatusPolicy::Origin, &f, Some(v)),
-                None,
-                "{v:?}"
-            );
-        }
-        let timeout = Failure::new(Cause::OriginTimeout, "m");
-        assert_eq!(retry_after(StatusPolicy::Origin, &timeout, Some("5")), None);
-        assert_eq!(retry_after(StatusPolicy::Origin, &f, None), None);
     }
 
     #[test]

@@ -22,8 +22,16 @@ build: bootstrap build/index.js
 # worker-build runs `cargo +nightly`: the shims pin that to scripts/nightly-version.
 PINNED := PATH=$(CURDIR)/scripts/pinned-nightly:$$PATH
 
+# wasm-opt as worker-build would run it (-O, the features workerd supports),
+# but without the name section, a quarter of the module: a trap's stack then
+# names functions by index (wasm-function[N]); a panic's record still has its
+# file:line.
+WASM_OPT_FLAGS := -O --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
+	--enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling
+
 build/index.js: $(SOURCES) scripts/nightly-version
 	$(PINNED) worker-build --release --panic-unwind
+	$(WASM_OPT_BIN) build/index_bg.wasm $(WASM_OPT_FLAGS) -o build/index_bg.wasm
 	mv build/index.js build/shield.js
 	cp src/js/entry.js build/index.js
 

@@ -33,6 +33,7 @@ pub mod routes;
 mod runtime;
 mod secret;
 pub mod settings;
+mod shim;
 pub mod stale;
 pub mod status;
 pub mod stored;

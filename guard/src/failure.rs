@@ -200,11 +200,13 @@ pub const RESERVED: [&str; 14] = [
 ];
 
 /// The JS error name that carries a [`Failure`] through `worker::Error`.
+#[cfg(feature = "workers-rs")]
 const CARRIER: &str = "ErrorShieldFailure";
 
 /// Any workers-rs error out of a handler is a `worker_error`; a `Failure`
 /// that travelled as a `worker::Error` (e.g. out of a `Router` handler)
 /// comes back whole, every field included.
+#[cfg(feature = "workers-rs")]
 impl From<worker::Error> for Failure {
     fn from(e: worker::Error) -> Self {
         carried(&e).unwrap_or_else(|| Failure::new(Cause::WorkerError, e.to_string()))
@@ -212,6 +214,7 @@ impl From<worker::Error> for Failure {
 }
 
 /// The `Failure` inside `e`, when `e` is one that travelled as a carrier.
+#[cfg(feature = "workers-rs")]
 fn carried(e: &worker::Error) -> Option<Failure> {
     let worker::Error::Internal(value) = e else {
         return None;
@@ -225,6 +228,7 @@ fn carried(e: &worker::Error) -> Option<Failure> {
 
 /// Lets a `Failure` travel where a `worker::Error` is expected:
 /// `return Err(failure.into())` inside a `Router` handler.
+#[cfg(feature = "workers-rs")]
 impl From<Failure> for worker::Error {
     fn from(f: Failure) -> Self {
         let error = js_sys::Error::new(&f.to_carrier());
@@ -233,6 +237,7 @@ impl From<Failure> for worker::Error {
     }
 }
 
+#[cfg(any(feature = "workers-rs", test))]
 impl Failure {
     /// The failure as the message of its carrier error (JSON).
     fn to_carrier(&self) -> String {

@@ -10,11 +10,8 @@
 //! and JS stack.
 
 use std::cell::{Cell, RefCell};
-use std::future::Future;
 use std::panic::{AssertUnwindSafe, PanicHookInfo};
-use std::pin::Pin;
 use std::sync::Once;
-use std::task::{Context, Poll};
 
 use crate::failure::{Cause, Failure};
 
@@ -87,22 +84,27 @@ pub fn catch<T>(work: impl FnOnce() -> Result<T, Failure>) -> Result<T, Failure>
     std::panic::catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|_| Err(caught()))
 }
 
+#[cfg(any(feature = "workers-rs", test))]
 /// A future whose every poll is a guarded scope: a panic while polling
 /// becomes its `worker_panic` failure. Scopes are entered per poll, never
 /// across an `.await`, so a panic in another request's task between two
 /// polls is not mistaken for this one's.
 pub struct Caught<F>(pub F);
 
-impl<T, F: Future<Output = Result<T, Failure>>> Future for Caught<F> {
+#[cfg(any(feature = "workers-rs", test))]
+impl<T, F: std::future::Future<Output = Result<T, Failure>>> std::future::Future for Caught<F> {
     type Output = Result<T, Failure>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
         // SAFETY: structural pinning of the only field; it is never moved.
         let inner = unsafe { self.map_unchecked_mut(|s| &mut s.0) };
         let _scope = Scope::enter();
         match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(cx))) {
             Ok(poll) => poll,
-            Err(_) => Poll::Ready(Err(caught())),
+            Err(_) => std::task::Poll::Ready(Err(caught())),
         }
     }
 }

@@ -2,8 +2,9 @@
 //! handler under `catch_unwind` and turns its `Err` or panic into the
 //! uniform error and one record.
 
-use std::cell::{Cell, OnceCell};
-use std::future::Future;
+use std::cell::OnceCell;
+#[cfg(feature = "workers-rs")]
+use std::{cell::Cell, future::Future};
 
 use web_sys::Response;
 
@@ -12,12 +13,13 @@ use crate::failure::Failure;
 use crate::format::Format;
 use crate::incoming::Incoming;
 use crate::page::Page;
-use crate::panic::{self, Caught};
-use crate::per_isolate;
+use crate::panic;
 use crate::record;
 use crate::render::Renderer;
 use crate::status;
 use crate::vars::Vars;
+#[cfg(feature = "workers-rs")]
+use crate::{panic::Caught, per_isolate};
 
 /// The guard for one isolate: what the page says (or why its variables are
 /// invalid), and the answer for each status, built on its first use.
@@ -29,6 +31,7 @@ pub struct Shield {
 /// One slot per status in [`status::RANGE`].
 const ANSWERS: usize = (*status::RANGE.end() - *status::RANGE.start()) as usize + 1;
 
+#[cfg(feature = "workers-rs")]
 thread_local! {
     static ISOLATE: Cell<Option<&'static Shield>> = const { Cell::new(None) };
 }
@@ -61,6 +64,7 @@ impl Shield {
 
     /// The isolate's guard, built from `env` on first use and kept for the
     /// life of the instance.
+    #[cfg(feature = "workers-rs")]
     pub fn from_env(env: &worker::Env) -> &'static Shield {
         per_isolate::get_or_init(&ISOLATE, || {
             Shield::from_vars(&|name: &str| crate::vars::from_env(env, name))
@@ -122,6 +126,7 @@ impl Shield {
     /// [`worker::Error`], a [`Failure`], or anything that converts into one)
     /// or its panic becomes the uniform 500 in the negotiated format and one
     /// record. Never returns `Err`.
+    #[cfg(feature = "workers-rs")]
     pub async fn run<F, Fut, E>(
         &'static self,
         req: worker::Request,

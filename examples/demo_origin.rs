@@ -4,9 +4,11 @@
 
 use error_shield_harness::{Options, Origin};
 
-/// `make dev`'s rule prefix (scripts/dev.sh, `ROUTES`): `/pages/sleep` is
-/// served as `/sleep`.
-const MOUNTS: &[&str] = &["/pages/"];
+/// Every route under any prefix too (`/pages/sleep` is served as `/sleep`):
+/// the workers of scripts/dev.sh forward the paths of their rules
+/// (`ROUTES`, e.g. `/pages/`, or `/dr/` to a fallback) as they came, and a
+/// rule added there needs nothing here.
+const MOUNTS: &[&str] = &["/"];
 
 fn main() {
     let port = std::env::args()

@@ -53,8 +53,9 @@ pub struct Options {
     /// Path prefixes (each ending in `/`) under which every route is
     /// served too, whatever segments come between: with `/r/`,
     /// `/r/api/v2/status/502` (and `//r/api/…`) is served as
-    /// `/status/502`. For a worker whose rules (`ROUTES`) have prefixes the
-    /// routes do not. Hits are counted under the path as requested.
+    /// `/status/502`; with `/`, under any prefix. For a worker whose rules
+    /// (`ROUTES`) have prefixes the routes do not. Hits are counted under
+    /// the path as requested.
     pub mounts: &'static [&'static str],
 }
 

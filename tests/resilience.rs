@@ -25,6 +25,7 @@ fn env() -> &'static Env {
         let fails_open = Launch::proxy().vars(&[
             ("FAULT_INJECTION", "on"),
             ("ON_WORKER_FAILURE", "fail-open"),
+            ("MAINTENANCE_BYPASS_TOKEN", BYPASS),
         ]);
         Env::build()
             .origin(Origin::start())
@@ -36,6 +37,9 @@ fn env() -> &'static Env {
             .start()
     })
 }
+
+/// The fail-open worker's bypass token: a secret that never reaches the origin.
+const BYPASS: &str = "bypass-secret-7f3a";
 
 fn json(body: &[u8]) -> Value {
     serde_json::from_slice(body).expect("JSON body")
@@ -180,10 +184,21 @@ fn a_worker_failure_before_the_fetch_fails_open_to_the_origin() {
         let key = unique_id("open");
         let r = get(
             &e.worker("fails_open").url(&format!("/echo?key={key}")),
-            &[("x-request-id", &id), ("x-fault-inject", fault)],
+            &[
+                ("x-request-id", &id),
+                ("x-fault-inject", fault),
+                ("x-maintenance-bypass", BYPASS),
+            ],
         );
         assert_eq!(r.status, 200, "{fault}: {}", r.text());
         assert_eq!(e.origin().hits_for("/echo", &key), 1, "{fault}");
+        // As it came, but the bypass secret stays behind; the id goes along.
+        let echo = r.text();
+        assert!(
+            !echo.contains(BYPASS),
+            "{fault}: the token reached the origin: {echo}"
+        );
+        assert!(echo.contains(&id), "{fault}: {echo}");
         let record = e.worker("fails_open").record_for(&id);
         let cause = match fault {
             "panic" => "worker_panic",
@@ -230,13 +245,26 @@ fn the_breaker_opens_answers_at_once_lets_one_probe_through_and_closes() {
         ])
         .start();
     let events = |name: &str| w.records().iter().filter(|r| r["event"] == name).count();
-    // Two failures in a row open it.
-    for _ in 0..2 {
-        assert_eq!(get(&w.url("/status/500"), &[]).status, 502);
-    }
+    // A good answer between two failures resets the count: still closed.
+    assert_eq!(get(&w.url("/status/500"), &[]).status, 502);
+    assert_eq!(get(&w.url("/echo"), &[]).status, 200);
+    let second = unique_id("second");
+    assert_eq!(
+        get(&w.url("/status/500"), &[("x-request-id", &second)]).status,
+        502
+    );
+    assert!(w.record_for(&second).get("circuit").is_none(), "closed yet");
+    assert_eq!(events("circuit_open"), 0, "not two in a row");
+    // Two failures in a row open it; the one that does is recorded open.
+    let third = unique_id("third");
+    assert_eq!(
+        get(&w.url("/status/500"), &[("x-request-id", &third)]).status,
+        502
+    );
     poll("circuit_open", Duration::from_secs(5), || {
         (events("circuit_open") == 1).then_some(())
     });
+    assert_eq!(w.record_for(&third)["circuit"], "open");
     let open = w
         .records()
         .into_iter()

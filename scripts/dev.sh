@@ -12,7 +12,7 @@ W="http://127.0.0.1:$PORT"
 # and resilience (fallback, breaker, fail-open, the origin's status kept).
 BY_CAUSE_PORT=$((PORT + 1))
 MAINT_PORT=$((PORT + 2))
-RESILIENT_PORT=$((PORT + 3))
+RESILIENT_PORT=$((PORT + 4)) # PORT + 3 is the demo origin's with the defaults
 B2="http://127.0.0.1:$BY_CAUSE_PORT"
 M="http://127.0.0.1:$MAINT_PORT"
 R="http://127.0.0.1:$RESILIENT_PORT"

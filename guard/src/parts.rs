@@ -1,9 +1,10 @@
 //! The pieces the guard is built from, for a worker that drives it by hand
 //! instead of through [`Shield::run`](crate::Shield::run): it plans its
-//! own requests and calls [`respond`] and [`write`] itself (error-shield's
+//! own requests and calls [`respond`] and [`write`](fn@write) itself (error-shield's
 //! origin proxy does). An app under `Shield::run` needs none of this.
 
 pub use crate::answer::respond;
+pub use crate::failure::RESERVED;
 pub use crate::html::escape_html;
 pub use crate::incoming::{header, Ids, Incoming};
 pub use crate::negotiate::negotiate;

@@ -15,7 +15,7 @@ MAINT_PORT=$((PORT + 2))
 RESILIENT_PORT=$((PORT + 4)) # PORT + 3 is the demo origin's with the defaults
 B2="http://127.0.0.1:$BY_CAUSE_PORT"
 M="http://127.0.0.1:$MAINT_PORT"
-R="http://127.0.0.1:$RESILIENT_PORT"
+RES="http://127.0.0.1:$RESILIENT_PORT"
 
 for p in "$ORIGIN_PORT" "$PORT" "$BY_CAUSE_PORT" "$MAINT_PORT" "$RESILIENT_PORT"; do
   if (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
@@ -67,13 +67,13 @@ ${B}Maintenance${N} (MAINTENANCE=on) on $M: 503 with Retry-After, the origin is 
   ${G}bypassed path${N}       curl -i '$M/status/200'
   ${G}bypass token${N}        curl -i -H 'X-Maintenance-Bypass: demo-token' '$M/echo'   ${D}# the token never reaches the origin${N}
 
-${B}Resilience${N} on $R (RESPONSE_STATUS=origin, CIRCUIT_FAILURES=3, CIRCUIT_OPEN_SECONDS=15,
+${B}Resilience${N} on $RES (RESPONSE_STATUS=origin, CIRCUIT_FAILURES=3, CIRCUIT_OPEN_SECONDS=15,
 ON_WORKER_FAILURE=fail-open; rule /dr/: a dead primary with the demo origin as its fallback):
-  ${G}fallback${N}            curl -i '$R/dr/echo'                 ${D}# served by the fallback: "fallback":"served" in the record${N}
-  ${R}503 kept${N}            curl -i '$R/status/503?retry_after=120'   ${D}# 503, Service Unavailable, Retry-After: 120${N}
-  ${R}breaker trips${N}       for i in 1 2 3 4 5; do curl -s -o /dev/null -w '%{http_code} %{time_total}s\n' '$R/sleep?ms=800&status=500'; done
-                      ${D}# three slow 500s, then "circuit_open" and 503s at once with Retry-After; one probe after 15 s${N}
-  ${G}fail-open${N}           curl -i -H 'X-Fault-Inject: panic' '$R/echo'   ${D}# the origin answers; "failed_open":true in the record${N}
+  ${G}fallback${N}            curl -i '$RES/dr/echo'                 ${D}# served by the fallback: "fallback":"served" in the record${N}
+  ${R}503 kept${N}            curl -i '$RES/status/503?retry_after=120'   ${D}# 503, Service Unavailable, Retry-After: 120${N}
+  ${R}breaker trips${N}       for i in 1 2 3 4 5; do curl -s -o /dev/null -w '%{http_code} %{time_total}s\n' '$RES/sleep?ms=800&status=500'; done
+                      ${D}# slow 500s until three failures in a row, then "circuit_open" and 503s at once with Retry-After; one probe after 15 s${N}
+  ${G}fail-open${N}           curl -i -H 'X-Fault-Inject: panic' '$RES/echo'   ${D}# the origin answers; "failed_open":true in the record${N}
 
 Open $W/status/500 in a browser for the HTML page.
 After ${B}wrangler deploy${N}: ${B}npx wrangler tail --format json${N} shows the records live.

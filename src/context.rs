@@ -185,9 +185,18 @@ impl Carried {
 }
 
 impl Outcome {
-    /// What came back in `ctx`; `None`: a kind this build does not know
-    /// (the executor and Rust out of step), for the caller to fail on.
-    pub fn read(ctx: &Context) -> Option<Outcome> {
+    /// What came back in `ctx`; a kind this build does not know (the
+    /// executor and Rust out of step) is the worker's own failure.
+    pub fn read(ctx: &Context) -> Result<Outcome, Failure> {
+        Outcome::known(ctx).ok_or_else(|| {
+            Failure::new(
+                Cause::WorkerError,
+                "the executor handed back an unknown outcome",
+            )
+        })
+    }
+
+    fn known(ctx: &Context) -> Option<Outcome> {
         Some(match Kind::of(ctx.kind())? {
             Kind::Good => Outcome::Good(ctx.response()?),
             Kind::FailingStatus => Outcome::FailingStatus {

@@ -127,12 +127,7 @@ pub fn conclude(env: &JsValue, request: Request, exec: &JsValue, ctx: &Context) 
     let selected = isolate.rule(carried.rule);
     let step = catch(|| {
         let chosen = selected.as_ref().map_err(Clone::clone)?;
-        let outcome = Outcome::read(ctx).ok_or_else(|| {
-            Failure::new(
-                Cause::WorkerError,
-                "the executor handed back an unknown outcome",
-            )
-        })?;
+        let outcome = Outcome::read(ctx)?;
         let step = Step {
             isolate,
             chosen,
@@ -153,12 +148,7 @@ pub fn broken(env: &JsValue, request: Request, ctx: &Context) {
     let selected = isolate.rule(carried.rule);
     let recorded = catch(|| {
         let chosen = selected.as_ref().map_err(Clone::clone)?;
-        let outcome = Outcome::read(ctx).ok_or_else(|| {
-            Failure::new(
-                Cause::WorkerError,
-                "the executor handed back an unknown outcome",
-            )
-        })?;
+        let outcome = Outcome::read(ctx)?;
         let status = match outcome {
             Outcome::BodyBroken { status, .. } => status,
             _ => 0,

@@ -54,11 +54,11 @@ pub enum OnWorkerFailure {
 
 impl OnWorkerFailure {
     fn parse(v: &str) -> Option<OnWorkerFailure> {
-        match v.trim().to_ascii_lowercase().as_str() {
-            "uniform" => Some(OnWorkerFailure::Uniform),
-            "fail-open" => Some(OnWorkerFailure::FailOpen),
-            _ => None,
-        }
+        let words = [
+            ("uniform", OnWorkerFailure::Uniform),
+            ("fail-open", OnWorkerFailure::FailOpen),
+        ];
+        vars::keyword(v, &words)
     }
 }
 
@@ -76,12 +76,12 @@ pub enum StatusPolicy {
 
 impl StatusPolicy {
     fn parse(v: &str) -> Option<StatusPolicy> {
-        match v.trim().to_ascii_lowercase().as_str() {
-            "500" => Some(StatusPolicy::Always500),
-            "by-cause" => Some(StatusPolicy::ByCause),
-            "origin" => Some(StatusPolicy::Origin),
-            _ => None,
-        }
+        let words = [
+            ("500", StatusPolicy::Always500),
+            ("by-cause", StatusPolicy::ByCause),
+            ("origin", StatusPolicy::Origin),
+        ];
+        vars::keyword(v, &words)
     }
 }
 

@@ -18,12 +18,12 @@ impl Format {
 
     /// Parses a `DEFAULT_FORMAT` value.
     pub fn parse(value: &str) -> Option<Format> {
-        match value.trim().to_ascii_lowercase().as_str() {
-            "json" => Some(Format::Json),
-            "html" => Some(Format::Html),
-            "text" => Some(Format::Text),
-            _ => None,
-        }
+        let words = [
+            ("json", Format::Json),
+            ("html", Format::Html),
+            ("text", Format::Text),
+        ];
+        crate::vars::keyword(value, &words)
     }
 
     /// The `Content-Type` of this format.

@@ -78,16 +78,32 @@ pub fn number(
         })
 }
 
+/// The value `table` gives the keyword `v` (trimmed, any ASCII case).
+pub fn keyword<T: Copy>(v: &str, table: &[(&str, T)]) -> Option<T> {
+    let v = v.trim();
+    table
+        .iter()
+        .find(|(word, _)| word.eq_ignore_ascii_case(v))
+        .map(|(_, value)| *value)
+}
+
 /// `on`/`off` (also `true`/`false`, `1`/`0`; empty is off).
 pub fn switch(vars: &impl Vars, name: &str) -> Result<Option<bool>, Failure> {
+    const WORDS: [(&str, bool); 7] = [
+        ("on", true),
+        ("true", true),
+        ("1", true),
+        ("off", false),
+        ("false", false),
+        ("0", false),
+        ("", false),
+    ];
     let Some(v) = vars.get(name) else {
         return Ok(None);
     };
-    match v.trim().to_ascii_lowercase().as_str() {
-        "on" | "true" | "1" => Ok(Some(true)),
-        "off" | "false" | "0" | "" => Ok(Some(false)),
-        _ => Err(invalid(name, &v, "on or off")),
-    }
+    keyword(&v, &WORDS)
+        .map(Some)
+        .ok_or_else(|| invalid(name, &v, "on or off"))
 }
 
 /// A value parsed by `parse`; blank counts as unset.
@@ -188,6 +204,21 @@ mod tests {
                 want,
                 "{value}"
             );
+        }
+    }
+
+    #[test]
+    fn keywords_match_trimmed_in_any_ascii_case_and_nothing_else() {
+        let words = [("by-cause", 1), ("origin", 2)];
+        for (v, want) in [
+            ("by-cause", Some(1)),
+            (" BY-Cause ", Some(1)),
+            ("Origin", Some(2)),
+            ("bycause", None),
+            ("origins", None),
+            ("", None),
+        ] {
+            assert_eq!(keyword(v, &words), want, "{v:?}");
         }
     }
 

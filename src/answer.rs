@@ -13,8 +13,8 @@ use crate::settings::StatusPolicy;
 use crate::{retry_after, verdict};
 
 /// The one record of a failure of the proxy: the guard's record, with the
-/// rule the request matched.
-/// (`None`: the settings were never read, so no rule either).
+/// prefix of the rule the request matched (`chosen` is `None` when the
+/// settings could not be read: no rule either).
 pub fn record(chosen: Option<&Selected<'_>>, incoming: &Incoming, failure: &Failure, status: u16) {
     match chosen.and_then(|c| c.route) {
         Some(r) => write(

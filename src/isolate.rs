@@ -55,19 +55,8 @@ pub struct Selected<'a> {
 impl Isolate {
     /// The settings for a request to `url`: its rule's, or the top level's.
     pub fn select(&self, url: &str) -> Result<Selected<'_>, Failure> {
-        let top = self.settings.as_ref().map_err(Clone::clone)?;
-        Ok(match self.routes.select(url) {
-            Some((i, route)) => Selected {
-                settings: &route.settings,
-                route: Some(route),
-                index: i as u32 + 1,
-            },
-            None => Selected {
-                settings: top,
-                route: None,
-                index: 0,
-            },
-        })
+        let index = self.routes.select(url).map_or(0, |(i, _)| i as u32 + 1);
+        self.rule(index)
     }
 
     /// The maintenance 503: its own words and `Retry-After`.

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use error_shield_harness::origin::{SECRET_BODY, SECRET_HEADERS};
-use error_shield_harness::{assert_traps_answered, get, unique_id, Env};
+use error_shield_harness::{assert_traps_answered, get, poll, unique_id, Env};
 
 const TIMEOUT_MS: u64 = 1500;
 
@@ -172,4 +172,28 @@ fn timeout_answers_within_the_timeout_plus_a_margin() {
         (TIMEOUT_MS..=took.as_millis() as u64 + 1).contains(&duration),
         "duration_ms {duration}, the client waited {took:?}: {record}"
     );
+}
+
+/// The origin request that timed out is let go with the answer, not left
+/// to run: the origin sees its connection close right after the timeout.
+/// The control: a hold shorter than the timeout is answered, not closed.
+#[test]
+fn a_timed_out_origin_request_is_dropped_with_the_answer() {
+    let e = env();
+    let (key, control) = (unique_id("dropped"), unique_id("held"));
+    let r = get(&e.worker("main").url(&format!("/hold?key={key}&ms=8000")), &[]);
+    assert_eq!(r.status, 500);
+    let what = "the origin to see the timed-out request let go (it holds 8 s)";
+    let how = poll(what, Duration::from_secs(3), || e.origin().ended(&key));
+    let ms: u64 = (how.strip_prefix("error: closed after "))
+        .and_then(|t| t.strip_suffix(" ms"))
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("ended {how:?}"));
+    assert!(
+        (TIMEOUT_MS..TIMEOUT_MS + 1500).contains(&ms),
+        "the origin request was closed after {ms} ms, timeout {TIMEOUT_MS} ms"
+    );
+    let ok = get(&e.worker("main").url(&format!("/hold?key={control}&ms=300")), &[]);
+    assert_eq!((ok.status, ok.text().as_str()), (200, "held"));
+    assert_eq!(e.origin().ended(&control).as_deref(), Some("complete"));
 }

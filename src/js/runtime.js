@@ -72,8 +72,13 @@ export function retry(request, ctx, delay, ms) {
   return new Promise((resolve) => setTimeout(resolve, delay)).then(() => attempt(request, ctx, ms));
 }
 
-// Sends the request on with the id and hop marker, redirects not followed,
-// aborted after `ms` unless the response headers arrived first.
+// Sends the request on with the id and hop marker, redirects not followed;
+// TimedOut after `ms` unless the response headers arrived first. The
+// timeout is a timer raced against the fetch, not an AbortSignal: a signal
+// would make the runtime wrap every response body it gave, the one path
+// with no failure paying for it. A fetch that lost the race is dropped
+// with the request's I/O when the answer is done (or cancelled if its
+// response still arrives), and never touches `ctx` again.
 function attempt(request, ctx, ms) {
   ctx.attempts++;
   ctx.excerpt = ctx.error = ctx.retryAfter = undefined;
@@ -84,26 +89,35 @@ function attempt(request, ctx, ms) {
   } catch (error) {
     return Promise.resolve(came(ctx, K.kind.brokenRequest, error));
   }
-  const ctl = new AbortController();
-  const timer = setTimeout(() => ctl.abort(), ms);
-  // `encodeResponseBody: "manual"`: the body stays as the origin encoded it
-  // (gzip, br), so a watched body passes byte for byte, never re-encoded.
-  return fetch(out, { redirect: "manual", signal: ctl.signal, encodeResponseBody: "manual" }).then(
-    (res) => {
-      clearTimeout(timer);
-      // This deployment's answer to a request that came back is judged
-      // whatever FAILURE_STATUSES says, so its marker never passes on.
-      if (res.headers.get(K.hop) === looped) return excerpt(res, came(ctx, K.kind.looped));
-      if (failing[ctx.rule][res.status] === 1) return excerpt(res, came(ctx, K.kind.failingStatus));
-      if (!ctx.keep) return watch(res, ctx);
-      ctx.response = res;
-      return came(ctx, K.kind.good);
-    },
-    (error) => {
-      clearTimeout(timer);
-      return came(ctx, ctl.signal.aborted ? K.kind.timedOut : K.kind.fetchError, error);
-    },
-  );
+  return new Promise((resolve, reject) => {
+    let timer = setTimeout(() => {
+      timer = null;
+      resolve(came(ctx, K.kind.timedOut));
+    }, ms);
+    fetch(out[0], out[1]).then(
+      (res) => {
+        if (timer === null) return void res.body?.cancel().catch(ignore);
+        clearTimeout(timer);
+        resolve(arrived(res, ctx));
+      },
+      (error) => {
+        if (timer === null) return;
+        clearTimeout(timer);
+        resolve(came(ctx, K.kind.fetchError, error));
+      },
+    ).catch(reject);
+  });
+}
+
+// What the origin's response headers make of the attempt.
+function arrived(res, ctx) {
+  // This deployment's answer to a request that came back is judged
+  // whatever FAILURE_STATUSES says, so its marker never passes on.
+  if (res.headers.get(K.hop) === looped) return excerpt(res, came(ctx, K.kind.looped));
+  if (failing[ctx.rule][res.status] === 1) return excerpt(res, came(ctx, K.kind.failingStatus));
+  if (!ctx.keep) return watch(res, ctx);
+  ctx.response = res;
+  return came(ctx, K.kind.good);
 }
 
 // `ctx` with what came back.
@@ -113,17 +127,34 @@ function came(ctx, kind, error) {
   return ctx;
 }
 
-// The request for the origin. A retry (only ever of a request Rust found
-// body-less) is built afresh: the first attempt used up the body stream
-// workerd gives every method but GET and HEAD, even an empty one.
+// The request for the origin, as fetch's two arguments (redirects not
+// followed; `encodeResponseBody: "manual"`: the body stays as the origin
+// encoded it, gzip or br, so a watched body passes byte for byte, never
+// re-encoded). A body-less request is built from its parts, which costs
+// the pass-through less than copying the request and editing the copy's
+// headers. A body goes along only in a copy of the request itself: workerd
+// passes a GET's body with a Content-Length that way, while a GET built
+// from parts may not have one. A retry is only ever of a request Rust
+// found body-less; the first attempt used up the body stream workerd gives
+// every method but GET and HEAD, even an empty one.
 function outbound(request, ctx) {
   const url = ctx.target ?? ctx.incoming;
-  const out = ctx.attempts === 1 ? new Request(url, request) : new Request(url, { method: request.method, headers: request.headers });
-  out.headers.set(K.requestId, ctx.id);
-  out.headers.set(K.hop, hop);
-  if (ctx.forwardedHost !== undefined) out.headers.set(K.forwardedHost, ctx.forwardedHost);
-  if (ctx.strip) out.headers.delete(K.bypass);
-  return out;
+  const init = { redirect: "manual", encodeResponseBody: "manual" };
+  let out = url;
+  let headers;
+  if (ctx.attempts === 1 && request.body !== null) {
+    out = new Request(url, request);
+    headers = out.headers;
+  } else {
+    headers = new Headers(request.headers);
+    init.method = request.method;
+    init.headers = headers;
+  }
+  headers.set(K.requestId, ctx.id);
+  headers.set(K.hop, hop);
+  if (ctx.forwardedHost !== undefined) headers.set(K.forwardedHost, ctx.forwardedHost);
+  if (ctx.strip) headers.delete(K.bypass);
+  return [out, init];
 }
 
 // The response for the client, its body watched: the same status, headers,
@@ -147,18 +178,11 @@ function watch(res, ctx) {
 // Moves the body on chunk by chunk, counting; resolves to `ctx` when the
 // origin's stream fails, to null when it ends or the client goes away.
 // Reads into buffers of its own (BYOB): the body's length when it is small,
-// else growing to 1 MiB, so a long stream takes few turns of this loop.
-async function pump(body, writer, length, ctx) {
-  try {
-    return await move(body, writer, length, ctx);
-  } catch {
-    // Anything unforeseen: end the client's body rather than leave it hanging.
-    writer.abort().catch(() => {});
-    return null;
-  }
-}
-
-async function move(body, writer, length, ctx) {
+// else growing to 1 MiB, so a long stream takes few turns of this loop; a
+// buffer the client's side is done with is read into again. Promises are
+// chained, not awaited: each chunk costs one read and one write, and a body
+// of known length ends at its last byte without a read for the end.
+function pump(body, writer, length, ctx) {
   let reader;
   let byob = true;
   try {
@@ -169,30 +193,57 @@ async function move(body, writer, length, ctx) {
     byob = false;
   }
   let size = length > 0 ? Math.min(length, MAX_READ) : 16384;
+  let spare = null; // a buffer of `size` bytes the writer has finished with
   let sent = 0;
-  for (;;) {
-    let chunk;
-    try {
-      chunk = await (byob ? reader.read(new Uint8Array(size)) : reader.read());
-      if (!chunk.done && chunk.value.byteLength === size && size < MAX_READ) size *= 2;
-    } catch (error) {
-      writer.abort(error).catch(() => {});
-      ctx.sent = sent;
-      return came(ctx, K.kind.bodyBroken, error);
+  const read = () => {
+    let next;
+    if (byob) {
+      const into = spare !== null && spare.byteLength === size ? spare : new ArrayBuffer(size);
+      next = reader.read(new Uint8Array(into));
+    } else {
+      next = reader.read();
     }
-    if (chunk.done) {
-      writer.close().catch(() => {});
-      return null;
+    spare = null;
+    return next.then(step, broke);
+  };
+  const step = (chunk) => {
+    if (chunk.done) return end();
+    const value = chunk.value;
+    const n = value.byteLength;
+    const wrote = writer.write(value);
+    sent += n;
+    if (sent === length) {
+      reader.releaseLock();
+      return wrote.then(end, gone);
     }
-    try {
-      await writer.write(chunk.value);
-    } catch {
-      reader.cancel().catch(() => {});
-      return null;
-    }
-    sent += chunk.value.byteLength;
-  }
+    if (n === size && size < MAX_READ) size *= 2;
+    return wrote.then(() => {
+      spare = value.buffer;
+      return read();
+    }, gone);
+  };
+  const end = () => {
+    writer.close().catch(ignore);
+    return null;
+  };
+  const broke = (error) => {
+    writer.abort(error).catch(ignore);
+    ctx.sent = sent;
+    return came(ctx, K.kind.bodyBroken, error);
+  };
+  // The client went away: stop reading the origin.
+  const gone = () => {
+    reader.cancel().catch(ignore);
+    return null;
+  };
+  // Anything unforeseen: end the client's body rather than leave it hanging.
+  return read().catch(() => {
+    writer.abort().catch(ignore);
+    return null;
+  });
 }
+
+function ignore() {}
 
 const MAX_READ = 1 << 20;
 

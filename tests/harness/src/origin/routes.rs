@@ -57,6 +57,7 @@ const ROUTES: &[Route] = &[
     exact("/upload", upload),
     under("/status/", status),
     exact("/sleep", sleep),
+    exact("/hold", hold),
     exact("/garbage", garbage),
     exact("/reset", reset_now),
     exact("/flaky", flaky),
@@ -163,6 +164,39 @@ fn sleep(ctx: &mut Ctx<'_>) -> io::Result<()> {
         Some(code) => respond(ctx.w, code, &secret_headers(), SECRET_BODY.as_bytes()),
         None => respond(ctx.w, 200, &[], b"slept"),
     }
+}
+
+/// `/hold?key=K&ms=N`: no answer for `ms`, watching the connection. How
+/// the hold ended is [`super::Origin::ended`] of `K`: `error: closed after
+/// T ms` when the worker let the request go first, else `complete` (it
+/// was answered, a 200).
+fn hold(ctx: &mut Ctx<'_>) -> io::Result<()> {
+    ctx.read_body()?;
+    let key = ctx.key().unwrap_or("hold").to_owned();
+    let start = Instant::now();
+    let end = start + Duration::from_millis(ctx.req.num("ms").unwrap_or(5000));
+    let stream = ctx.reader.get_ref();
+    let mut byte = [0u8; 1];
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        stream.set_read_timeout(Some(left))?;
+        match stream.peek(&mut byte) {
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
+            // Closed (0) or reset: the worker let the request go.
+            Ok(0) | Err(_) => {
+                let how = format!("closed after {} ms", start.elapsed().as_millis());
+                return ctx.end(&key, Err(io::Error::other(how)));
+            }
+            // Bytes of another request (not expected): hold on.
+            Ok(_) => thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    stream.set_read_timeout(None)?;
+    let answered = respond(ctx.w, 200, &[], b"held");
+    ctx.end(&key, answered)
 }
 
 /// Not HTTP at all.

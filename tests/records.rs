@@ -181,7 +181,10 @@ fn timeout_answers_within_the_timeout_plus_a_margin() {
 fn a_timed_out_origin_request_is_dropped_with_the_answer() {
     let e = env();
     let (key, control) = (unique_id("dropped"), unique_id("held"));
-    let r = get(&e.worker("main").url(&format!("/hold?key={key}&ms=8000")), &[]);
+    let r = get(
+        &e.worker("main").url(&format!("/hold?key={key}&ms=8000")),
+        &[],
+    );
     assert_eq!(r.status, 500);
     let what = "the origin to see the timed-out request let go (it holds 8 s)";
     let how = poll(what, Duration::from_secs(3), || e.origin().ended(&key));
@@ -193,7 +196,10 @@ fn a_timed_out_origin_request_is_dropped_with_the_answer() {
         (TIMEOUT_MS..TIMEOUT_MS + 1500).contains(&ms),
         "the origin request was closed after {ms} ms, timeout {TIMEOUT_MS} ms"
     );
-    let ok = get(&e.worker("main").url(&format!("/hold?key={control}&ms=300")), &[]);
+    let ok = get(
+        &e.worker("main").url(&format!("/hold?key={control}&ms=300")),
+        &[],
+    );
     assert_eq!((ok.status, ok.text().as_str()), (200, "held"));
     assert_eq!(e.origin().ended(&control).as_deref(), Some("complete"));
 }

@@ -184,7 +184,11 @@ fn hold(ctx: &mut Ctx<'_>) -> io::Result<()> {
         }
         stream.set_read_timeout(Some(left))?;
         match stream.peek(&mut byte) {
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
             // Closed (0) or reset: the worker let the request go.
             Ok(0) | Err(_) => {
                 let how = format!("closed after {} ms", start.elapsed().as_millis());

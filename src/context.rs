@@ -154,6 +154,12 @@ pub fn create(
     if let Some(url) = &r.fallback {
         ctx.set_fallback(url);
     }
+    // A timed-out attempt is otherwise let go with the request's I/O once
+    // the answer is done; a fallback or a stale copy keeps that I/O alive
+    // for as long as its body streams, so the late attempt is aborted.
+    if r.fallback.is_some() || r.stale {
+        ctx.set_abort(true);
+    }
     ctx
 }
 

@@ -105,6 +105,8 @@ extern "C" {
     pub fn set_kept_retry_after(this: &Context, v: &str);
     #[wasm_bindgen(method, setter)]
     pub fn set_strip(this: &Context, v: bool);
+    #[wasm_bindgen(method, setter)]
+    pub fn set_abort(this: &Context, v: bool);
     #[wasm_bindgen(method, getter)]
     pub fn started(this: &Context) -> f64;
     #[wasm_bindgen(method, getter)]

@@ -12,14 +12,19 @@ use serde_json::Value;
 
 /// The fake origin, a `backup` origin and a dead port, and the workers:
 /// `keeps` (`RESPONSE_STATUS=origin`), `falls_back` (a dead primary with
-/// the backup as its fallback) and `fails_open` (`FAULT_INJECTION=on`,
-/// `ON_WORKER_FAILURE=fail-open`).
+/// the backup as its fallback), `times_out` (the fake origin with a 1 s
+/// timeout and the backup as its fallback) and `fails_open`
+/// (`FAULT_INJECTION=on`, `ON_WORKER_FAILURE=fail-open`).
 fn env() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
         let (backup, dead) = (Origin::start(), DeadPort::bind());
         let falls_back = Launch::proxy().vars(&[
             ("ORIGIN_URL", &dead.url()),
+            ("FALLBACK_ORIGIN_URL", &backup.url()),
+        ]);
+        let times_out = Launch::proxy().vars(&[
+            ("ORIGIN_TIMEOUT_MS", "1000"),
             ("FALLBACK_ORIGIN_URL", &backup.url()),
         ]);
         let fails_open = Launch::proxy().vars(&[
@@ -33,6 +38,7 @@ fn env() -> &'static Env {
             .hold(dead)
             .fronting("keeps", Launch::proxy().var("RESPONSE_STATUS", "origin"))
             .worker("falls_back", falls_back)
+            .fronting("times_out", times_out)
             .fronting("fails_open", fails_open)
             .start()
     })
@@ -322,4 +328,42 @@ fn the_breaker_opens_answers_at_once_lets_one_probe_through_and_closes() {
     assert_eq!(get(&w.url(&format!("/echo?key={other}")), &[]).status, 200);
     assert_eq!(origin.hits_for("/echo", &other), 1);
     assert_eq!(events("circuit_open"), 1, "one line per transition");
+}
+
+/// A primary that timed out is aborted when the fallback is tried, not
+/// left open while it runs: the primary sees its connection close at its
+/// own timeout (1 s), though the request goes on for the fallback's (the
+/// backup holds too, and is let go at its own timeout, 1 s later).
+#[test]
+fn a_timed_out_primary_is_aborted_when_the_fallback_is_tried() {
+    let e = env();
+    let key = unique_id("abort");
+    let r = get(
+        &e.worker("times_out")
+            .url(&format!("/hold?key={key}&ms=8000")),
+        &[],
+    );
+    assert_eq!(r.status, 500);
+    let closed_after = |o: &Origin| -> u64 {
+        let what = "the origin to see its held request let go";
+        let how = poll(what, Duration::from_secs(4), || o.ended(&key));
+        (how.strip_prefix("error: closed after "))
+            .and_then(|t| t.strip_suffix(" ms"))
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_else(|| panic!("ended {how:?}"))
+    };
+    let (primary, backup) = (
+        closed_after(e.origin()),
+        closed_after(e.other_origin("backup")),
+    );
+    // The control: the fallback was tried, and held until its own timeout.
+    assert!(
+        (800..1700).contains(&backup),
+        "the backup was let go after {backup} ms"
+    );
+    // Let go only with the request, the primary would close after 2 s.
+    assert!(
+        (800..1700).contains(&primary),
+        "the primary was let go after {primary} ms, not at its timeout"
+    );
 }

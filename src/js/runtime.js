@@ -41,6 +41,7 @@ export class Context {
     this.store = false; // …and its good response is due for storing
     this.keep = false; // a good response goes back to Rust (to store, record or count)
     this.strip = false; // remove the maintenance bypass header
+    this.abort = false; // a timed-out attempt is aborted, not only let go
     this.fallback = undefined; // the fallback origin's URL for this request…
     this.fallen = false; // …and whether the attempt now goes there
     this.circuit = undefined; // the origin whose breaker hears of the answer…
@@ -74,11 +75,13 @@ export function retry(request, ctx, delay, ms) {
 
 // Sends the request on with the id and hop marker, redirects not followed;
 // TimedOut after `ms` unless the response headers arrived first. The
-// timeout is a timer raced against the fetch, not an AbortSignal: a signal
-// would make the runtime wrap every response body it gave, the one path
-// with no failure paying for it. A fetch that lost the race is dropped
-// with the request's I/O when the answer is done (or cancelled if its
-// response still arrives), and never touches `ctx` again.
+// timeout is a timer raced against the fetch: an AbortSignal would make the
+// runtime wrap every response body it gave, the one path with no failure
+// paying for it. The fetch that lost the race never touches `ctx` again: a
+// late response's body is cancelled, and the request's I/O lets the fetch
+// go once the answer is done. When Rust says something that outlives the
+// answer follows a timeout (`ctx.abort`: a fallback, a stale copy), the
+// fetch gets a signal and is aborted at once.
 function attempt(request, ctx, ms) {
   ctx.attempts++;
   ctx.excerpt = ctx.error = ctx.retryAfter = undefined;
@@ -89,24 +92,40 @@ function attempt(request, ctx, ms) {
   } catch (error) {
     return Promise.resolve(came(ctx, K.kind.brokenRequest, error));
   }
+  const ctl = ctx.abort ? new AbortController() : null;
+  if (ctl !== null) out[1].signal = ctl.signal;
   return new Promise((resolve, reject) => {
     let timer = setTimeout(() => {
       timer = null;
+      ctl?.abort();
       resolve(came(ctx, K.kind.timedOut));
     }, ms);
-    fetch(out[0], out[1]).then(
-      (res) => {
-        if (timer === null) return void res.body?.cancel().catch(ignore);
-        clearTimeout(timer);
-        resolve(arrived(res, ctx));
-      },
-      (error) => {
-        if (timer === null) return;
-        clearTimeout(timer);
-        resolve(came(ctx, K.kind.fetchError, error));
-      },
-    ).catch(reject);
+    fetch(out[0], out[1])
+      .then(
+        (res) => {
+          if (timer === null) return late(res);
+          clearTimeout(timer);
+          resolve(arrived(res, ctx));
+        },
+        (error) => {
+          if (timer === null) return;
+          clearTimeout(timer);
+          resolve(came(ctx, K.kind.fetchError, error));
+        },
+      )
+      .catch(reject);
   });
+}
+
+// A response that came after its attempt timed out: nobody gets it.
+function late(res) {
+  res.body?.cancel().catch(ignore);
+  try {
+    res.webSocket?.accept();
+    res.webSocket?.close(1001);
+  } catch {
+    // Already gone.
+  }
 }
 
 // What the origin's response headers make of the attempt.
@@ -179,67 +198,80 @@ function watch(res, ctx) {
 // origin's stream fails, to null when it ends or the client goes away.
 // Reads into buffers of its own (BYOB): the body's length when it is small,
 // else growing to 1 MiB, so a long stream takes few turns of this loop; a
-// buffer the client's side is done with is read into again. Promises are
-// chained, not awaited: each chunk costs one read and one write, and a body
-// of known length ends at its last byte without a read for the end.
+// buffer the client's side is done with is read into again. Each chunk is
+// one read and one write, chained by callbacks that return nothing (so a
+// stream of any length holds no chain of promises), and a body of known
+// length ends at its last byte without a read for the end.
 function pump(body, writer, length, ctx) {
-  let reader;
-  let byob = true;
-  try {
-    reader = body.getReader({ mode: "byob" });
-  } catch {
-    // Not a byte stream: chunks as they come.
-    reader = body.getReader();
-    byob = false;
-  }
-  let size = length > 0 ? Math.min(length, MAX_READ) : 16384;
-  let spare = null; // a buffer of `size` bytes the writer has finished with
-  let sent = 0;
-  const read = () => {
-    let next;
-    if (byob) {
-      const into = spare !== null && spare.byteLength === size ? spare : new ArrayBuffer(size);
-      next = reader.read(new Uint8Array(into));
-    } else {
-      next = reader.read();
+  return new Promise((done) => {
+    let reader;
+    let byob = true;
+    let size = length > 0 ? Math.min(length, MAX_READ) : 16384;
+    let spare = null; // a buffer of `size` bytes the writer has finished with
+    let sent = 0;
+    const read = () => {
+      let next;
+      try {
+        if (byob) {
+          const into = spare !== null && spare.byteLength === size ? spare : new ArrayBuffer(size);
+          next = reader.read(new Uint8Array(into));
+        } else {
+          next = reader.read();
+        }
+      } catch {
+        return unforeseen();
+      }
+      spare = null;
+      next.then(step, broke).catch(unforeseen);
+    };
+    const step = (chunk) => {
+      if (chunk.done) return end();
+      const value = chunk.value;
+      const n = value.byteLength;
+      const wrote = writer.write(value);
+      sent += n;
+      if (length > 0 && sent === length) {
+        reader.releaseLock();
+        wrote.then(end, gone);
+        return;
+      }
+      if (n === size && size < MAX_READ) size *= 2;
+      wrote.then(() => {
+        spare = value.buffer;
+        read();
+      }, gone);
+    };
+    const end = () => {
+      writer.close().catch(ignore);
+      done(null);
+    };
+    const broke = (error) => {
+      writer.abort(error).catch(ignore);
+      ctx.sent = sent;
+      done(came(ctx, K.kind.bodyBroken, error));
+    };
+    // The client went away: stop reading the origin.
+    const gone = () => {
+      reader.cancel().catch(ignore);
+      done(null);
+    };
+    // Anything unforeseen: end the client's body rather than leave it hanging.
+    const unforeseen = () => {
+      writer.abort().catch(ignore);
+      done(null);
+    };
+    try {
+      reader = body.getReader({ mode: "byob" });
+    } catch {
+      // Not a byte stream: chunks as they come.
+      byob = false;
+      try {
+        reader = body.getReader();
+      } catch {
+        return unforeseen();
+      }
     }
-    spare = null;
-    return next.then(step, broke);
-  };
-  const step = (chunk) => {
-    if (chunk.done) return end();
-    const value = chunk.value;
-    const n = value.byteLength;
-    const wrote = writer.write(value);
-    sent += n;
-    if (sent === length) {
-      reader.releaseLock();
-      return wrote.then(end, gone);
-    }
-    if (n === size && size < MAX_READ) size *= 2;
-    return wrote.then(() => {
-      spare = value.buffer;
-      return read();
-    }, gone);
-  };
-  const end = () => {
-    writer.close().catch(ignore);
-    return null;
-  };
-  const broke = (error) => {
-    writer.abort(error).catch(ignore);
-    ctx.sent = sent;
-    return came(ctx, K.kind.bodyBroken, error);
-  };
-  // The client went away: stop reading the origin.
-  const gone = () => {
-    reader.cancel().catch(ignore);
-    return null;
-  };
-  // Anything unforeseen: end the client's body rather than leave it hanging.
-  return read().catch(() => {
-    writer.abort().catch(ignore);
-    return null;
+    read();
   });
 }
 

@@ -155,9 +155,11 @@ pub fn create(
         ctx.set_fallback(url);
     }
     // A timed-out attempt is otherwise let go with the request's I/O once
-    // the answer is done; a fallback or a stale copy keeps that I/O alive
-    // for as long as its body streams, so the late attempt is aborted.
-    if r.fallback.is_some() || r.stale {
+    // the answer is done; a fallback attempt keeps that I/O alive for as
+    // long as its body streams, so the late primary is aborted. (A stale
+    // copy comes from the cache at once: not worth a signal on every
+    // pass-through.)
+    if r.fallback.is_some() {
         ctx.set_abort(true);
     }
     ctx

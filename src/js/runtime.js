@@ -80,8 +80,8 @@ export function retry(request, ctx, delay, ms) {
 // paying for it. The fetch that lost the race never touches `ctx` again: a
 // late response's body is cancelled, and the request's I/O lets the fetch
 // go once the answer is done. When Rust says something that outlives the
-// answer follows a timeout (`ctx.abort`: a fallback, a stale copy), the
-// fetch gets a signal and is aborted at once.
+// answer follows a timeout (`ctx.abort`: a fallback attempt), the fetch
+// gets a signal and is aborted at once.
 function attempt(request, ctx, ms) {
   ctx.attempts++;
   ctx.excerpt = ctx.error = ctx.retryAfter = undefined;

@@ -344,18 +344,9 @@ fn a_timed_out_primary_is_aborted_when_the_fallback_is_tried() {
         &[],
     );
     assert_eq!(r.status, 500);
-    let closed_after = |o: &Origin| -> u64 {
-        let what = "the origin to see its held request let go";
-        let how = poll(what, Duration::from_secs(4), || o.ended(&key));
-        (how.strip_prefix("error: closed after "))
-            .and_then(|t| t.strip_suffix(" ms"))
-            .and_then(|t| t.parse().ok())
-            .unwrap_or_else(|| panic!("ended {how:?}"))
-    };
-    let (primary, backup) = (
-        closed_after(e.origin()),
-        closed_after(e.other_origin("backup")),
-    );
+    let limit = Duration::from_secs(4);
+    let primary = e.origin().let_go_after(&key, limit);
+    let backup = e.other_origin("backup").let_go_after(&key, limit);
     // The control: the fallback was tried, and held until its own timeout.
     assert!(
         (800..1700).contains(&backup),

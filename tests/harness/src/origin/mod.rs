@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -158,6 +158,18 @@ impl Origin {
     /// `None` while it runs.
     pub fn ended(&self, key: &str) -> Option<String> {
         self.state.lock().unwrap().ended.get(key).cloned()
+    }
+
+    /// How long the origin held `/hold?key=key` before the worker let the
+    /// request go: waits up to `limit` for the hold to end, and fails the
+    /// test if it was answered instead (it outlasted the worker).
+    pub fn let_go_after(&self, key: &str, limit: Duration) -> u64 {
+        let what = format!("the worker to let the held request {key} go");
+        let how = crate::poll(&what, limit, || self.ended(key));
+        (how.strip_prefix("error: closed after "))
+            .and_then(|t| t.strip_suffix(" ms"))
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_else(|| panic!("the hold {key} ended {how:?}, not let go"))
     }
 
     /// TCP connections accepted so far.

@@ -14,6 +14,9 @@ let watching = true; // WATCH_BODIES
 let hop = null; // this deployment's marker, sent to the origin
 let looped = null; // …and the one on its answer to a request that came back
 
+// For a promise whose failure changes nothing (a cancel, a close, a put).
+function ignore() {}
+
 export function configure(constants, bitmaps, max, watch, hopMarker, loopedMarker) {
   K = constants;
   failing = bitmaps;
@@ -275,8 +278,6 @@ function pump(body, writer, length, ctx) {
   });
 }
 
-function ignore() {}
-
 const MAX_READ = 1 << 20;
 
 // Reads at most excerptMax bytes of a failing body for the log, then
@@ -287,7 +288,7 @@ async function excerpt(res, ctx) {
   ctx.retryAfter = res.headers.get(K.retryAfter) ?? undefined;
   const max = excerptMax;
   if (max === 0 || res.body === null) {
-    if (res.body !== null) res.body.cancel().catch(() => {});
+    if (res.body !== null) res.body.cancel().catch(ignore);
     ctx.excerpt = new Uint8Array(0);
     return ctx;
   }
@@ -309,7 +310,7 @@ async function excerpt(res, ctx) {
   } catch {
     // Reset mid-body: log what we have.
   }
-  reader.cancel().catch(() => {});
+  reader.cancel().catch(ignore);
   ctx.excerpt = out.subarray(0, len);
   return ctx;
 }
@@ -326,7 +327,7 @@ export function stash(request, response, waitUntil, stored, maxBytes, ctx) {
     if (body === null) return;
     return caches.open(K.cacheName).then((c) => c.put(request.url, new Response(body, { ...init, headers: stored })));
   });
-  waitUntil.waitUntil(store.catch(() => {}));
+  waitUntil.waitUntil(store.catch(ignore));
   return watch(new Response(forClient, init), ctx);
 }
 
@@ -346,7 +347,7 @@ async function collect(stream, max) {
     if (done) break;
     n += value.byteLength;
     if (n > max) {
-      reader.cancel().catch(() => {});
+      reader.cancel().catch(ignore);
       return null;
     }
     parts.push(value);

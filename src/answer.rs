@@ -7,10 +7,11 @@ use error_shield::parts::{respond, write, Incoming};
 use error_shield::{Failure, Format};
 use web_sys::Response;
 
+use crate::constants::HOP;
 use crate::context::Context;
 use crate::isolate::{Isolate, Selected};
 use crate::settings::StatusPolicy;
-use crate::{retry_after, verdict};
+use crate::{plan, retry_after, verdict};
 
 /// The one record of a failure of the proxy: the guard's record, with the
 /// prefix of the rule the request matched (`chosen` is `None` when the
@@ -69,4 +70,25 @@ pub fn default_format(isolate: &Isolate, chosen: &Selected<'_>) -> Format {
         .route
         .and_then(|r| r.default_format)
         .unwrap_or_else(|| isolate.shield.default_format())
+}
+
+/// The answer to a request that came back to this deployment (or passes
+/// back another's loop): the uniform error with the loop's `signal` for
+/// the hop that sent it, and no record (the sender writes it).
+pub fn looped(
+    isolate: &Isolate,
+    chosen: Option<&Selected<'_>>,
+    incoming: &Incoming,
+    signal: &str,
+) -> Response {
+    let (status, format) = match chosen {
+        Some(c) => (
+            verdict::status_for(c.settings.response_status, &plan::loop_failure()),
+            default_format(isolate, c),
+        ),
+        None => (500, isolate.shield.default_format()),
+    };
+    let response = isolate.shield.respond(incoming, status, format);
+    let _ = response.headers().set(HOP, signal);
+    response
 }

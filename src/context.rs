@@ -21,8 +21,8 @@ pub enum Kind {
     Good = 1,
     /// The origin answered a status in `FAILURE_STATUSES`.
     FailingStatus,
-    /// This deployment's own answer to a request that came back (a loop).
-    Looped,
+    /// An answer carrying a loop signal: whose, Rust judges (`hop`).
+    Signalled,
     /// The fetch failed: DNS, connect, reset, TLS, not HTTP.
     FetchError,
     /// No response headers within the timeout.
@@ -35,20 +35,27 @@ pub enum Kind {
     CacheMiss,
     /// The body broke after its headers reached the client.
     BodyBroken,
+    /// The request's body made no progress for the timeout: the client
+    /// stopped sending or the origin stopped reading, no telling which.
+    UploadStalled,
+    /// The client's body broke while it was being sent on.
+    UploadBroken,
 }
 
 impl Kind {
     /// Every kind, with the name JS knows it by.
-    pub const ALL: [(Kind, &'static str); 9] = [
+    pub const ALL: [(Kind, &'static str); 11] = [
         (Kind::Good, "good"),
         (Kind::FailingStatus, "failingStatus"),
-        (Kind::Looped, "looped"),
+        (Kind::Signalled, "signalled"),
         (Kind::FetchError, "fetchError"),
         (Kind::TimedOut, "timedOut"),
         (Kind::BrokenRequest, "brokenRequest"),
         (Kind::CacheHit, "cacheHit"),
         (Kind::CacheMiss, "cacheMiss"),
         (Kind::BodyBroken, "bodyBroken"),
+        (Kind::UploadStalled, "uploadStalled"),
+        (Kind::UploadBroken, "uploadBroken"),
     ];
 
     /// The kind numbered `n`.
@@ -68,8 +75,13 @@ pub enum Outcome {
         /// The first bytes of its body.
         excerpt: Vec<u8>,
     },
-    /// See [`Kind::Looped`].
-    Looped,
+    /// See [`Kind::Signalled`].
+    Signalled {
+        /// The answer, unread.
+        response: Response,
+        /// Its signal.
+        signal: String,
+    },
     /// See [`Kind::FetchError`].
     FetchError(String),
     /// See [`Kind::TimedOut`].
@@ -88,6 +100,16 @@ pub enum Outcome {
         sent: u64,
         /// The stream's error.
         message: String,
+    },
+    /// See [`Kind::UploadStalled`].
+    UploadStalled {
+        /// Body bytes passed on by then.
+        sent: u64,
+    },
+    /// See [`Kind::UploadBroken`] (its error, the client's, is not kept).
+    UploadBroken {
+        /// Body bytes passed on by then.
+        sent: u64,
     },
 }
 
@@ -132,6 +154,7 @@ pub fn create(
     id: &str,
     trace_id: Option<&str>,
     plan: &Plan,
+    hop: &str,
 ) -> Context {
     let r = &plan.rescue;
     let ctx = Context::new(
@@ -141,6 +164,7 @@ pub fn create(
         plan.url.as_deref(),
         plan.forwarded_host.as_deref(),
         r.timeout_ms,
+        hop,
     );
     if let Some(t) = trace_id {
         ctx.set_trace_id(t);
@@ -211,7 +235,10 @@ impl Outcome {
                 status: ctx.status(),
                 excerpt: ctx.excerpt().map(|b| b.to_vec()).unwrap_or_default(),
             },
-            Kind::Looped => Outcome::Looped,
+            Kind::Signalled => Outcome::Signalled {
+                response: ctx.response()?,
+                signal: ctx.signal(),
+            },
             Kind::FetchError => Outcome::FetchError(message(&ctx.error())),
             Kind::TimedOut => Outcome::TimedOut,
             Kind::BrokenRequest => Outcome::BrokenRequest(message(&ctx.error())),
@@ -221,6 +248,12 @@ impl Outcome {
                 status: ctx.status(),
                 sent: ctx.sent() as u64,
                 message: message(&ctx.error()),
+            },
+            Kind::UploadStalled => Outcome::UploadStalled {
+                sent: ctx.sent() as u64,
+            },
+            Kind::UploadBroken => Outcome::UploadBroken {
+                sent: ctx.sent() as u64,
             },
         })
     }

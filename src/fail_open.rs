@@ -20,6 +20,7 @@ pub fn start(
     incoming: &Incoming,
     url: &JsValue,
     failure: &Failure,
+    hop: &str,
 ) -> Option<JsValue> {
     let chosen = selected.as_ref().ok()?;
     let s = chosen.settings;
@@ -50,7 +51,7 @@ pub fn start(
             circuit: None,
         };
         let trace_id = incoming.trace_id.as_deref();
-        let ctx = context::create(url, chosen.index, &incoming.id, trace_id, &plan);
+        let ctx = context::create(url, chosen.index, &incoming.id, trace_id, &plan, hop);
         context::carry_failure(&ctx, &failure.clone().with_field("failed_open", true));
         ctx.set_failed_open(true);
         ctx.set_keep(true);

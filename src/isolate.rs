@@ -24,6 +24,8 @@ pub struct Isolate {
     pub routes: Routes,
     /// This deployment's hop markers.
     pub hop: Hop,
+    /// Where the nonces of this isolate's markers come from.
+    nonces: Nonces,
     /// The maintenance 503, built on first use.
     maintenance: OnceCell<Notice>,
     /// When each URL's good response was last offered for storing.
@@ -115,23 +117,48 @@ impl Isolate {
             }
         }
         let hop = Hop::of(&deployment(env));
-        runtime::configure(
-            &constants::names(),
-            &bitmaps,
-            excerpt_max,
-            watch_bodies,
-            &hop.marker,
-            &hop.looped,
-        );
+        runtime::configure(&constants::names(), &bitmaps, excerpt_max, watch_bodies);
         Isolate {
             shield,
             settings,
             routes,
             hop,
+            nonces: Nonces::new(),
             maintenance: OnceCell::new(),
             ledger: RefCell::default(),
             breakers: RefCell::default(),
         }
+    }
+}
+
+/// A nonce no client can predict for each request's marker: a count
+/// hashed with a random key of this isolate's (one draw per isolate, not
+/// one per request).
+struct Nonces {
+    key: u64,
+    count: Cell<u64>,
+}
+
+impl Nonces {
+    fn new() -> Nonces {
+        let mut b = [0u8; 8];
+        let _ = getrandom::fill(&mut b);
+        Nonces {
+            key: u64::from_le_bytes(b),
+            count: Cell::new(0),
+        }
+    }
+}
+
+impl Isolate {
+    /// The marker header for a request arriving with the markers `before`
+    /// (none: "").
+    pub fn onward(&self, before: &str) -> String {
+        let n = self.nonces.count.get().wrapping_add(1);
+        self.nonces.count.set(n);
+        let mut h = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&(self.nonces.key, n), &mut h);
+        self.hop.onward(before, std::hash::Hasher::finish(&h))
     }
 }
 

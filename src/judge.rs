@@ -6,13 +6,14 @@ use error_shield::{Cause, Failure};
 use wasm_bindgen::JsValue;
 use web_sys::Response;
 
-use crate::answer::{default_format, fail, record};
+use crate::answer::{self, fail, record};
 use crate::circuit;
 use crate::context::{self, Carried, Context, Outcome};
+use crate::hop::Answered;
 use crate::isolate::{Isolate, Selected};
 use crate::plan::{self, Rescue};
 use crate::verdict::{self, Next};
-use crate::{outcome, runtime};
+use crate::{outcome, runtime, upload};
 
 /// What every step of one request works with.
 pub struct Step<'a> {
@@ -28,7 +29,7 @@ pub struct Step<'a> {
 
 impl Step<'_> {
     /// The uniform error for `failure`, with its one record.
-    fn fail(&self, failure: &Failure) -> JsValue {
+    pub fn fail(&self, failure: &Failure) -> JsValue {
         let selected = Ok(*self.chosen);
         fail(
             self.isolate,
@@ -46,12 +47,9 @@ pub fn judge(s: &Step<'_>, exec: &JsValue, carried: &Carried, outcome: Outcome) 
     let settings = s.chosen.settings;
     match outcome {
         Outcome::Good(response) => good(s, exec, carried, response),
-        Outcome::Looped => {
-            // The inner hop of a loop answered and wrote the one record.
-            let status = verdict::status_for(settings.response_status, &plan::loop_failure());
-            let format = default_format(s.isolate, s.chosen);
-            s.isolate.shield.respond(s.incoming, status, format).into()
-        }
+        Outcome::Signalled { response, signal } => signalled(s, carried, &response, &signal),
+        Outcome::UploadStalled { sent } => upload::ended(s, carried, upload::STALLED, sent),
+        Outcome::UploadBroken { sent } => upload::ended(s, carried, upload::BROKEN, sent),
         Outcome::CacheHit(hit) => {
             let failure = context::carried_failure(s.ctx).unwrap_or_else(lost);
             match outcome::stale_copy(&hit) {
@@ -70,6 +68,24 @@ pub fn judge(s: &Step<'_>, exec: &JsValue, carried: &Carried, outcome: Outcome) 
             outcome::failure_of(settings, other, carried.attempts),
         ),
     }
+}
+
+/// An answer carrying a loop signal: our own request came back (the
+/// loop's one record is ours; through the fallback, the primary's failure
+/// with `fallback_cause: "config_error"`), another deployment's loop
+/// passing back through us (its signal passed on, nothing written), or no
+/// loop at all (judged as any answer). A loop never counts toward the
+/// breaker: it is no failure of the origin's.
+fn signalled(s: &Step<'_>, carried: &Carried, response: &Response, signal: &str) -> JsValue {
+    let answered = s.isolate.hop.answered(&s.ctx.hop(), signal, response.status());
+    if answered == Answered::Not {
+        return runtime::heard(response, s.ctx);
+    }
+    runtime::let_go(response);
+    if answered == Answered::Ours || carried.fallen || carried.failed_open {
+        return failed(s, carried, plan::loop_failure());
+    }
+    answer::looped(s.isolate, Some(s.chosen), s.incoming, signal).into()
 }
 
 /// After a failed attempt: the one record's failure, the breaker told, and

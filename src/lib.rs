@@ -37,6 +37,7 @@ mod shim;
 pub mod stale;
 pub mod status;
 pub mod stored;
+mod upload;
 pub mod verdict;
 
 use wasm_bindgen::prelude::wasm_bindgen;

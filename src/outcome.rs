@@ -36,7 +36,12 @@ pub fn failure_of(settings: &Settings, outcome: Outcome, attempts: u32) -> Failu
                 format!("building the origin request: {message}"),
             );
         }
-        Outcome::Good(_) | Outcome::Looped | Outcome::CacheHit(_) | Outcome::CacheMiss => {
+        Outcome::Good(_)
+        | Outcome::Signalled { .. }
+        | Outcome::CacheHit(_)
+        | Outcome::CacheMiss
+        | Outcome::UploadStalled { .. }
+        | Outcome::UploadBroken { .. } => {
             return Failure::new(
                 Cause::WorkerError,
                 "an outcome that is no failure was judged as one",

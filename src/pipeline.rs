@@ -11,8 +11,9 @@ use error_shield::{Cause, Failure};
 use wasm_bindgen::JsValue;
 use web_sys::{Request, Response};
 
-use crate::answer::{default_format, fail, record};
+use crate::answer::{default_format, fail, looped, record};
 use crate::context::{self, Carried, Context, Outcome};
+use crate::hop::Arrival as Marked;
 use crate::isolate::{Isolate, Selected};
 use crate::judge::{self, Step};
 use crate::maintenance::{self, BYPASS_HEADER};
@@ -45,14 +46,14 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
     let url = a.url.as_string().unwrap_or_default();
     let incoming = Incoming::known(a.request, url, ids, None);
     let selected = isolate.select(&incoming.url);
-    // Anyone else's marker (a client's, another deployment's) is ignored.
-    let looped = a.hop.is_some_and(|h| isolate.hop.is_ours(&h));
+    // Anyone else's marker (a client's, another deployment's) is passed on.
+    let arrival = isolate.hop.arrival(a.hop.as_deref());
     let started = catch(|| {
         let chosen = selected.as_ref().map_err(Clone::clone)?;
         let settings = chosen.settings;
-        if looped {
+        let Marked::Ordinary(before) = &arrival else {
             return Err(plan::loop_failure());
-        }
+        };
         // The bypass token, read only when one is configured.
         let bypass = settings
             .maintenance
@@ -65,20 +66,21 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
         if settings.fault_injection {
             fault::inject(incoming.header("x-fault-inject").as_deref())?;
         }
-        Ok(start(isolate, chosen, &incoming, &a.url, bypass.is_some()))
+        let hop = isolate.onward(before);
+        Ok(start(isolate, chosen, &incoming, &a.url, bypass.is_some(), &hop))
     });
-    started.unwrap_or_else(|failure| {
-        if !looped {
-            if let Some(step) = fail_open::start(&selected, &incoming, &a.url, &failure) {
+    started.unwrap_or_else(|failure| match &arrival {
+        // Our marker came back: maybe a loop, maybe a client replaying
+        // it. Nothing is written here; the signal tells the hop that sent
+        // it, the only one that knows.
+        Marked::Back(signal) => looped(isolate, selected.as_ref().ok(), &incoming, signal).into(),
+        Marked::Ordinary(before) => {
+            let hop = isolate.onward(before);
+            if let Some(step) = fail_open::start(&selected, &incoming, &a.url, &failure, &hop) {
                 return step;
             }
+            fail(isolate, &selected, &incoming, &failure, None).into()
         }
-        let response = fail(isolate, &selected, &incoming, &failure, None);
-        if looped {
-            // Tells the outer hop that this 500 is ours and recorded.
-            let _ = response.headers().set(constants::HOP, &isolate.hop.looped);
-        }
-        response.into()
     })
 }
 
@@ -90,11 +92,15 @@ fn start(
     incoming: &Incoming,
     url: &JsValue,
     strip: bool,
+    hop: &str,
 ) -> JsValue {
     let settings = chosen.settings;
     let plan = Plan::new(settings, &incoming.url, || traits(&incoming.request));
     let trace_id = incoming.trace_id.as_deref();
-    let ctx = context::create(url, chosen.index, &incoming.id, trace_id, &plan);
+    let ctx = context::create(url, chosen.index, &incoming.id, trace_id, &plan, hop);
+    if let Some(length) = upload(&incoming.request) {
+        ctx.set_upload(length);
+    }
     // A stale-if-error candidate's good response goes back to Rust for
     // storing only when its URL's copy is due for a refresh.
     if plan.rescue.stale {
@@ -187,12 +193,11 @@ pub fn trap(
     let failure = Failure::new(cause, first_frames(message));
     // A request that came back to the worker never fails open: that would
     // loop for as long as each hop traps.
-    let looped = incoming
-        .header(constants::HOP)
-        .is_some_and(|h| isolate.hop.is_ours(&h));
-    if !sent && !looped {
+    let arrival = isolate.hop.arrival(incoming.header(constants::HOP).as_deref());
+    if let (false, Marked::Ordinary(before)) = (sent, &arrival) {
         let url = JsValue::from_str(&incoming.url);
-        if let Some(step) = fail_open::start(&selected, &incoming, &url, &failure) {
+        let hop = isolate.onward(before);
+        if let Some(step) = fail_open::start(&selected, &incoming, &url, &failure, &hop) {
             return step;
         }
     }
@@ -244,6 +249,25 @@ fn maintenance_answer(
 fn first_frames(message: &str) -> String {
     let head: Vec<&str> = message.lines().take(6).collect();
     head.join("\n").chars().take(1000).collect()
+}
+
+/// The length of a body to send on watched (-1: chunked), when the
+/// request's framing carries one ([`plan::upload`]); read only when the
+/// runtime gave the request a body stream, so a GET pays nothing.
+fn upload(request: &Request) -> Option<f64> {
+    request.body()?;
+    let headers = request.headers();
+    let header = |name: &str| headers.get(name).ok().flatten();
+    let length = header("content-length");
+    let framing = plan::Framing {
+        method: &request.method(),
+        content_length: length.as_deref(),
+        chunked: header("transfer-encoding").is_some(),
+    };
+    plan::upload(&framing).map(|u| match u {
+        plan::Upload::Length(n) => n as f64,
+        plan::Upload::Chunked => -1.0,
+    })
 }
 
 /// Method, body and credentials: read only when a feature needs them. A

@@ -47,6 +47,43 @@ pub struct Rescue {
     pub fallback: Option<String>,
 }
 
+/// What the request's framing says of its body.
+#[derive(Debug, Clone, Copy)]
+pub struct Framing<'a> {
+    /// The HTTP method.
+    pub method: &'a str,
+    /// `Content-Length`.
+    pub content_length: Option<&'a str>,
+    /// Whether it has a `Transfer-Encoding`.
+    pub chunked: bool,
+}
+
+/// A body sent on through a pipe the executor watches, so the origin's
+/// timeout starts once it was handed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upload {
+    /// Of this many bytes: the origin gets the same `Content-Length`.
+    Length(u64),
+    /// Of a length not known before its end.
+    Chunked,
+}
+
+/// The upload to watch, if any: a body the framing announces (the
+/// transfer coding wins over a length, RFC 9112 §6.3), except a GET's or
+/// HEAD's, which the runtime passes on only as part of the request itself.
+pub fn upload(f: &Framing<'_>) -> Option<Upload> {
+    if f.method == "GET" || f.method == "HEAD" {
+        return None;
+    }
+    if f.chunked {
+        return Some(Upload::Chunked);
+    }
+    match f.content_length?.trim().parse::<u64>() {
+        Ok(0) | Err(_) => None,
+        Ok(n) => Some(Upload::Length(n)),
+    }
+}
+
 /// The failure of a request that came back to the worker.
 pub fn loop_failure() -> Failure {
     Failure::new(
@@ -167,6 +204,30 @@ mod tests {
             traits("GET", false, false)
         });
         assert_eq!((p.rescue.retries, p.rescue.stale), (2, false));
+    }
+
+    #[test]
+    fn an_upload_is_watched_as_its_framing_says() {
+        let f = |method, content_length, chunked| Framing {
+            method,
+            content_length,
+            chunked,
+        };
+        let table = [
+            (f("POST", Some("6000"), false), Some(Upload::Length(6000))),
+            (f("PUT", Some(" 12 "), false), Some(Upload::Length(12))),
+            (f("POST", None, true), Some(Upload::Chunked)),
+            (f("POST", Some("5"), true), Some(Upload::Chunked)),
+            (f("POST", Some("0"), false), None),
+            (f("POST", None, false), None),
+            (f("POST", Some("x"), false), None),
+            (f("DELETE", Some("-1"), false), None),
+            (f("GET", Some("5"), false), None),
+            (f("HEAD", None, true), None),
+        ];
+        for (framing, want) in table {
+            assert_eq!(upload(&framing), want, "{framing:?}");
+        }
     }
 
     #[test]

@@ -8,16 +8,13 @@ use web_sys::{Headers, Request, Response};
 
 #[wasm_bindgen(module = "/src/js/runtime.js")]
 extern "C" {
-    /// Hands the names, limits, the failing-status bitmaps (the top
-    /// level's, then one per rule) and the hop markers to JS, once per
-    /// isolate.
+    /// Hands the names, limits and the failing-status bitmaps (the top
+    /// level's, then one per rule) to JS, once per isolate.
     pub fn configure(
         constants: &JsValue,
         failing: &js_sys::Array,
         excerpt_max: u32,
         watch_bodies: bool,
-        hop: &str,
-        looped: &str,
     );
 
     /// The first attempt: a promise of the origin's response or of `ctx`
@@ -65,6 +62,7 @@ extern "C" {
         target: Option<&str>,
         forwarded_host: Option<&str>,
         timeout_ms: u32,
+        hop: &str,
     ) -> Context;
 
     #[wasm_bindgen(method, getter)]
@@ -111,6 +109,19 @@ extern "C" {
     pub fn started(this: &Context) -> f64;
     #[wasm_bindgen(method, getter)]
     pub fn attempts(this: &Context) -> u32;
+
+    #[wasm_bindgen(method, getter)]
+    pub fn hop(this: &Context) -> String;
+    #[wasm_bindgen(method, setter)]
+    pub fn set_upload(this: &Context, v: f64);
+    #[wasm_bindgen(method, getter)]
+    pub fn signal(this: &Context) -> String;
+
+    /// What came back, judged as if it carried no loop signal.
+    pub fn heard(response: &Response, ctx: &Context) -> JsValue;
+    /// Lets a response go unread (its body cancelled).
+    #[wasm_bindgen(js_name = letGo)]
+    pub fn let_go(response: &Response);
 
     #[wasm_bindgen(method, getter)]
     pub fn kind(this: &Context) -> u8;

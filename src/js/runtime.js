@@ -11,19 +11,15 @@ let K = null; // names from Rust (`constants`)
 let failing = []; // FAILURE_STATUSES as bitmaps indexed by status: the top level's, then per rule
 let excerptMax = 0; // LOG_ORIGIN_BODY_BYTES
 let watching = true; // WATCH_BODIES
-let hop = null; // this deployment's marker, sent to the origin
-let looped = null; // …and the one on its answer to a request that came back
 
 // For a promise whose failure changes nothing (a cancel, a close, a put).
 function ignore() {}
 
-export function configure(constants, bitmaps, max, watch, hopMarker, loopedMarker) {
+export function configure(constants, bitmaps, max, watch) {
   K = constants;
   failing = bitmaps;
   excerptMax = max;
   watching = watch;
-  hop = hopMarker;
-  looped = loopedMarker;
 }
 
 // One request's context, from decide to conclude: what Rust decided (set
@@ -31,7 +27,7 @@ export function configure(constants, bitmaps, max, watch, hopMarker, loopedMarke
 // `kind` (K.kind, numbered by Rust) with its data. No field is read here
 // that Rust did not set, and none is decided here.
 export class Context {
-  constructor(incoming, rule, id, target, forwardedHost, timeoutMs) {
+  constructor(incoming, rule, id, target, forwardedHost, timeoutMs, hop) {
     this.incoming = incoming; // the request's URL
     this.rule = rule; // which rule's settings apply (0: the top level's)
     this.id = id;
@@ -39,6 +35,8 @@ export class Context {
     this.target = target; // the URL to fetch; undefined: the incoming one
     this.forwardedHost = forwardedHost;
     this.timeoutMs = timeoutMs;
+    this.hop = hop; // the loop markers sent to the origin
+    this.upload = 0; // the body to send on, watched: its length, -1 chunked (0: none, or unwatched)
     this.retries = 0;
     this.stale = false; // stale-if-error applies to this request…
     this.store = false; // …and its good response is due for storing
@@ -59,9 +57,10 @@ export class Context {
     this.excerpt = undefined; // FailingStatus: the first bytes of its body…
     this.retryAfter = undefined; // …and its Retry-After
     this.keptRetryAfter = undefined; // the first failure's, carried with it
-    this.error = undefined; // FetchError, BrokenRequest, BodyBroken
+    this.error = undefined; // FetchError, BrokenRequest, BodyBroken, UploadBroken
+    this.signal = undefined; // Signalled: the loop signal on the origin's answer
     this.response = undefined; // Good: the response; CacheHit: the stored copy
-    this.sent = 0; // BodyBroken: body bytes the client had
+    this.sent = 0; // BodyBroken: body bytes the client had; Upload*: bytes sent on
     this.failure = undefined; // Rust's judgement, carried through a look-up
   }
 }
@@ -76,15 +75,18 @@ export function retry(request, ctx, delay, ms) {
   return new Promise((resolve) => setTimeout(resolve, delay)).then(() => attempt(request, ctx, ms));
 }
 
-// Sends the request on with the id and hop marker, redirects not followed;
-// TimedOut after `ms` unless the response headers arrived first. The
-// timeout is a timer raced against the fetch: an AbortSignal would make the
-// runtime wrap every response body it gave, the one path with no failure
-// paying for it. The fetch that lost the race never touches `ctx` again: a
-// late response's body is cancelled, and the request's I/O lets the fetch
-// go once the answer is done. When Rust says something that outlives the
-// answer follows a timeout (`ctx.abort`: a fallback attempt), the fetch
-// gets a signal and is aborted at once.
+// Sends the request on with the id and hop markers, redirects not
+// followed; TimedOut after `ms` unless the response headers arrived first.
+// The timeout is the origin's: with a body to send on (`ctx.upload`) it
+// starts once the body was handed over, and until then an upload with no
+// progress for `ms` is UploadStalled. The timeout is a timer raced against
+// the fetch: an AbortSignal would make the runtime wrap every response
+// body it gave, the one path with no failure paying for it. The fetch that
+// lost the race never touches `ctx` again: a late response's body is
+// cancelled, and the request's I/O lets the fetch go once the answer is
+// done. When something outlives the answer (`ctx.abort`: a fallback
+// attempt; an upload still streaming), the fetch gets a signal and is
+// aborted at once.
 function attempt(request, ctx, ms) {
   ctx.attempts++;
   ctx.excerpt = ctx.error = ctx.retryAfter = undefined;
@@ -95,29 +97,70 @@ function attempt(request, ctx, ms) {
   } catch (error) {
     return Promise.resolve(came(ctx, K.kind.brokenRequest, error));
   }
-  const ctl = ctx.abort ? new AbortController() : null;
+  const upload = out[2];
+  const ctl = ctx.abort || upload !== undefined ? new AbortController() : null;
   if (ctl !== null) out[1].signal = ctl.signal;
   return new Promise((resolve, reject) => {
-    let timer = setTimeout(() => {
-      timer = null;
+    let timer = null;
+    let over = false; // the attempt has its outcome
+    const stop = (kind, error) => {
+      if (over) return;
+      over = true;
+      clearTimeout(timer);
       ctl?.abort();
-      resolve(came(ctx, K.kind.timedOut));
-    }, ms);
+      resolve(came(ctx, kind, error));
+    };
+    // (Re)starts the clock: `kind` when it runs out.
+    const arm = (kind) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => stop(kind), ms);
+    };
+    if (upload === undefined) arm(K.kind.timedOut);
+    else send(upload, ctx, arm, stop);
     fetch(out[0], out[1])
       .then(
         (res) => {
-          if (timer === null) return late(res);
+          if (over) return late(res);
+          over = true;
           clearTimeout(timer);
           resolve(arrived(res, ctx));
         },
-        (error) => {
-          if (timer === null) return;
-          clearTimeout(timer);
-          resolve(came(ctx, K.kind.fetchError, error));
-        },
+        (error) => stop(K.kind.fetchError, error),
       )
       .catch(reject);
   });
+}
+
+// Moves the client's body on to the origin chunk by chunk (each read and
+// write chained by callbacks, so no chain of promises grows): every chunk
+// the origin took re-arms the stall clock, and once the whole body was
+// handed over the origin's timeout starts. A client's body that breaks
+// ends the attempt as UploadBroken.
+function send(upload, ctx, arm, stop) {
+  const { reader, writer } = upload;
+  ctx.sent = 0;
+  arm(K.kind.uploadStalled);
+  const next = () => reader.read().then(step, broke).catch(broke);
+  const step = (chunk) => {
+    if (chunk.done) {
+      writer.close().then(() => arm(K.kind.timedOut), ignore);
+      return;
+    }
+    const n = chunk.value.byteLength;
+    writer.write(chunk.value).then(() => {
+      ctx.sent += n;
+      arm(K.kind.uploadStalled);
+      next();
+    }, gone);
+  };
+  // The origin's side is gone (the fetch failed or was aborted): its
+  // outcome is the fetch's.
+  const gone = () => reader.cancel().catch(ignore);
+  const broke = (error) => {
+    writer.abort(error).catch(ignore);
+    stop(K.kind.uploadBroken, error);
+  };
+  next();
 }
 
 // A response that came after its attempt timed out: nobody gets it.
@@ -131,11 +174,22 @@ function late(res) {
   }
 }
 
-// What the origin's response headers make of the attempt.
+// What the origin's response headers make of the attempt. An answer with
+// a loop signal goes to Rust unread, whatever FAILURE_STATUSES says: only
+// Rust can tell whose it is.
 function arrived(res, ctx) {
-  // This deployment's answer to a request that came back is judged
-  // whatever FAILURE_STATUSES says, so its marker never passes on.
-  if (res.headers.get(K.hop) === looped) return excerpt(res, came(ctx, K.kind.looped));
+  const signal = res.headers.get(K.hop);
+  if (signal !== null) {
+    ctx.signal = signal;
+    ctx.response = res;
+    return came(ctx, K.kind.signalled);
+  }
+  return heard(res, ctx);
+}
+
+// An answer with no loop signal (or one Rust found to be none).
+export function heard(res, ctx) {
+  ctx.response = ctx.signal = undefined;
   if (failing[ctx.rule][res.status] === 1) return excerpt(res, came(ctx, K.kind.failingStatus));
   if (!ctx.keep) return watch(res, ctx);
   ctx.response = res;
@@ -164,19 +218,32 @@ function outbound(request, ctx) {
   const init = { redirect: "manual", encodeResponseBody: "manual" };
   let out = url;
   let headers;
-  if (ctx.attempts === 1 && request.body !== null) {
+  let upload;
+  if (ctx.attempts === 1 && request.body !== null && ctx.upload === 0) {
     out = new Request(url, request);
     headers = out.headers;
   } else {
     headers = new Headers(request.headers);
     init.method = request.method;
     init.headers = headers;
+    if (ctx.attempts === 1 && ctx.upload !== 0) {
+      // A pipe of the body's length keeps its Content-Length; a chunked
+      // body stays chunked.
+      const pipe = ctx.upload > 0 ? new FixedLengthStream(ctx.upload) : new IdentityTransformStream();
+      init.body = pipe.readable;
+      upload = { reader: request.body.getReader(), writer: pipe.writable.getWriter() };
+    }
   }
   headers.set(K.requestId, ctx.id);
-  headers.set(K.hop, hop);
+  headers.set(K.hop, ctx.hop);
   if (ctx.forwardedHost !== undefined) headers.set(K.forwardedHost, ctx.forwardedHost);
   if (ctx.strip) headers.delete(K.bypass);
-  return [out, init];
+  return upload === undefined ? [out, init] : [out, init, upload];
+}
+
+// Lets a response go unread: its body cancelled, a WebSocket closed.
+export function letGo(res) {
+  late(res);
 }
 
 // The response for the client, its body watched: the same status, headers,

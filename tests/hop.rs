@@ -6,6 +6,7 @@
 use std::sync::OnceLock;
 
 use error_shield_harness::{echo_header, get, unique_id, Env, Launch, Origin, Worker};
+use serde_json::Value;
 
 const HOP: &str = "x-error-shield-hop";
 /// Without it, the inner wrangler's proxy compresses for the outer worker,
@@ -40,33 +41,105 @@ fn marker_sent_by(worker: &Worker) -> String {
         .to_owned()
 }
 
+/// The error records `worker` printed for `id`, read once a later request
+/// (`control`, which fails) has its record: a record of anything sent
+/// before it would have been printed first.
+fn errors_after_control(worker: &Worker, id: &str, control: &str) -> Vec<Value> {
+    let control_id = unique_id("control");
+    let r = get(&worker.url(control), &[("x-request-id", &control_id)]);
+    assert_eq!(r.status, 500, "the control fails");
+    worker.record_for(&control_id);
+    (worker.records().into_iter())
+        .filter(|r| r["request_id"] == id && r["level"] == "error")
+        .collect()
+}
+
+/// Markers and signals are lowercase hex: `nonce.tag`, each hop's after the
+/// last.
+fn markers(header: &str) -> Vec<&str> {
+    let list: Vec<&str> = header.split(',').collect();
+    for m in &list {
+        assert_eq!(m.len(), 16 + 1 + 32, "{header}");
+        assert_eq!(m.as_bytes()[16], b'.', "{header}");
+    }
+    list
+}
+
 #[test]
 fn a_forged_marker_is_an_ordinary_request_with_no_record() {
     let e = env();
     let ours = marker_sent_by(e.worker("inner"));
-    assert_eq!(ours.len(), 32, "{ours}");
-    for forged in [
-        "1",
-        "looped",
-        "true",
-        "",
-        "00000000000000000000000000000000",
-    ] {
+    assert_eq!(markers(&ours).len(), 1, "{ours}");
+    // A fresh marker for every request: an old one proves nothing.
+    assert_ne!(ours, marker_sent_by(e.worker("inner")));
+    let well_shaped = format!("0000000000000000.{}", "0".repeat(32));
+    for forged in ["1", "looped", "true", "", &well_shaped] {
         let id = unique_id("forged");
         let r = get(
             &e.worker("inner").url("/echo"),
             &[("x-request-id", &id), (HOP, forged)],
         );
         assert_eq!(r.status, 200, "{forged:?}: {}", r.text());
-        // The origin gets our marker, not the client's.
-        assert_eq!(
-            echo_header(&r.json(), HOP),
-            Some(ours.as_str()),
+        // Garbage is dropped; a marker that is not ours is passed on
+        // (another deployment's, in a chain), ours added after it.
+        let seen = echo_header(&r.json(), HOP).unwrap_or_default().to_owned();
+        let list = markers(&seen);
+        let passed = if forged == well_shaped { 2 } else { 1 };
+        assert_eq!(list.len(), passed, "{forged:?}: {seen}");
+        assert_eq!(list[0] == well_shaped, passed == 2, "{forged:?}: {seen}");
+        assert_eq!(r.header(HOP), None, "{forged:?}");
+        assert!(
+            errors_after_control(e.worker("inner"), &id, "/status/500").is_empty(),
             "{forged:?}"
         );
-        assert_eq!(r.header(HOP), None, "{forged:?}");
-        assert!(e.worker("inner").records_for(&id).is_empty(), "{forged:?}");
     }
+}
+
+#[test]
+fn a_replayed_marker_gets_the_uniform_500_and_no_record() {
+    let e = env();
+    // What an echoing origin shows its client: the marker list it got.
+    for (front, chain) in [("inner", vec!["inner"]), ("outer", vec!["outer", "inner"])] {
+        let seen = marker_sent_by(e.worker(front));
+        for replayed in markers(&seen) {
+            let id = unique_id("replay");
+            let r = get(
+                &e.worker(front).url("/echo"),
+                &[("x-request-id", &id), (HOP, replayed), IDENTITY],
+            );
+            assert_eq!(r.status, 500, "{front}: {replayed}: {}", r.text());
+            assert_eq!(r.json()["status"], 500);
+            for w in &chain {
+                let errors = errors_after_control(e.worker(w), &id, "/status/500");
+                assert!(errors.is_empty(), "{front} → {w}: {errors:?}");
+            }
+        }
+    }
+    // The control: a request that truly comes back writes its one record.
+    let id = unique_id("real-loop");
+    let r = get(&e.worker("looping").url("/x"), &[("x-request-id", &id)]);
+    assert_eq!(r.status, 500);
+    let records = errors_after_control(e.worker("looping"), &id, "/x");
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(records[0]["cause"], "config_error");
+}
+
+#[test]
+fn a_replayed_loop_signal_is_an_ordinary_header() {
+    let e = env();
+    // The signal the answer to a replay carries…
+    let inner = e.worker("inner");
+    let replayed = marker_sent_by(inner);
+    let r = get(&inner.url("/echo"), &[(HOP, &replayed)]);
+    let signal = r.header(HOP).expect("the replay's answer has its signal").to_owned();
+    assert_eq!(signal.len(), 32, "{signal}");
+    // …put back on the origin's answer by the client (an origin that sets
+    // headers it is asked to) is no loop: the answer passes, no record.
+    let id = unique_id("signal");
+    let path = format!("/response-headers?{HOP}={signal}");
+    let r = get(&inner.url(&path), &[("x-request-id", &id)]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(errors_after_control(inner, &id, "/status/500").is_empty());
 }
 
 #[test]
@@ -80,12 +153,10 @@ fn two_deployments_in_a_chain_both_serve_with_their_own_markers() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["target"], "/echo?chain=1");
     assert_eq!(r.header(HOP), None);
-    // The origin sees the inner deployment's marker, which is not the outer's.
+    // The origin sees both deployments' markers, the outer's first.
     let seen = r.json();
-    assert_eq!(
-        echo_header(&seen, HOP),
-        Some(marker_sent_by(e.worker("inner")).as_str())
-    );
+    let list = markers(echo_header(&seen, HOP).unwrap_or_default());
+    assert_eq!(list.len(), 2, "{seen}");
     // That the inner served at all shows the outer's marker is not its own.
     assert!(e.worker("outer").records_for(&id).is_empty());
     assert!(e.worker("inner").records_for(&id).is_empty());

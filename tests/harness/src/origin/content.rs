@@ -6,11 +6,12 @@
 //! - `/file`: [`FILE_LEN`] bytes of [`pattern`], `ETag: FILE_ETAG`; one
 //!   `Range: bytes=…` gets its 206 (416 when unsatisfiable), a matching
 //!   `If-None-Match` a 304 without a body.
+//! - `/response-headers` (httpbin's): headers of the client's choosing.
 
 use std::io::{self, Write};
 
 use super::conn::Ctx;
-use super::http::{head, respond, Out};
+use super::http::{head, respond, unescape, Out};
 use super::pattern;
 
 /// What `/gzip` and `/br` compress: 3510 bytes of JSON lines.
@@ -170,4 +171,21 @@ pub(super) fn file(ctx: &mut Ctx<'_>) -> io::Result<()> {
             respond(w, 416, &headers, b"")
         }
     }
+}
+
+/// `/response-headers?status=N&name=value…`, as httpbin's: each query item
+/// but `status` becomes a header of the answer (status 200 unless given),
+/// so a client chooses what the origin's answer carries.
+pub fn response_headers(ctx: &mut Ctx<'_>) -> io::Result<()> {
+    ctx.read_body()?;
+    let query = ctx.req.target.split_once('?').map_or("", |(_, q)| q).to_owned();
+    let mut status = 200;
+    let mut headers = Vec::new();
+    for (k, v) in query.split('&').filter_map(|kv| kv.split_once('=')) {
+        match k {
+            "status" => status = v.parse().unwrap_or(200),
+            _ => headers.push((k, unescape(v))),
+        }
+    }
+    respond(ctx.w, status, &headers, b"{}")
 }

@@ -76,6 +76,7 @@ const ROUTES: &[Route] = &[
     exact("/gzip", content::gzip),
     exact("/br", content::br),
     exact("/file", content::file),
+    exact("/response-headers", content::response_headers),
     exact("/drop-reused", protocols::drop_reused),
 ];
 

@@ -9,8 +9,9 @@ use wasm_bindgen::JsValue;
 
 use crate::context::Kind;
 
-/// Carries the deployment's hop marker ([`crate::hop`]) to the origin, so
-/// a request that comes back to the worker fails fast instead of looping.
+/// Carries the hop markers ([`crate::hop`]) to the origin, so a request
+/// that comes back to the worker fails fast instead of looping, and a
+/// loop's signal back on the answer.
 pub const HOP: &str = "x-error-shield-hop";
 /// The client-facing host, sent to the origin.
 pub const FORWARDED_HOST: &str = "x-forwarded-host";

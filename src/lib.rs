@@ -14,6 +14,7 @@
 
 mod answer;
 mod breaker;
+mod carry;
 mod circuit;
 pub mod constants;
 mod context;

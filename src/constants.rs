@@ -13,6 +13,8 @@ use crate::context::Kind;
 /// that comes back to the worker fails fast instead of looping, and a
 /// loop's signal back on the answer.
 pub const HOP: &str = "x-error-shield-hop";
+/// The nonces beside the hop markers, one each ([`crate::hop`]).
+pub const NONCE: &str = "x-error-shield-nonce";
 /// The client-facing host, sent to the origin.
 pub const FORWARDED_HOST: &str = "x-forwarded-host";
 /// The Cache API cache that holds stale-if-error copies.
@@ -41,6 +43,7 @@ fn names_object() -> js_sys::Object {
         ("traceparent", header::TRACEPARENT),
         ("bypass", crate::maintenance::BYPASS_HEADER),
         ("hop", HOP),
+        ("nonce", NONCE),
         ("forwardedHost", FORWARDED_HOST),
         ("cacheName", CACHE_NAME),
         ("contentLength", "content-length"),

@@ -8,6 +8,7 @@ use error_shield::{Cause, Failure};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Response;
 
+use crate::hop::Chain;
 use crate::plan::{Plan, Rescue};
 pub use crate::carry::{carried_failure, carry_failure};
 pub use crate::runtime::Context;
@@ -154,7 +155,7 @@ pub fn create(
     id: &str,
     trace_id: Option<&str>,
     plan: &Plan,
-    hop: &str,
+    hop: &Chain,
 ) -> Context {
     let r = &plan.rescue;
     let ctx = Context::new(
@@ -164,7 +165,8 @@ pub fn create(
         plan.url.as_deref(),
         plan.forwarded_host.as_deref(),
         r.timeout_ms,
-        hop,
+        &hop.markers,
+        &hop.nonces,
     );
     if let Some(t) = trace_id {
         ctx.set_trace_id(t);

@@ -9,6 +9,7 @@ use error_shield::{Cause, Failure};
 use wasm_bindgen::JsValue;
 
 use crate::context;
+use crate::hop::Chain;
 use crate::isolate::Selected;
 use crate::plan::{Plan, Rescue};
 use crate::settings::OnWorkerFailure;
@@ -20,7 +21,7 @@ pub fn start(
     incoming: &Incoming,
     url: &JsValue,
     failure: &Failure,
-    hop: &str,
+    hop: &Chain,
 ) -> Option<JsValue> {
     let chosen = selected.as_ref().ok()?;
     let s = chosen.settings;

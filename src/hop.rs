@@ -2,16 +2,18 @@
 //! told from any other, and how the hop that sent it learns so.
 //!
 //! Each request goes to the origin with the markers of the deployments it
-//! came through (a comma list, bounded by [`MAX_MARKERS`]) and one of ours
-//! at the end: a fresh nonce and a tag only this deployment can compute for
-//! it (its version id, the `CF_VERSION_METADATA` binding, is the secret:
-//! the same in every isolate, different for every deployment). A request
-//! that arrives holding one of our markers is answered at once with the
-//! uniform 500 and, on the answer, the *signal* for that marker's nonce,
-//! writing nothing: it may be a client replaying a marker an echoing origin
-//! showed it. Only the hop that sent the request and gets back the signal
-//! of the nonce it just drew knows it was a loop, and writes the record. A
-//! hop between them passes the signal on. Pure: tested natively.
+//! came through and ours at the end (`X-Error-Shield-Hop`, a comma list
+//! bounded by [`MAX_MARKERS`]), and beside them a fresh nonce of each
+//! (`X-Error-Shield-Nonce`, the same order). Our marker is derived from the
+//! deployment's version id (the `CF_VERSION_METADATA` binding): the same in
+//! every isolate, different for every deployment, not guessable. A request
+//! that arrives holding our marker is answered at once with the uniform 500
+//! and, on the answer, the *signal* of the nonce beside it, writing
+//! nothing: it may be a client replaying a marker an echoing origin showed
+//! it. Only the hop that sent the request and gets back the signal of the
+//! nonce it just drew (no client can know it in time, nor compute a signal)
+//! knows it was a loop, and writes the record. A hop between them passes
+//! the signal on. Pure: tested natively.
 
 use std::hash::{Hash, Hasher};
 
@@ -22,24 +24,34 @@ pub const VERSION_BINDING: &str = "CF_VERSION_METADATA";
 /// a loop too (a cycle through more deployments than this).
 pub const MAX_MARKERS: usize = 8;
 
-/// A nonce's length in hex digits, and a tag's or signal's.
+/// A nonce's length in hex digits, and a marker's or signal's.
 const NONCE: usize = 16;
-const TAG: usize = 32;
+const MARKER: usize = 32;
 
-/// One deployment's secret, from which its markers and signals come.
+/// One deployment's secret, from which its marker and signals come.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hop {
     secret: String,
+    marker: String,
+}
+
+/// The markers and nonces a request carries, as passed on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Chain {
+    /// `X-Error-Shield-Hop`.
+    pub markers: String,
+    /// `X-Error-Shield-Nonce`.
+    pub nonces: String,
 }
 
 /// What a request's markers say on arrival.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Arrival {
-    /// No marker of ours: an ordinary request. The markers to pass on
-    /// before ours ("" when none).
-    Ordinary(String),
-    /// One of our markers came back, or the chain is too long: the answer
-    /// carries this signal, and nothing is written.
+    /// None of ours: an ordinary request, with the chain to pass on
+    /// before ours.
+    Ordinary(Chain),
+    /// Our marker came back, or the chain is too long: the answer carries
+    /// this signal, and nothing is written.
     Back(String),
 }
 
@@ -60,45 +72,66 @@ impl Hop {
     pub fn of(deployment: &str) -> Hop {
         Hop {
             secret: deployment.to_owned(),
+            marker: derive(deployment, "hop", ""),
         }
     }
 
-    /// Reads the marker header of an arriving request.
-    pub fn arrival(&self, header: Option<&str>) -> Arrival {
-        let Some(header) = header else {
-            return Arrival::Ordinary(String::new());
+    /// This deployment's marker.
+    pub fn marker(&self) -> &str {
+        &self.marker
+    }
+
+    /// Reads the marker and nonce headers of an arriving request. What is
+    /// no marker (a client's garbage) is dropped with its nonce.
+    pub fn arrival(&self, markers: Option<&str>, nonces: Option<&str>) -> Arrival {
+        let Some(markers) = markers else {
+            return Arrival::Ordinary(Chain::default());
         };
-        let mut kept: Vec<&str> = Vec::new();
-        // A client's garbage is dropped, never passed on.
-        for entry in header.split(',').map(str::trim).filter(|e| shaped(e)) {
-            let nonce = &entry[..NONCE];
-            if crate::secret::same(self.tag(nonce).as_bytes(), entry[NONCE + 1..].as_bytes()) {
+        let mut nonces = nonces.unwrap_or("").split(',').map(str::trim);
+        let mut kept = (Vec::new(), Vec::new());
+        for marker in markers.split(',').map(str::trim) {
+            // A marker without its nonce (a client's replay of the one
+            // header, an older deployment) is still a marker.
+            let nonce = nonces.next().filter(|n| is_hex(n, NONCE));
+            let nonce = nonce.unwrap_or("0000000000000000");
+            if !is_hex(marker, MARKER) {
+                continue;
+            }
+            if crate::secret::same(self.marker.as_bytes(), marker.as_bytes()) {
                 return Arrival::Back(self.signal(nonce));
             }
-            if kept.len() == MAX_MARKERS - 1 {
+            if kept.0.len() == MAX_MARKERS - 1 {
                 return Arrival::Back(self.signal(""));
             }
-            kept.push(entry);
+            kept.0.push(marker);
+            kept.1.push(nonce);
         }
-        Arrival::Ordinary(kept.join(","))
+        Arrival::Ordinary(Chain {
+            markers: kept.0.join(","),
+            nonces: kept.1.join(","),
+        })
     }
 
-    /// The marker header to send: `before`, then ours for `nonce`.
-    pub fn onward(&self, before: &str, nonce: u64) -> String {
+    /// The chain to send: `before`, then our marker and `nonce`.
+    pub fn onward(&self, before: &Chain, nonce: u64) -> Chain {
         let nonce = format!("{nonce:016x}");
-        let ours = format!("{nonce}.{}", self.tag(&nonce));
-        if before.is_empty() {
-            ours
-        } else {
-            format!("{before},{ours}")
+        if before.markers.is_empty() {
+            return Chain {
+                markers: self.marker.clone(),
+                nonces: nonce,
+            };
+        }
+        Chain {
+            markers: format!("{},{}", before.markers, self.marker),
+            nonces: format!("{},{nonce}", before.nonces),
         }
     }
 
-    /// What `signal`, on an answer of `status` to the request we sent with
-    /// the marker header `sent`, says.
+    /// What `signal`, on an answer of `status` to the request we sent
+    /// with the nonces `sent`, says.
     pub fn answered(&self, sent: &str, signal: &str, status: u16) -> Answered {
-        let mut entries = sent.rsplit(',');
-        let Some(nonce) = entries.next().and_then(|e| e.get(..NONCE)) else {
+        let mut nonces = sent.rsplit(',');
+        let Some(nonce) = nonces.next().filter(|n| is_hex(n, NONCE)) else {
             return Answered::Not;
         };
         if crate::secret::same(self.signal(nonce).as_bytes(), signal.as_bytes()) {
@@ -106,32 +139,20 @@ impl Hop {
         }
         // Only a deployment before us in the chain can have sent a signal
         // on: with none, an origin's header is just a header.
-        let upstream = entries.next().is_some();
-        if upstream && status == 500 && is_hex(signal, TAG) {
+        let upstream = nonces.next().is_some();
+        if upstream && status == 500 && is_hex(signal, MARKER) && signal != self.marker {
             Answered::Theirs
         } else {
             Answered::Not
         }
     }
 
-    /// Our tag for `nonce`: proves the marker is ours.
-    fn tag(&self, nonce: &str) -> String {
-        derive(&self.secret, "hop", nonce)
-    }
-
-    /// The signal for `nonce`: proves to the sender its marker came back.
-    /// Another label than the tag's, so a marker reveals nothing of it.
+    /// The signal for `nonce`: proves to the sender its marker came back
+    /// with this nonce. Another label than the marker's, so the marker
+    /// reveals nothing of it.
     fn signal(&self, nonce: &str) -> String {
         derive(&self.secret, "looped", nonce)
     }
-}
-
-/// `nonce.tag`, in lowercase hex.
-fn shaped(entry: &str) -> bool {
-    entry.len() == NONCE + 1 + TAG
-        && entry.as_bytes()[NONCE] == b'.'
-        && is_hex(&entry[..NONCE], NONCE)
-        && is_hex(&entry[NONCE + 1..], TAG)
 }
 
 fn is_hex(s: &str, len: usize) -> bool {
@@ -142,7 +163,7 @@ fn is_hex(s: &str, len: usize) -> bool {
 /// stable for one build, revealing nothing a client could turn into
 /// another label's or nonce's value.
 fn derive(secret: &str, label: &str, nonce: &str) -> String {
-    let mut out = String::with_capacity(TAG);
+    let mut out = String::with_capacity(MARKER);
     for half in 0u8..2 {
         let mut h = std::hash::DefaultHasher::new();
         (secret, label, nonce, half).hash(&mut h);

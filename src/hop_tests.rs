@@ -10,101 +10,130 @@ fn signal_of(back: Arrival) -> String {
     }
 }
 
-fn onward_of(arrival: Arrival) -> String {
+fn chain_of(arrival: Arrival) -> Chain {
     match arrival {
-        Arrival::Ordinary(s) => s,
+        Arrival::Ordinary(c) => c,
         other => panic!("not ordinary: {other:?}"),
     }
 }
 
+/// What a hop with `hop` sends for a request that arrived with `before`.
+fn sent(hop: &Hop, before: &Chain, nonce: u64) -> Chain {
+    let arrived = hop.arrival(
+        Some(&before.markers).filter(|m| !m.is_empty()).map(String::as_str),
+        Some(&before.nonces),
+    );
+    hop.onward(&chain_of(arrived), nonce)
+}
+
+fn back_at(hop: &Hop, c: &Chain) -> Arrival {
+    hop.arrival(Some(&c.markers), Some(&c.nonces))
+}
+
 #[test]
-fn one_deployment_knows_its_markers_in_every_isolate() {
-    let sent = Hop::of(A).onward("", 7);
-    assert_eq!(sent.len(), 16 + 1 + 32, "{sent}");
-    assert!(shaped(&sent));
-    // Another isolate of the same deployment knows it.
-    let back = signal_of(Hop::of(A).arrival(Some(&sent)));
-    assert_eq!(Hop::of(A).answered(&sent, &back, 500), Answered::Ours);
-    // Every nonce has its own marker and signal.
-    let other = Hop::of(A).onward("", 8);
-    assert_ne!(sent, other);
-    let other_back = signal_of(Hop::of(A).arrival(Some(&other)));
-    assert_ne!(back, other_back);
-    assert_eq!(Hop::of(A).answered(&sent, &other_back, 500), Answered::Not);
+fn one_deployment_has_one_marker_in_every_isolate() {
+    let first = Hop::of(A).onward(&Chain::default(), 7);
+    assert_eq!(first.markers, Hop::of(A).marker());
+    assert_eq!(first.markers.len(), 32);
+    assert_eq!(first.nonces, "0000000000000007");
+    // Another isolate of the same deployment knows it and its nonce.
+    let signal = signal_of(back_at(&Hop::of(A), &first));
+    assert_eq!(Hop::of(A).answered(&first.nonces, &signal, 500), Answered::Ours);
+    // The same marker with another nonce: its own signal, not this one.
+    let other = Hop::of(A).onward(&Chain::default(), 8);
+    assert_eq!(other.markers, first.markers);
+    let other_signal = signal_of(back_at(&Hop::of(A), &other));
+    assert_ne!(signal, other_signal);
+    assert_eq!(Hop::of(A).answered(&first.nonces, &other_signal, 500), Answered::Not);
 }
 
 #[test]
 fn other_deployments_and_forged_values_are_ordinary() {
     let a = Hop::of(A);
-    let theirs = Hop::of(B).onward("", 7);
-    assert_eq!(onward_of(a.arrival(Some(&theirs))), theirs);
-    assert_eq!(onward_of(a.arrival(None)), "");
-    let ours = a.onward("", 7);
-    let forged_tag = format!("{}{}", &ours[..17], "0".repeat(32));
-    let cut = &ours[..ours.len() - 1];
+    assert_ne!(a.marker(), Hop::of(B).marker());
+    let theirs = Hop::of(B).onward(&Chain::default(), 7);
+    assert_eq!(chain_of(back_at(&a, &theirs)), theirs);
+    assert_eq!(chain_of(a.arrival(None, None)), Chain::default());
+    let ours = a.marker();
+    let cut = &ours[..31];
     let upper = ours.to_uppercase();
-    for forged in ["1", "", "looped", "true", cut, &upper, &forged_tag] {
-        // Garbage is dropped; a well-shaped forgery is passed on.
-        let kept = onward_of(a.arrival(Some(forged)));
-        assert!(kept.is_empty() || kept == forged_tag, "{forged:?}");
+    let nonce = Some("0000000000000001");
+    for forged in ["1", "", "looped", "true", cut, &upper] {
+        assert_eq!(chain_of(a.arrival(Some(forged), nonce)), Chain::default(), "{forged:?}");
+    }
+    // A marker without its nonce is still a marker: ours comes back, and
+    // another's goes on with a nonce of zeros.
+    for nonce in [None, Some(""), Some("1"), Some("000000000000000G")] {
+        assert!(matches!(a.arrival(Some(ours), nonce), Arrival::Back(_)), "{nonce:?}");
+        let theirs = Hop::of(B);
+        let kept = chain_of(a.arrival(Some(theirs.marker()), nonce));
+        assert_eq!(kept.markers, theirs.marker());
+        assert_eq!(kept.nonces, "0000000000000000");
     }
 }
 
 #[test]
-fn the_signal_is_none_of_the_markers_sent() {
+fn the_signal_is_none_of_the_values_sent() {
     let a = Hop::of(A);
-    let sent = a.onward("", 42);
-    let back = signal_of(a.arrival(Some(&sent)));
-    assert!(!sent.contains(&back));
+    let sent = a.onward(&Chain::default(), 42);
+    let signal = signal_of(back_at(&a, &sent));
+    assert_ne!(signal, sent.markers);
     // An origin reflecting what we sent proves nothing.
-    assert_eq!(a.answered(&sent, &sent, 500), Answered::Not);
-    assert_eq!(a.answered(&sent, &sent[17..], 500), Answered::Not);
+    let chained = a.onward(&Hop::of(B).onward(&Chain::default(), 1), 42);
+    for reflected in [&sent.markers, &sent.nonces, &chained.markers, &chained.nonces] {
+        assert_eq!(a.answered(&chained.nonces, reflected, 500), Answered::Not);
+    }
 }
 
 #[test]
 fn markers_accumulate_and_a_cycle_ends_at_its_second_pass() {
     let (a, b) = (Hop::of(A), Hop::of(B));
     // A sends to B, B to A: A finds its own marker.
-    let from_a = a.onward(&onward_of(a.arrival(None)), 1);
-    let from_b = b.onward(&onward_of(b.arrival(Some(&from_a))), 2);
-    assert_eq!(from_b.split(',').count(), 2);
-    assert!(from_b.starts_with(&from_a));
-    let signal = signal_of(a.arrival(Some(&from_b)));
+    let from_a = sent(&a, &Chain::default(), 1);
+    let from_b = sent(&b, &from_a, 2);
+    assert_eq!(from_b.markers, format!("{},{}", a.marker(), b.marker()));
+    assert_eq!(from_b.nonces, "0000000000000001,0000000000000002");
+    let signal = signal_of(back_at(&a, &from_b));
     // B passes A's signal on without a record; A's first pass writes it.
-    assert_eq!(b.answered(&from_b, &signal, 500), Answered::Theirs);
-    assert_eq!(a.answered(&from_a, &signal, 500), Answered::Ours);
-    // B's own signal would be B's, never A's.
-    assert_eq!(a.answered(&from_a, &signal_of(b.arrival(Some(&from_b))), 500), Answered::Not);
+    assert_eq!(b.answered(&from_b.nonces, &signal, 500), Answered::Theirs);
+    assert_eq!(a.answered(&from_a.nonces, &signal, 500), Answered::Ours);
+    // B's own signal is B's, never A's.
+    let b_signal = signal_of(back_at(&b, &from_b));
+    assert_eq!(a.answered(&from_a.nonces, &b_signal, 500), Answered::Not);
+    assert_eq!(b.answered(&from_b.nonces, &b_signal, 500), Answered::Ours);
 }
 
 #[test]
 fn a_foreign_signal_is_a_loop_only_where_it_can_be_one() {
     let (a, b) = (Hop::of(A), Hop::of(B));
-    let alone = a.onward("", 3);
-    let chained = a.onward(&b.onward("", 4), 3);
+    let alone = a.onward(&Chain::default(), 3);
+    let chained = sent(&a, &b.onward(&Chain::default(), 4), 3);
     let signal = "0123456789abcdef0123456789abcdef";
     // First hop: nobody before us could have looped.
-    assert_eq!(a.answered(&alone, signal, 500), Answered::Not);
-    assert_eq!(a.answered(&chained, signal, 500), Answered::Theirs);
+    assert_eq!(a.answered(&alone.nonces, signal, 500), Answered::Not);
+    assert_eq!(a.answered(&chained.nonces, signal, 500), Answered::Theirs);
     // A loop's answer is the uniform 500 and a signal's shape.
-    assert_eq!(a.answered(&chained, signal, 200), Answered::Not);
-    assert_eq!(a.answered(&chained, "1", 500), Answered::Not);
-    assert_eq!(a.answered(&chained, &signal.to_uppercase(), 500), Answered::Not);
+    assert_eq!(a.answered(&chained.nonces, signal, 200), Answered::Not);
+    assert_eq!(a.answered(&chained.nonces, "1", 500), Answered::Not);
+    assert_eq!(a.answered(&chained.nonces, &signal.to_uppercase(), 500), Answered::Not);
     assert_eq!(a.answered("", signal, 500), Answered::Not);
 }
 
 #[test]
 fn a_chain_is_bounded_and_a_longer_one_is_a_loop() {
-    let mut header = String::new();
-    for (i, id) in (0..MAX_MARKERS - 1).map(|i| (i, format!("deployment-{i}"))) {
-        header = Hop::of(&id).onward(&header, i as u64);
+    let mut chain = Chain::default();
+    for i in 0..MAX_MARKERS - 1 {
+        chain = sent(&Hop::of(&format!("deployment-{i}")), &chain, i as u64);
     }
     let a = Hop::of(A);
-    let onward = onward_of(a.arrival(Some(&header)));
-    assert_eq!(a.onward(&onward, 9).split(',').count(), MAX_MARKERS);
-    let longer = Hop::of("one-more").onward(&header, 9);
-    assert!(matches!(a.arrival(Some(&longer)), Arrival::Back(_)));
-    // Garbage does not count towards the bound.
-    let padded = format!("x,,{header},y");
-    assert_eq!(onward_of(a.arrival(Some(&padded))), header);
+    let onward = sent(&a, &chain, 9);
+    assert_eq!(onward.markers.split(',').count(), MAX_MARKERS);
+    assert_eq!(onward.nonces.split(',').count(), MAX_MARKERS);
+    assert!(matches!(back_at(&Hop::of("one-more"), &onward), Arrival::Back(_)));
+    // Garbage does not count toward the bound, nor stays.
+    let padded = Chain {
+        markers: format!("x,{},y", chain.markers),
+        nonces: format!("1,{},2", chain.nonces),
+    };
+    assert_eq!(chain_of(back_at(&a, &padded)), chain);
 }

@@ -8,7 +8,7 @@ use error_shield::{Failure, Shield};
 use wasm_bindgen::JsValue;
 
 use crate::breaker::Breakers;
-use crate::hop::{self, Hop};
+use crate::hop::{self, Chain, Hop};
 use crate::routes::{Route, Routes};
 use crate::settings::Settings;
 use crate::stale::Ledger;
@@ -151,9 +151,8 @@ impl Nonces {
 }
 
 impl Isolate {
-    /// The marker header for a request arriving with the markers `before`
-    /// (none: "").
-    pub fn onward(&self, before: &str) -> String {
+    /// The markers and nonces for a request arriving with `before`.
+    pub fn onward(&self, before: &Chain) -> Chain {
         let n = self.nonces.count.get().wrapping_add(1);
         self.nonces.count.set(n);
         let mut h = std::hash::DefaultHasher::new();

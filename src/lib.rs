@@ -61,6 +61,7 @@ pub fn decide(
     traceparent: Option<String>,
     cf_ray: Option<String>,
     hop: Option<String>,
+    nonce: Option<String>,
 ) -> JsValue {
     let arrival = pipeline::Arrival {
         request,
@@ -69,6 +70,7 @@ pub fn decide(
         traceparent,
         cf_ray,
         hop,
+        nonce,
     };
     pipeline::decide(&env, arrival)
 }

@@ -13,7 +13,7 @@ use web_sys::{Request, Response};
 
 use crate::answer::{default_format, fail, looped, record};
 use crate::context::{self, Carried, Context, Outcome};
-use crate::hop::Arrival as Marked;
+use crate::hop::{Arrival as Marked, Chain};
 use crate::isolate::{Isolate, Selected};
 use crate::judge::{self, Step};
 use crate::maintenance::{self, BYPASS_HEADER};
@@ -34,8 +34,10 @@ pub struct Arrival {
     pub traceparent: Option<String>,
     /// `cf-ray`.
     pub cf_ray: Option<String>,
-    /// The hop marker it carries: ours when it came back to the worker.
+    /// The hop markers it carries: ours when it came back to the worker…
     pub hop: Option<String>,
+    /// …and their nonces.
+    pub nonce: Option<String>,
 }
 
 /// The first step: an answer found before the fetch, or the promise of the
@@ -47,7 +49,7 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
     let incoming = Incoming::known(a.request, url, ids, None);
     let selected = isolate.select(&incoming.url);
     // Anyone else's marker (a client's, another deployment's) is passed on.
-    let arrival = isolate.hop.arrival(a.hop.as_deref());
+    let arrival = isolate.hop.arrival(a.hop.as_deref(), a.nonce.as_deref());
     let started = catch(|| {
         let chosen = selected.as_ref().map_err(Clone::clone)?;
         let settings = chosen.settings;
@@ -92,7 +94,7 @@ fn start(
     incoming: &Incoming,
     url: &JsValue,
     strip: bool,
-    hop: &str,
+    hop: &Chain,
 ) -> JsValue {
     let settings = chosen.settings;
     let plan = Plan::new(settings, &incoming.url, || traits(&incoming.request));
@@ -193,7 +195,10 @@ pub fn trap(
     let failure = Failure::new(cause, first_frames(message));
     // A request that came back to the worker never fails open: that would
     // loop for as long as each hop traps.
-    let arrival = isolate.hop.arrival(incoming.header(constants::HOP).as_deref());
+    let arrival = isolate.hop.arrival(
+        incoming.header(constants::HOP).as_deref(),
+        incoming.header(constants::NONCE).as_deref(),
+    );
     if let (false, Marked::Ordinary(before)) = (sent, &arrival) {
         let url = JsValue::from_str(&incoming.url);
         let hop = isolate.onward(before);

@@ -63,6 +63,7 @@ extern "C" {
         forwarded_host: Option<&str>,
         timeout_ms: u32,
         hop: &str,
+        nonce: &str,
     ) -> Context;
 
     #[wasm_bindgen(method, getter)]
@@ -111,7 +112,7 @@ extern "C" {
     pub fn attempts(this: &Context) -> u32;
 
     #[wasm_bindgen(method, getter)]
-    pub fn hop(this: &Context) -> String;
+    pub fn nonce(this: &Context) -> String;
     #[wasm_bindgen(method, setter)]
     pub fn set_upload(this: &Context, v: f64);
     #[wasm_bindgen(method, getter)]

@@ -9,6 +9,7 @@ use error_shield_harness::{echo_header, get, unique_id, Env, Launch, Origin, Wor
 use serde_json::Value;
 
 const HOP: &str = "x-error-shield-hop";
+const NONCE: &str = "x-error-shield-nonce";
 /// Without it, the inner wrangler's proxy compresses for the outer worker,
 /// which passes the bytes on as they came.
 const IDENTITY: (&str, &str) = ("accept-encoding", "identity");
@@ -54,13 +55,12 @@ fn errors_after_control(worker: &Worker, id: &str, control: &str) -> Vec<Value> 
         .collect()
 }
 
-/// Markers and signals are lowercase hex: `nonce.tag`, each hop's after the
-/// last.
+/// The markers in a hop header: each a deployment's, 32 hex digits.
 fn markers(header: &str) -> Vec<&str> {
     let list: Vec<&str> = header.split(',').collect();
     for m in &list {
-        assert_eq!(m.len(), 16 + 1 + 32, "{header}");
-        assert_eq!(m.as_bytes()[16], b'.', "{header}");
+        assert_eq!(m.len(), 32, "{header}");
+        assert!(m.bytes().all(|b| b.is_ascii_hexdigit()), "{header}");
     }
     list
 }
@@ -70,10 +70,10 @@ fn a_forged_marker_is_an_ordinary_request_with_no_record() {
     let e = env();
     let ours = marker_sent_by(e.worker("inner"));
     assert_eq!(markers(&ours).len(), 1, "{ours}");
-    // A fresh marker for every request: an old one proves nothing.
-    assert_ne!(ours, marker_sent_by(e.worker("inner")));
-    let well_shaped = format!("0000000000000000.{}", "0".repeat(32));
-    for forged in ["1", "looped", "true", "", &well_shaped] {
+    // The same marker for every request of the deployment.
+    assert_eq!(ours, marker_sent_by(e.worker("inner")));
+    let other = "00000000000000000000000000000000";
+    for forged in ["1", "looped", "true", "", other] {
         let id = unique_id("forged");
         let r = get(
             &e.worker("inner").url("/echo"),
@@ -81,12 +81,14 @@ fn a_forged_marker_is_an_ordinary_request_with_no_record() {
         );
         assert_eq!(r.status, 200, "{forged:?}: {}", r.text());
         // Garbage is dropped; a marker that is not ours is passed on
-        // (another deployment's, in a chain), ours added after it.
+        // (another deployment's, in a chain), ours after it.
         let seen = echo_header(&r.json(), HOP).unwrap_or_default().to_owned();
-        let list = markers(&seen);
-        let passed = if forged == well_shaped { 2 } else { 1 };
-        assert_eq!(list.len(), passed, "{forged:?}: {seen}");
-        assert_eq!(list[0] == well_shaped, passed == 2, "{forged:?}: {seen}");
+        let want = if forged == other {
+            format!("{other},{ours}")
+        } else {
+            ours.clone()
+        };
+        assert_eq!(seen, want, "{forged:?}");
         assert_eq!(r.header(HOP), None, "{forged:?}");
         assert!(
             errors_after_control(e.worker("inner"), &id, "/status/500").is_empty(),
@@ -98,20 +100,30 @@ fn a_forged_marker_is_an_ordinary_request_with_no_record() {
 #[test]
 fn a_replayed_marker_gets_the_uniform_500_and_no_record() {
     let e = env();
-    // What an echoing origin shows its client: the marker list it got.
+    // What an echoing origin shows its client: the markers and nonces it
+    // got, replayed whole, one by one, or the marker alone.
     for (front, chain) in [("inner", vec!["inner"]), ("outer", vec!["outer", "inner"])] {
-        let seen = marker_sent_by(e.worker(front));
-        for replayed in markers(&seen) {
+        let echo = get(&e.worker(front).url("/echo"), &[IDENTITY]).json();
+        let seen = echo_header(&echo, HOP).expect("markers").to_owned();
+        let nonces = echo_header(&echo, NONCE).expect("nonces").to_owned();
+        let nonce_list: Vec<&str> = nonces.split(',').collect();
+        let mut replays = vec![(seen.clone(), Some(nonces.clone()))];
+        for (i, m) in markers(&seen).into_iter().enumerate() {
+            replays.push((m.to_owned(), Some(nonce_list[i].to_owned())));
+            replays.push((m.to_owned(), None));
+        }
+        for (marker, nonce) in replays {
             let id = unique_id("replay");
-            let r = get(
-                &e.worker(front).url("/echo"),
-                &[("x-request-id", &id), (HOP, replayed), IDENTITY],
-            );
-            assert_eq!(r.status, 500, "{front}: {replayed}: {}", r.text());
+            let mut headers = vec![("x-request-id", id.as_str()), (HOP, &marker), IDENTITY];
+            if let Some(n) = &nonce {
+                headers.push((NONCE, n));
+            }
+            let r = get(&e.worker(front).url("/echo"), &headers);
+            assert_eq!(r.status, 500, "{front}: {marker}: {}", r.text());
             assert_eq!(r.json()["status"], 500);
             for w in &chain {
                 let errors = errors_after_control(e.worker(w), &id, "/status/500");
-                assert!(errors.is_empty(), "{front} → {w}: {errors:?}");
+                assert!(errors.is_empty(), "{front} → {w}: {marker}: {errors:?}");
             }
         }
     }
@@ -129,8 +141,10 @@ fn a_replayed_loop_signal_is_an_ordinary_header() {
     let e = env();
     // The signal the answer to a replay carries…
     let inner = e.worker("inner");
-    let replayed = marker_sent_by(inner);
-    let r = get(&inner.url("/echo"), &[(HOP, &replayed)]);
+    let echo = get(&inner.url("/echo"), &[IDENTITY]).json();
+    let marker = echo_header(&echo, HOP).expect("a marker").to_owned();
+    let nonce = echo_header(&echo, NONCE).expect("a nonce").to_owned();
+    let r = get(&inner.url("/echo"), &[(HOP, &marker), (NONCE, &nonce)]);
     let signal = r.header(HOP).expect("the replay's answer has its signal").to_owned();
     assert_eq!(signal.len(), 32, "{signal}");
     // …put back on the origin's answer by the client (an origin that sets
@@ -156,7 +170,9 @@ fn two_deployments_in_a_chain_both_serve_with_their_own_markers() {
     // The origin sees both deployments' markers, the outer's first.
     let seen = r.json();
     let list = markers(echo_header(&seen, HOP).unwrap_or_default());
+    let inner = marker_sent_by(e.worker("inner"));
     assert_eq!(list.len(), 2, "{seen}");
+    assert_eq!((list[0] != inner, list[1]), (true, inner.as_str()), "{seen}");
     // That the inner served at all shows the outer's marker is not its own.
     assert!(e.worker("outer").records_for(&id).is_empty());
     assert!(e.worker("inner").records_for(&id).is_empty());

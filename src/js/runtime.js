@@ -27,7 +27,7 @@ export function configure(constants, bitmaps, max, watch) {
 // `kind` (K.kind, numbered by Rust) with its data. No field is read here
 // that Rust did not set, and none is decided here.
 export class Context {
-  constructor(incoming, rule, id, target, forwardedHost, timeoutMs, hop) {
+  constructor(incoming, rule, id, target, forwardedHost, timeoutMs, hop, nonce) {
     this.incoming = incoming; // the request's URL
     this.rule = rule; // which rule's settings apply (0: the top level's)
     this.id = id;
@@ -35,7 +35,8 @@ export class Context {
     this.target = target; // the URL to fetch; undefined: the incoming one
     this.forwardedHost = forwardedHost;
     this.timeoutMs = timeoutMs;
-    this.hop = hop; // the loop markers sent to the origin
+    this.hop = hop; // the loop markers sent to the origin…
+    this.nonce = nonce; // …and their nonces
     this.upload = 0; // the body to send on, watched: its length, -1 chunked (0: none, or unwatched)
     this.retries = 0;
     this.stale = false; // stale-if-error applies to this request…
@@ -236,6 +237,7 @@ function outbound(request, ctx) {
   }
   headers.set(K.requestId, ctx.id);
   headers.set(K.hop, ctx.hop);
+  headers.set(K.nonce, ctx.nonce);
   if (ctx.forwardedHost !== undefined) headers.set(K.forwardedHost, ctx.forwardedHost);
   if (ctx.strip) headers.delete(K.bypass);
   return upload === undefined ? [out, init] : [out, init, upload];

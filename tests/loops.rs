@@ -10,23 +10,34 @@ use std::time::{Duration, Instant};
 use error_shield_harness::{free_port, get, unique_id, Env, Launch, Origin, Worker};
 use serde_json::Value;
 
-/// `a` and `b`, each the other's origin; `self_fallback` in front of the
-/// fake origin with itself as the fallback.
-fn env() -> &'static Env {
+/// `a` and `b`, each the other's origin.
+fn cycle() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
-        let (a, b, s) = (free_port(), free_port(), free_port());
-        let at = |port: u16| format!("http://127.0.0.1:{port}");
+        let (a, b) = (free_port(), free_port());
         Env::build()
-            .origin(Origin::start())
             .worker("a", Launch::proxy().port(a).var("ORIGIN_URL", &at(b)))
             .worker("b", Launch::proxy().port(b).var("ORIGIN_URL", &at(a)))
-            .fronting(
-                "self_fallback",
-                Launch::proxy().port(s).var("FALLBACK_ORIGIN_URL", &at(s)),
-            )
             .start()
     })
+}
+
+/// `self_fallback`: in front of the fake origin, with itself as the
+/// fallback.
+fn fallback() -> &'static Env {
+    static ENV: OnceLock<Env> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let port = free_port();
+        let launch = Launch::proxy().port(port).var("FALLBACK_ORIGIN_URL", &at(port));
+        Env::build()
+            .origin(Origin::start())
+            .fronting("self_fallback", launch)
+            .start()
+    })
+}
+
+fn at(port: u16) -> String {
+    format!("http://127.0.0.1:{port}")
 }
 
 /// The error records `worker` printed for `id`, read once a later request
@@ -46,7 +57,7 @@ fn errors_after_control(worker: &Worker, id: &str, control: &str) -> Vec<Value> 
 #[test]
 fn a_cycle_between_two_deployments_ends_fast_with_one_record_from_the_one_whose_marker_came_back(
 ) {
-    let e = env();
+    let e = cycle();
     for (first, second) in [("a", "b"), ("b", "a")] {
         let id = unique_id("cycle");
         let began = Instant::now();
@@ -67,7 +78,7 @@ fn a_cycle_between_two_deployments_ends_fast_with_one_record_from_the_one_whose_
 
 #[test]
 fn a_fallback_that_loops_back_writes_the_primarys_record_with_config_error_as_its_cause() {
-    let e = env();
+    let e = fallback();
     let w = e.worker("self_fallback");
     let id = unique_id("fallback-loop");
     let r = get(&w.url("/status/503"), &[("x-request-id", &id)]);

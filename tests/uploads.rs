@@ -67,7 +67,11 @@ fn a_slow_upload_is_no_origin_timeout() {
     let mut conn = upload(e.worker("main"), "trickle", &id, 6000);
     // 6 KB over 3 s, twice the timeout, never pausing as long as it.
     for _ in 0..6 {
-        conn.write_all(&[b'u'; 1000]).expect("a part");
+        // A worker that answered already may have closed the connection:
+        // the answer says what happened.
+        if conn.write_all(&[b'u'; 1000]).is_err() {
+            break;
+        }
         thread::sleep(Duration::from_millis(500));
     }
     let text = answer(conn);

@@ -77,6 +77,8 @@ fn a_slow_upload_is_no_origin_timeout() {
     let text = answer(conn);
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     assert!(text.contains("\"body_len\":6000"), "{text}");
+    // The origin got the body as the client framed it.
+    assert!(text.contains(r#"["content-length","6000"]"#), "{text}");
     // No record: read after a control request's record (an origin that
     // answers after the timeout), printed after any record of the upload.
     let control = unique_id("slow-origin");

@@ -8,9 +8,9 @@ use error_shield::{Cause, Failure};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Response;
 
+pub use crate::carry::{carried_failure, carry_failure};
 use crate::hop::Chain;
 use crate::plan::{Plan, Rescue};
-pub use crate::carry::{carried_failure, carry_failure};
 pub use crate::runtime::Context;
 
 /// What came back from the executor. The kinds are numbered here and
@@ -165,7 +165,8 @@ pub fn create(
         plan.url.as_deref(),
         plan.forwarded_host.as_deref(),
         r.timeout_ms,
-        &hop.markers,
+        // Ours alone (no comma) is the isolate's marker, which JS has.
+        Some(hop.markers.as_str()).filter(|m| m.contains(',')),
         &hop.nonces,
     );
     if let Some(t) = trace_id {

@@ -20,7 +20,9 @@ fn chain_of(arrival: Arrival) -> Chain {
 /// What a hop with `hop` sends for a request that arrived with `before`.
 fn sent(hop: &Hop, before: &Chain, nonce: u64) -> Chain {
     let arrived = hop.arrival(
-        Some(&before.markers).filter(|m| !m.is_empty()).map(String::as_str),
+        Some(&before.markers)
+            .filter(|m| !m.is_empty())
+            .map(String::as_str),
         Some(&before.nonces),
     );
     hop.onward(&chain_of(arrived), nonce)
@@ -38,13 +40,19 @@ fn one_deployment_has_one_marker_in_every_isolate() {
     assert_eq!(first.nonces, "0000000000000007");
     // Another isolate of the same deployment knows it and its nonce.
     let signal = signal_of(back_at(&Hop::of(A), &first));
-    assert_eq!(Hop::of(A).answered(&first.nonces, &signal, 500), Answered::Ours);
+    assert_eq!(
+        Hop::of(A).answered(&first.nonces, &signal, 500),
+        Answered::Ours
+    );
     // The same marker with another nonce: its own signal, not this one.
     let other = Hop::of(A).onward(&Chain::default(), 8);
     assert_eq!(other.markers, first.markers);
     let other_signal = signal_of(back_at(&Hop::of(A), &other));
     assert_ne!(signal, other_signal);
-    assert_eq!(Hop::of(A).answered(&first.nonces, &other_signal, 500), Answered::Not);
+    assert_eq!(
+        Hop::of(A).answered(&first.nonces, &other_signal, 500),
+        Answered::Not
+    );
 }
 
 #[test]
@@ -59,12 +67,19 @@ fn other_deployments_and_forged_values_are_ordinary() {
     let upper = ours.to_uppercase();
     let nonce = Some("0000000000000001");
     for forged in ["1", "", "looped", "true", cut, &upper] {
-        assert_eq!(chain_of(a.arrival(Some(forged), nonce)), Chain::default(), "{forged:?}");
+        assert_eq!(
+            chain_of(a.arrival(Some(forged), nonce)),
+            Chain::default(),
+            "{forged:?}"
+        );
     }
     // A marker without its nonce is still a marker: ours comes back, and
     // another's goes on with a nonce of zeros.
     for nonce in [None, Some(""), Some("1"), Some("000000000000000G")] {
-        assert!(matches!(a.arrival(Some(ours), nonce), Arrival::Back(_)), "{nonce:?}");
+        assert!(
+            matches!(a.arrival(Some(ours), nonce), Arrival::Back(_)),
+            "{nonce:?}"
+        );
         let theirs = Hop::of(B);
         let kept = chain_of(a.arrival(Some(theirs.marker()), nonce));
         assert_eq!(kept.markers, theirs.marker());
@@ -80,7 +95,12 @@ fn the_signal_is_none_of_the_values_sent() {
     assert_ne!(signal, sent.markers);
     // An origin reflecting what we sent proves nothing.
     let chained = a.onward(&Hop::of(B).onward(&Chain::default(), 1), 42);
-    for reflected in [&sent.markers, &sent.nonces, &chained.markers, &chained.nonces] {
+    for reflected in [
+        &sent.markers,
+        &sent.nonces,
+        &chained.markers,
+        &chained.nonces,
+    ] {
         assert_eq!(a.answered(&chained.nonces, reflected, 500), Answered::Not);
     }
 }
@@ -115,7 +135,10 @@ fn a_foreign_signal_is_a_loop_only_where_it_can_be_one() {
     // A loop's answer is the uniform 500 and a signal's shape.
     assert_eq!(a.answered(&chained.nonces, signal, 200), Answered::Not);
     assert_eq!(a.answered(&chained.nonces, "1", 500), Answered::Not);
-    assert_eq!(a.answered(&chained.nonces, &signal.to_uppercase(), 500), Answered::Not);
+    assert_eq!(
+        a.answered(&chained.nonces, &signal.to_uppercase(), 500),
+        Answered::Not
+    );
     assert_eq!(a.answered("", signal, 500), Answered::Not);
 }
 
@@ -129,7 +152,10 @@ fn a_chain_is_bounded_and_a_longer_one_is_a_loop() {
     let onward = sent(&a, &chain, 9);
     assert_eq!(onward.markers.split(',').count(), MAX_MARKERS);
     assert_eq!(onward.nonces.split(',').count(), MAX_MARKERS);
-    assert!(matches!(back_at(&Hop::of("one-more"), &onward), Arrival::Back(_)));
+    assert!(matches!(
+        back_at(&Hop::of("one-more"), &onward),
+        Arrival::Back(_)
+    ));
     // Garbage does not count toward the bound, nor stays.
     let padded = Chain {
         markers: format!("x,{},y", chain.markers),

@@ -117,7 +117,13 @@ impl Isolate {
             }
         }
         let hop = Hop::of(&deployment(env));
-        runtime::configure(&constants::names(), &bitmaps, excerpt_max, watch_bodies);
+        runtime::configure(
+            &constants::names(),
+            &bitmaps,
+            excerpt_max,
+            watch_bodies,
+            hop.marker(),
+        );
         Isolate {
             shield,
             settings,

@@ -77,7 +77,10 @@ pub fn judge(s: &Step<'_>, exec: &JsValue, carried: &Carried, outcome: Outcome) 
 /// loop at all (judged as any answer). A loop never counts toward the
 /// breaker: it is no failure of the origin's.
 fn signalled(s: &Step<'_>, carried: &Carried, response: &Response, signal: &str) -> JsValue {
-    let answered = s.isolate.hop.answered(&s.ctx.nonce(), signal, response.status());
+    let answered = s
+        .isolate
+        .hop
+        .answered(&s.ctx.nonce(), signal, response.status());
     if answered == Answered::Not {
         return runtime::heard(response, s.ctx);
     }

@@ -61,7 +61,6 @@ pub fn decide(
     traceparent: Option<String>,
     cf_ray: Option<String>,
     hop: Option<String>,
-    nonce: Option<String>,
 ) -> JsValue {
     let arrival = pipeline::Arrival {
         request,
@@ -70,7 +69,6 @@ pub fn decide(
         traceparent,
         cf_ray,
         hop,
-        nonce,
     };
     pipeline::decide(&env, arrival)
 }

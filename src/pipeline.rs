@@ -34,10 +34,8 @@ pub struct Arrival {
     pub traceparent: Option<String>,
     /// `cf-ray`.
     pub cf_ray: Option<String>,
-    /// The hop markers it carries: ours when it came back to the worker…
+    /// The hop markers it carries: ours when it came back to the worker.
     pub hop: Option<String>,
-    /// …and their nonces.
-    pub nonce: Option<String>,
 }
 
 /// The first step: an answer found before the fetch, or the promise of the
@@ -49,7 +47,12 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
     let incoming = Incoming::known(a.request, url, ids, None);
     let selected = isolate.select(&incoming.url);
     // Anyone else's marker (a client's, another deployment's) is passed on.
-    let arrival = isolate.hop.arrival(a.hop.as_deref(), a.nonce.as_deref());
+    // Their nonces are read only beside markers: most requests have none.
+    let nonce = a
+        .hop
+        .as_ref()
+        .and_then(|_| incoming.header(constants::NONCE));
+    let arrival = isolate.hop.arrival(a.hop.as_deref(), nonce.as_deref());
     let started = catch(|| {
         let chosen = selected.as_ref().map_err(Clone::clone)?;
         let settings = chosen.settings;
@@ -69,7 +72,14 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
             fault::inject(incoming.header("x-fault-inject").as_deref())?;
         }
         let hop = isolate.onward(before);
-        Ok(start(isolate, chosen, &incoming, &a.url, bypass.is_some(), &hop))
+        Ok(start(
+            isolate,
+            chosen,
+            &incoming,
+            &a.url,
+            bypass.is_some(),
+            &hop,
+        ))
     });
     started.unwrap_or_else(|failure| match &arrival {
         // Our marker came back: maybe a loop, maybe a client replaying

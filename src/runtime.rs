@@ -8,13 +8,15 @@ use web_sys::{Headers, Request, Response};
 
 #[wasm_bindgen(module = "/src/js/runtime.js")]
 extern "C" {
-    /// Hands the names, limits and the failing-status bitmaps (the top
-    /// level's, then one per rule) to JS, once per isolate.
+    /// Hands the names, limits, the failing-status bitmaps (the top
+    /// level's, then one per rule) and the deployment's hop marker to JS,
+    /// once per isolate.
     pub fn configure(
         constants: &JsValue,
         failing: &js_sys::Array,
         excerpt_max: u32,
         watch_bodies: bool,
+        marker: &str,
     );
 
     /// The first attempt: a promise of the origin's response or of `ctx`
@@ -62,7 +64,7 @@ extern "C" {
         target: Option<&str>,
         forwarded_host: Option<&str>,
         timeout_ms: u32,
-        hop: &str,
+        hop: Option<&str>,
         nonce: &str,
     ) -> Context;
 

@@ -147,7 +147,10 @@ fn a_replayed_loop_signal_is_an_ordinary_header() {
     let marker = echo_header(&echo, HOP).expect("a marker").to_owned();
     let nonce = echo_header(&echo, NONCE).unwrap_or_default().to_owned();
     let r = get(&inner.url("/echo"), &[(HOP, &marker), (NONCE, &nonce)]);
-    let signal = r.header(HOP).expect("the replay's answer has its signal").to_owned();
+    let signal = r
+        .header(HOP)
+        .expect("the replay's answer has its signal")
+        .to_owned();
     assert_eq!(signal.len(), 32, "{signal}");
     // …put back on the origin's answer by the client (an origin that sets
     // headers it is asked to) is no loop: the answer passes, no record.
@@ -174,7 +177,11 @@ fn two_deployments_in_a_chain_both_serve_with_their_own_markers() {
     let list = markers(echo_header(&seen, HOP).unwrap_or_default());
     let inner = marker_sent_by(e.worker("inner"));
     assert_eq!(list.len(), 2, "{seen}");
-    assert_eq!((list[0] != inner, list[1]), (true, inner.as_str()), "{seen}");
+    assert_eq!(
+        (list[0] != inner, list[1]),
+        (true, inner.as_str()),
+        "{seen}"
+    );
     // That the inner served at all shows the outer's marker is not its own.
     assert!(e.worker("outer").records_for(&id).is_empty());
     assert!(e.worker("inner").records_for(&id).is_empty());

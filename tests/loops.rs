@@ -28,7 +28,9 @@ fn fallback() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
         let port = free_port();
-        let launch = Launch::proxy().port(port).var("FALLBACK_ORIGIN_URL", &at(port));
+        let launch = Launch::proxy()
+            .port(port)
+            .var("FALLBACK_ORIGIN_URL", &at(port));
         Env::build()
             .origin(Origin::start())
             .fronting("self_fallback", launch)
@@ -55,8 +57,7 @@ fn errors_after_control(worker: &Worker, id: &str, control: &str) -> Vec<Value> 
 }
 
 #[test]
-fn a_cycle_between_two_deployments_ends_fast_with_one_record_from_the_one_whose_marker_came_back(
-) {
+fn a_cycle_between_two_deployments_ends_fast_with_one_record_from_the_one_whose_marker_came_back() {
     let e = cycle();
     for (first, second) in [("a", "b"), ("b", "a")] {
         let id = unique_id("cycle");

@@ -33,7 +33,6 @@ export default class ErrorShield extends WorkerEntrypoint {
         headers.get(K.traceparent),
         headers.get(K.cfRay),
         headers.get(K.hop),
-        headers.get(K.nonce),
       );
     } catch (error) {
       return trapped(request, env, exec, error, undefined);

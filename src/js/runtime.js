@@ -11,15 +11,17 @@ let K = null; // names from Rust (`constants`)
 let failing = []; // FAILURE_STATUSES as bitmaps indexed by status: the top level's, then per rule
 let excerptMax = 0; // LOG_ORIGIN_BODY_BYTES
 let watching = true; // WATCH_BODIES
+let marker = null; // this deployment's hop marker
 
 // For a promise whose failure changes nothing (a cancel, a close, a put).
 function ignore() {}
 
-export function configure(constants, bitmaps, max, watch) {
+export function configure(constants, bitmaps, max, watch, hopMarker) {
   K = constants;
   failing = bitmaps;
   excerptMax = max;
   watching = watch;
+  marker = hopMarker;
 }
 
 // One request's context, from decide to conclude: what Rust decided (set
@@ -35,7 +37,7 @@ export class Context {
     this.target = target; // the URL to fetch; undefined: the incoming one
     this.forwardedHost = forwardedHost;
     this.timeoutMs = timeoutMs;
-    this.hop = hop; // the loop markers sent to the origin…
+    this.hop = hop; // the loop markers sent to the origin (undefined: ours alone)…
     this.nonce = nonce; // …and their nonces
     this.upload = 0; // the body to send on, watched: its length, -1 chunked (0: none, or unwatched)
     this.retries = 0;
@@ -236,7 +238,7 @@ function outbound(request, ctx) {
     }
   }
   headers.set(K.requestId, ctx.id);
-  headers.set(K.hop, ctx.hop);
+  headers.set(K.hop, ctx.hop ?? marker);
   headers.set(K.nonce, ctx.nonce);
   if (ctx.forwardedHost !== undefined) headers.set(K.forwardedHost, ctx.forwardedHost);
   if (ctx.strip) headers.delete(K.bypass);

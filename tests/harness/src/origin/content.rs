@@ -178,7 +178,12 @@ pub(super) fn file(ctx: &mut Ctx<'_>) -> io::Result<()> {
 /// so a client chooses what the origin's answer carries.
 pub fn response_headers(ctx: &mut Ctx<'_>) -> io::Result<()> {
     ctx.read_body()?;
-    let query = ctx.req.target.split_once('?').map_or("", |(_, q)| q).to_owned();
+    let query = ctx
+        .req
+        .target
+        .split_once('?')
+        .map_or("", |(_, q)| q)
+        .to_owned();
     let mut status = 200;
     let mut headers = Vec::new();
     for (k, v) in query.split('&').filter_map(|kv| kv.split_once('=')) {

@@ -153,8 +153,9 @@ fn a_request_that_comes_back_to_the_worker_fails_fast_with_config_error() {
         assert!(start.elapsed() < Duration::from_secs(5), "{name}");
         assert_eq!(r.request_id(), id, "{name}");
         // Exactly one record for the one client request: the copy that came
-        // back records the config_error; the first, which got its 500,
-        // recognises it as its own and writes none.
+        // back writes none (it could be a client replaying a marker) and
+        // answers with its signal; the first, which sent it, records the
+        // config_error.
         let record = worker.record_for(&id);
         assert_eq!(record["cause"], "config_error", "{name}: {record}");
         assert_eq!(record["context"]["variable"], "ORIGIN_URL", "{name}");

@@ -139,6 +139,30 @@ fn a_replayed_marker_gets_the_uniform_500_and_no_record() {
 }
 
 #[test]
+fn a_chain_of_eight_markers_is_a_loop_that_writes_nothing() {
+    let e = env();
+    let other = |i: usize| format!("{i:032x}");
+    // Seven markers of others: passed on, ours the eighth.
+    let seven: Vec<String> = (1..=7).map(other).collect();
+    let r = get(
+        &e.worker("inner").url("/echo"),
+        &[(HOP, &seven.join(",")), IDENTITY],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let seen = echo_header(&r.json(), HOP).unwrap_or_default().to_owned();
+    assert_eq!(markers(&seen).len(), 8, "{seen}");
+    // Eight: no deployment passes on a longer chain.
+    let id = unique_id("eight");
+    let eight: Vec<String> = (1..=8).map(other).collect();
+    let r = get(
+        &e.worker("inner").url("/echo"),
+        &[("x-request-id", &id), (HOP, &eight.join(","))],
+    );
+    assert_eq!(r.status, 500, "{}", r.text());
+    assert!(errors_after_control(e.worker("inner"), &id, "/status/500").is_empty());
+}
+
+#[test]
 fn a_replayed_loop_signal_is_an_ordinary_header() {
     let e = env();
     // The signal the answer to a replay carries…

@@ -35,6 +35,7 @@ mod secret;
 pub mod settings;
 mod shim;
 pub mod stale;
+pub mod stale_key;
 pub mod status;
 pub mod stored;
 pub mod verdict;

@@ -11,7 +11,7 @@ use crate::breaker::Breakers;
 use crate::hop::{self, Chain, Hop};
 use crate::routes::{Route, Routes};
 use crate::settings::Settings;
-use crate::stale::Ledger;
+use crate::stale::{Collecting, Ledger};
 use crate::{constants, runtime};
 
 /// What every request of this isolate shares.
@@ -28,8 +28,10 @@ pub struct Isolate {
     nonces: Nonces,
     /// The maintenance 503, built on first use.
     maintenance: OnceCell<Notice>,
-    /// When each URL's good response was last offered for storing.
+    /// When a good response was last offered for storing, per key.
     pub ledger: RefCell<Ledger>,
+    /// The bytes of copies being collected now.
+    pub collecting: RefCell<Collecting>,
     /// The circuit of each origin.
     pub breakers: RefCell<Breakers>,
 }
@@ -132,6 +134,7 @@ impl Isolate {
             nonces: Nonces::new(),
             maintenance: OnceCell::new(),
             ledger: RefCell::default(),
+            collecting: RefCell::default(),
             breakers: RefCell::default(),
         }
     }

@@ -18,7 +18,7 @@ use crate::{outcome, runtime, upload};
 /// What every step of one request works with.
 pub struct Step<'a> {
     /// The isolate's state.
-    pub isolate: &'a Isolate,
+    pub isolate: &'static Isolate,
     /// The request's settings.
     pub chosen: &'a Selected<'a>,
     /// The request.
@@ -52,7 +52,7 @@ pub fn judge(s: &Step<'_>, exec: &JsValue, carried: &Carried, outcome: Outcome) 
         Outcome::UploadBroken { sent } => upload::ended(s, carried, upload::BROKEN, sent),
         Outcome::CacheHit(hit) => {
             let failure = context::carried_failure(s.ctx).unwrap_or_else(lost);
-            match outcome::stale_copy(&hit) {
+            match outcome::stale_copy(&hit, s.incoming) {
                 Some(copy) => {
                     let failure = failure.with_field("served_stale", true);
                     record(Some(s.chosen), s.incoming, &failure, copy.status());
@@ -144,7 +144,7 @@ pub fn then(s: &Step<'_>, rescue: &Rescue, failure: &Failure, next: Next) -> JsV
         }
         (Next::LookUp, _) => {
             context::carry_failure(ctx, failure);
-            runtime::look_up(request, ctx).into()
+            runtime::look_up(ctx).into()
         }
         (Next::Fail | Next::Fallback, _) => s.fail(failure),
     }
@@ -167,10 +167,12 @@ fn good(s: &Step<'_>, exec: &JsValue, carried: &Carried, response: Response) -> 
     if carried.report {
         circuit::report(s, carried, true);
     }
-    if carried.store {
-        let url = &s.incoming.url;
-        s.isolate.ledger.borrow_mut().mark(url, js_sys::Date::now());
-        return outcome::keep(s.chosen.settings, s.incoming, response, exec, s.ctx);
+    if let Some(key) = carried.store.then(|| s.ctx.cache_key()).flatten() {
+        s.isolate
+            .ledger
+            .borrow_mut()
+            .mark(&key, js_sys::Date::now());
+        return outcome::keep(s, response, exec);
     }
     runtime::pass(&response, s.ctx)
 }

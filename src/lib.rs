@@ -36,6 +36,7 @@ mod secret;
 pub mod settings;
 mod shim;
 pub mod stale;
+pub mod stale_key;
 pub mod status;
 pub mod stored;
 mod upload;

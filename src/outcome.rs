@@ -1,17 +1,22 @@
 //! Reading what the executor brought back: the failure of an attempt, a good
 //! response to store for stale-if-error, a stored copy to serve.
 
+use std::panic::AssertUnwindSafe;
+
 use error_shield::parts::Incoming;
 use error_shield::{Cause, Failure};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Headers, Response};
 
-use crate::context::{Context, Outcome};
+use crate::context::Outcome;
+use crate::isolate::Isolate;
+use crate::judge::Step;
 use crate::runtime;
 use crate::settings::Settings;
-use crate::stale;
 use crate::stored::{self, Edits, Stored};
 use crate::verdict::{self, Attempt};
+use crate::{stale, stale_key};
 
 /// The failure of the `attempts`-th attempt, as the executor saw it.
 pub fn failure_of(settings: &Settings, outcome: Outcome, attempts: u32) -> Failure {
@@ -51,20 +56,18 @@ pub fn failure_of(settings: &Settings, outcome: Outcome, attempts: u32) -> Failu
     verdict::classify(settings, attempt, attempts)
 }
 
-/// A good response to a stale-if-error candidate: stored when it may be.
-pub fn keep(
-    settings: &Settings,
-    incoming: &Incoming,
-    response: Response,
-    exec: &JsValue,
-    ctx: &Context,
-) -> JsValue {
+/// A good response to a stale-if-error candidate: stored under the
+/// context's key when it may be, and when the isolate has room to collect
+/// it.
+pub fn keep(s: &Step<'_>, response: Response, exec: &JsValue) -> JsValue {
     let headers = response.headers();
     let get = |name: &str| headers.get(name).ok().flatten();
-    let (cache_control, content_type, content_length) = (
+    let (cache_control, content_type, content_length, vary, coding) = (
         get("cache-control"),
         get("content-type"),
         get("content-length"),
+        get("vary"),
+        get("content-encoding"),
     );
     let candidate = stale::Candidate {
         status: response.status(),
@@ -73,25 +76,86 @@ pub fn keep(
         content_type: content_type.as_deref(),
         content_length: content_length.as_deref(),
     };
+    let settings = s.chosen.settings;
     let max = settings.stale_max_bytes;
-    let Some(window) = stale::window(&candidate, settings.stale_if_error_seconds, max) else {
-        return runtime::pass(&response, ctx);
+    let window = stale::window(&candidate, settings.stale_if_error_seconds, max);
+    // `Vary: *` is never stored.
+    let varied = stale_key::varied(vary.as_deref(), |n| s.incoming.header(n));
+    let (Some(window), Some(varied)) = (window, varied) else {
+        return runtime::pass(&response, s.ctx);
     };
-    let edits = stored::to_store(window, js_sys::Date::now(), cache_control.as_deref());
-    match edited(&headers, &edits) {
-        Some(stored) => runtime::stash(&incoming.request, &response, exec, &stored, max, ctx),
-        None => runtime::pass(&response, ctx),
+    let origin = stored::Origin {
+        cache_control: cache_control.as_deref(),
+        vary: vary.as_deref(),
+        content_encoding: coding.as_deref(),
+        varied: &varied,
+    };
+    let edits = stored::to_store(window, js_sys::Date::now(), &origin);
+    // At most what it may grow to: its length, else the bound.
+    let size = content_length
+        .and_then(|n| n.trim().parse::<u64>().ok())
+        .unwrap_or(u64::from(max));
+    let stored = edited(&headers, &edits);
+    match stored.filter(|_| s.isolate.collecting.borrow_mut().reserve(size)) {
+        Some(stored) => {
+            // A panic cannot leave the count half-changed: one subtraction.
+            let isolate = AssertUnwindSafe(s.isolate);
+            let release = Closure::once_into_js(move || release(isolate, size));
+            runtime::stash(&response, exec, &stored, max, &release, s.ctx)
+        }
+        None => runtime::pass(&response, s.ctx),
     }
 }
 
-/// The stored copy as the client gets it, while its window lasts; `None`
-/// when it is past it (or not ours).
-pub fn stale_copy(hit: &Response) -> Option<Response> {
+/// Gives back what a copy being collected took of the isolate's bound.
+fn release(isolate: AssertUnwindSafe<&Isolate>, size: u64) {
+    isolate.collecting.borrow_mut().release(size);
+}
+
+/// The stored copy as the client gets it, while its window lasts, when the
+/// request matches it in every header its response varies on and accepts
+/// its coding; `None` otherwise (or when it is not ours).
+pub fn stale_copy(hit: &Response, incoming: &Incoming) -> Option<Response> {
     let headers = hit.headers();
     let copy = Stored::read(|name| headers.get(name).ok().flatten())?;
+    let varied = stale_key::varied(copy.vary.as_deref(), |n| incoming.header(n))?;
+    let coding = headers.get("content-encoding").ok().flatten();
+    let accepted = stale_key::accepts(
+        incoming.header("accept-encoding").as_deref(),
+        coding.as_deref(),
+    );
+    if varied != copy.varied || !accepted {
+        return None;
+    }
     let age = stale::age(copy.stored_at, copy.window, js_sys::Date::now())?;
     let served = edited(&headers, &copy.to_serve(age))?;
-    Some(runtime::as_stale(hit, &served))
+    // The length it was stored with, so its Content-Length stays true.
+    let length = headers
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|n| n.trim().parse::<u64>().ok());
+    Some(runtime::as_stale(hit, &served, length.map(|n| n as f64)))
+}
+
+/// The key of the copy a request may store and get: its URL and every
+/// header that may identify its client.
+pub fn key_of(incoming: &Incoming) -> String {
+    let headers = incoming.request.headers();
+    let pairs: Vec<(String, String)> = js_sys::try_iter(&headers)
+        .ok()
+        .flatten()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| {
+            let pair: js_sys::Array = entry.ok()?.dyn_into().ok()?;
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect();
+    stale_key::key(
+        &incoming.url,
+        pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+    )
 }
 
 /// A copy of `headers` with `edits` applied.

@@ -99,7 +99,7 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
 /// The plan, the context and the first step: the breaker's (when it holds
 /// the request off) or the executor's first attempt.
 fn start(
-    isolate: &Isolate,
+    isolate: &'static Isolate,
     chosen: &Selected<'_>,
     incoming: &Incoming,
     url: &JsValue,
@@ -113,12 +113,15 @@ fn start(
     if let Some(length) = upload(&incoming.request) {
         ctx.set_upload(length);
     }
-    // A stale-if-error candidate's good response goes back to Rust for
-    // storing only when its URL's copy is due for a refresh.
+    // A stale-if-error candidate's copy is keyed by who asked; its good
+    // response goes back to Rust for storing only when the key's copy is
+    // due for a refresh.
     if plan.rescue.stale {
+        let key = outcome::key_of(incoming);
+        ctx.set_cache_key(&key);
         let now = js_sys::Date::now();
         let window = settings.stale_if_error_seconds;
-        if isolate.ledger.borrow().due(&incoming.url, now, window) {
+        if isolate.ledger.borrow().due(&key, now, window) {
             ctx.set_store(true);
             ctx.set_keep(true);
         }
@@ -295,7 +298,7 @@ fn traits(request: &Request) -> Traits {
         method: request.method(),
         has_body: header("transfer-encoding").is_some()
             || header("content-length").is_some_and(|n| n.trim() != "0"),
-        personal: ["authorization", "cookie"]
+        personal: ["authorization", "proxy-authorization", "cookie"]
             .iter()
             .any(|h| headers.has(h).unwrap_or(true)),
     }

@@ -14,7 +14,8 @@ pub struct Traits {
     pub method: String,
     /// Whether it carries a body.
     pub has_body: bool,
-    /// Whether it carries credentials (`Authorization`, `Cookie`).
+    /// Whether it carries credentials (`Authorization`,
+    /// `Proxy-Authorization`, `Cookie`).
     pub personal: bool,
 }
 
@@ -41,7 +42,8 @@ pub struct Rescue {
     /// How many times `origin_unreachable` may be retried.
     pub retries: u32,
     /// Whether a good response may be stored and a stored copy served:
-    /// stale-if-error is on and the request is a GET without credentials.
+    /// stale-if-error is on and the request is a GET without credentials
+    /// and without a body (whose answer may depend on the body).
     pub stale: bool,
     /// The fallback origin's URL for this request, when it may go there.
     pub fallback: Option<String>,
@@ -111,7 +113,7 @@ impl Plan {
                 retries = s.retries;
                 fallback = s.fallback.as_ref().map(|b| origin::outbound_url(b, url));
             }
-            stale = s.stale_if_error_seconds > 0 && t.method == "GET" && !t.personal;
+            stale = s.stale_if_error_seconds > 0 && t.method == "GET" && !t.personal && !t.has_body;
         }
         let circuit = (s.circuit_failures > 0).then(|| match &s.origin {
             Some(base) => base.clone(),
@@ -184,7 +186,7 @@ mod tests {
             (traits("HEAD", false, false), 2, false),
             (traits("OPTIONS", false, false), 2, false),
             (traits("GET", false, true), 2, false),
-            (traits("GET", true, false), 0, true),
+            (traits("GET", true, false), 0, false),
             (traits("POST", false, false), 0, false),
             (traits("PUT", true, false), 0, false),
         ];

@@ -31,27 +31,31 @@ extern "C" {
         timeout_ms: u32,
     ) -> js_sys::Promise;
 
-    /// Looks up the stored copy: `CacheHit` or `CacheMiss`.
+    /// Looks up the copy stored under the context's key: `CacheHit` or
+    /// `CacheMiss`.
     #[wasm_bindgen(js_name = lookUp)]
-    pub fn look_up(request: &Request, ctx: &Context) -> js_sys::Promise;
+    pub fn look_up(ctx: &Context) -> js_sys::Promise;
 
     /// The response for the client, its body watched, and a tee of it
-    /// stored with `stored` headers unless it grows past `max_bytes`.
+    /// stored under the context's key with `stored` headers unless it grows
+    /// past `max_bytes`; `release` is called once the copy is stored or
+    /// dropped.
     pub fn stash(
-        request: &Request,
         response: &Response,
         exec: &JsValue,
         stored: &Headers,
         max_bytes: u32,
+        release: &JsValue,
         ctx: &Context,
     ) -> JsValue;
 
     /// The response for the client, its body watched.
     pub fn pass(response: &Response, ctx: &Context) -> JsValue;
 
-    /// The stored copy with the headers the client gets.
+    /// The stored copy with the headers the client gets, framed by its
+    /// `length` when it has one.
     #[wasm_bindgen(js_name = asStale)]
-    pub fn as_stale(hit: &Response, headers: &Headers) -> Response;
+    pub fn as_stale(hit: &Response, headers: &Headers, length: Option<f64>) -> Response;
 
     /// One request's context, carried by the executor from `decide` to
     /// `conclude` (plain data; see [`crate::context`]).
@@ -92,6 +96,10 @@ extern "C" {
     pub fn set_stale(this: &Context, v: bool);
     #[wasm_bindgen(method, setter)]
     pub fn set_keep(this: &Context, v: bool);
+    #[wasm_bindgen(method, getter, js_name = cacheKey)]
+    pub fn cache_key(this: &Context) -> Option<String>;
+    #[wasm_bindgen(method, setter, js_name = cacheKey)]
+    pub fn set_cache_key(this: &Context, v: &str);
     #[wasm_bindgen(method, getter)]
     pub fn store(this: &Context) -> bool;
     #[wasm_bindgen(method, setter)]

@@ -131,9 +131,14 @@ impl Settings {
                 "seconds",
             )?
             .unwrap_or(d.stale_if_error_seconds),
-            // The Cache API's own limit for one entry is 512 MB.
-            stale_max_bytes: vars::number(v, "STALE_MAX_BYTES", 0..=536_870_912, "bytes")?
-                .unwrap_or(d.stale_max_bytes),
+            // One copy is collected whole: at most 16 MiB (of 128 MB).
+            stale_max_bytes: vars::number(
+                v,
+                "STALE_MAX_BYTES",
+                0..=crate::stale::MAX_BYTES_LIMIT,
+                "bytes",
+            )?
+            .unwrap_or(d.stale_max_bytes),
             retries: vars::number(v, "ORIGIN_RETRIES", 0..=5, "retries")?.unwrap_or(d.retries),
             response_status: vars::parsed(
                 v,
@@ -255,7 +260,7 @@ mod tests {
             ("LOG_ORIGIN_BODY_BYTES", "65537"),
             ("STALE_IF_ERROR_SECONDS", "1h"),
             ("STALE_MAX_BYTES", "1MB"),
-            ("STALE_MAX_BYTES", "536870913"),
+            ("STALE_MAX_BYTES", "16777217"),
             ("ORIGIN_RETRIES", "6"),
             ("FAULT_INJECTION", "maybe"),
             ("WATCH_BODIES", "sometimes"),

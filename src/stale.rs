@@ -1,6 +1,7 @@
 //! Stale-if-error (RFC 5861): which responses may be kept, for how long, and
-//! whether a kept copy may still be served, and how often a URL's copy is
-//! refreshed. Pure: tested natively; the Cache API calls live in
+//! whether a kept copy may still be served, how often a key's copy is
+//! refreshed and how much an isolate collects at once (whose copy it is:
+//! [`crate::stale_key`]). Pure: tested natively; the Cache API calls live in
 //! `js/runtime.js`.
 
 use std::collections::HashMap;
@@ -23,15 +24,18 @@ pub struct Candidate<'a> {
 /// Media types that are streams, never a document to replay later.
 const STREAMS: [&str; 2] = ["text/event-stream", "multipart/x-mixed-replace"];
 
-/// Whether a response to a GET without credentials (the plan checks the
-/// request) may be stored, and for how many seconds it may be served when
-/// the origin fails. `None`: never store it.
+/// Whether a response to a body-less GET without credentials (the plan
+/// checks the request) may be stored, and for how many seconds it may be
+/// served when the origin fails. `None`: never store it.
 ///
 /// Stored: 200s without `Set-Cookie`, `private` or `no-store`, that are no
 /// event stream or `multipart/x-mixed-replace` (a replay would pose old
 /// events as new) and whose length, when given, is at most `max_bytes` (one
-/// without a length is cut off by the executor at `max_bytes`). The
-/// origin's own `stale-if-error=N` wins over the configured window.
+/// without a length is cut off by the executor at `max_bytes`). A response
+/// that must be revalidated (`no-cache`, `must-revalidate`,
+/// `proxy-revalidate`, `s-maxage`: RFC 9111 §4.2.4) is never served stale
+/// unless it carries its own `stale-if-error=N` (RFC 5861); the origin's N
+/// then bounds the window, never extends the operator's.
 pub fn window(r: &Candidate<'_>, configured: u32, max_bytes: u32) -> Option<u32> {
     if r.status != 200 || r.set_cookie {
         return None;
@@ -52,22 +56,30 @@ pub fn window(r: &Candidate<'_>, configured: u32, max_bytes: u32) -> Option<u32>
             return None;
         }
     }
-    let cache_control = r.cache_control;
-    let mut window = configured;
-    for directive in cache_control.unwrap_or("").split(',') {
+    let (mut own, mut revalidate) = (None, false);
+    for directive in r.cache_control.unwrap_or("").split(',') {
         let (name, value) = directive
             .split_once('=')
             .map_or((directive, None), |(n, v)| (n, Some(v)));
         match name.trim().to_ascii_lowercase().as_str() {
             "private" | "no-store" => return None,
+            "no-cache" | "must-revalidate" | "proxy-revalidate" | "s-maxage" => revalidate = true,
             "stale-if-error" => {
-                if let Some(n) = value.and_then(|v| v.trim().trim_matches('"').parse().ok()) {
-                    window = n;
-                }
+                // An unreadable value is no permission.
+                own = Some(
+                    value
+                        .and_then(|v| v.trim().trim_matches('"').parse().ok())
+                        .unwrap_or(0),
+                );
             }
             _ => {}
         }
     }
+    let window = match own {
+        Some(n) => configured.min(n),
+        None if revalidate => 0,
+        None => configured,
+    };
     (window > 0).then_some(window)
 }
 
@@ -78,34 +90,60 @@ pub fn age(stored_at_ms: f64, window: u32, now_ms: f64) -> Option<u64> {
     (age_ms <= f64::from(window) * 1000.0).then(|| (age_ms / 1000.0) as u64)
 }
 
-/// A URL's copy is refreshed at most this often per isolate (or twice per
+/// A key's copy is refreshed at most this often per isolate (or twice per
 /// window, when that is shorter): a hot URL costs one body tee and one cache
-/// write per interval, not one per request.
+/// write per interval and key, not one per request.
 pub const REFRESH_MS: f64 = 5_000.0;
 
-/// Most URLs an isolate remembers; when full it starts afresh (the cost of
-/// forgetting is one extra store per URL).
+/// Most keys an isolate remembers; when full it starts afresh (the cost of
+/// forgetting is one extra store per key).
 const LEDGER_MAX: usize = 1024;
 
-/// When this isolate last offered each URL's good response for storing.
+/// When this isolate last offered a good response for storing, per key.
 #[derive(Debug, Default)]
 pub struct Ledger(HashMap<String, f64>);
 
 impl Ledger {
-    /// Whether a good response to `url` should be offered for storing now.
-    pub fn due(&self, url: &str, now_ms: f64, window: u32) -> bool {
+    /// Whether a good response under `key` should be offered for storing now.
+    pub fn due(&self, key: &str, now_ms: f64, window: u32) -> bool {
         let every = REFRESH_MS.min(f64::from(window) * 500.0);
         self.0
-            .get(url)
+            .get(key)
             .is_none_or(|last| now_ms - last >= every || now_ms < *last)
     }
 
-    /// Notes that `url`'s response was offered at `now_ms`.
-    pub fn mark(&mut self, url: &str, now_ms: f64) {
-        if self.0.len() >= LEDGER_MAX && !self.0.contains_key(url) {
+    /// Notes that a response under `key` was offered at `now_ms`.
+    pub fn mark(&mut self, key: &str, now_ms: f64) {
+        if self.0.len() >= LEDGER_MAX && !self.0.contains_key(key) {
             self.0.clear();
         }
-        self.0.insert(url.to_owned(), now_ms);
+        self.0.insert(key.to_owned(), now_ms);
+    }
+}
+
+/// The largest `STALE_MAX_BYTES`: one copy is collected whole before it is
+/// stored, and an isolate has 128 MB in all.
+pub const MAX_BYTES_LIMIT: u32 = 16 * 1024 * 1024;
+
+/// Most bytes an isolate holds of copies being collected at once; past it
+/// a response is simply not stored.
+pub const COLLECTING_MAX: u64 = 32 * 1024 * 1024;
+
+/// The bytes of copies this isolate is collecting now, each counted at
+/// the most it may grow to.
+#[derive(Debug, Default)]
+pub struct Collecting(u64);
+
+impl Collecting {
+    /// Takes `n` bytes for one copy; `false` (nothing taken) past the bound.
+    pub fn reserve(&mut self, n: u64) -> bool {
+        let total = self.0.saturating_add(n);
+        (total <= COLLECTING_MAX).then(|| self.0 = total).is_some()
+    }
+
+    /// Gives back what [`Collecting::reserve`] took, once the copy is stored or dropped.
+    pub fn release(&mut self, n: u64) {
+        self.0 = self.0.saturating_sub(n);
     }
 }
 
@@ -130,14 +168,8 @@ mod tests {
         let table: [Case; 11] = [
             (200, false, None, 60, Some(60)),
             (200, false, Some("max-age=10"), 60, Some(60)),
-            (
-                200,
-                false,
-                Some("public, stale-if-error=300"),
-                60,
-                Some(300),
-            ),
-            (200, false, Some("public, stale-if-error=300"), 0, Some(300)),
+            (200, false, Some("public, stale-if-error=300"), 60, Some(60)),
+            (200, false, Some("public, stale-if-error=300"), 0, None),
             (200, false, Some("stale-if-error=\"30\""), 60, Some(30)),
             (200, false, Some("stale-if-error=0"), 60, None),
             (200, false, Some("max-age=0, PRIVATE"), 60, None),
@@ -153,6 +185,44 @@ mod tests {
                 "{status} {cookie} {cc:?} {configured}"
             );
         }
+    }
+
+    #[test]
+    fn a_response_that_must_be_revalidated_is_served_stale_only_with_its_own_permission() {
+        // Cache-Control, configured → window
+        let table = [
+            ("max-age=60", Some(60)),
+            ("no-cache", None),
+            ("no-cache=\"set-cookie\"", None),
+            ("max-age=60, must-revalidate", None),
+            ("Proxy-Revalidate", None),
+            ("public, s-maxage=600", None),
+            ("no-cache, stale-if-error=30", Some(30)),
+            ("must-revalidate, stale-if-error=600", Some(60)),
+            ("must-revalidate, stale-if-error=soon", None),
+            ("stale-if-error=30", Some(30)),
+            ("stale-if-error=600", Some(60)),
+        ];
+        for (cc, want) in table {
+            assert_eq!(
+                window(&candidate(200, false, Some(cc)), 60, 1024),
+                want,
+                "{cc}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_isolate_collects_at_most_its_bound_at_once() {
+        let mut c = Collecting::default();
+        assert!(c.reserve(u64::from(MAX_BYTES_LIMIT)));
+        assert!(c.reserve(u64::from(MAX_BYTES_LIMIT)));
+        assert!(!c.reserve(1), "past the bound");
+        c.release(u64::from(MAX_BYTES_LIMIT));
+        assert!(c.reserve(1), "room again once one is done");
+        assert!(!c.reserve(u64::MAX));
+        c.release(u64::MAX);
+        assert!(c.reserve(COLLECTING_MAX));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 /// (variable, bad value, what the record's `context.value` must be). The
 /// record names `variable`, or for a rule of `ROUTES` the one in
 /// [`NAMED`].
-const BAD_CONFIGS: [(&str, &str, &str); 15] = [
+const BAD_CONFIGS: [(&str, &str, &str); 16] = [
     ("ORIGIN_URL", "not a url", "not a url"),
     (
         "ORIGIN_URL",
@@ -48,6 +48,8 @@ const BAD_CONFIGS: [(&str, &str, &str); 15] = [
     ("PROBLEM_TYPE", "not a uri", "not a uri"),
     ("LOG_ORIGIN_BODY_BYTES", "65537", "65537"),
     ("STALE_IF_ERROR_SECONDS", "1h", "1h"),
+    // One copy is collected whole: more than 16 MiB could exhaust an isolate.
+    ("STALE_MAX_BYTES", "16777217", "16777217"),
     ("ORIGIN_RETRIES", "6", "6"),
     ("FAULT_INJECTION", "maybe", "maybe"),
 ];

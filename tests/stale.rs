@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use error_shield_harness::{get, poll, read_until_closed, unique_id, Env, Resp};
+use error_shield_harness::{get, is_stale, read_until_closed, unique_id, Env};
 
 /// `STALE_IF_ERROR_SECONDS`.
 const WINDOW_S: u64 = 5;
@@ -46,18 +46,9 @@ fn break_origin(e: &Env, key: &str, how: &str) {
     e.origin().set_flag(&format!("fail:{key}"), how);
 }
 
-fn is_stale(r: &Resp) -> bool {
-    r.status == 200 && r.header("x-served-stale") == Some("1")
-}
-
-/// Asks for `url` until its stored copy is served: the positive signal that
-/// the store (off the hot path) has happened.
-fn until_stale(url: &str) -> Resp {
-    poll(
-        &format!("a stale copy of {url}"),
-        Duration::from_secs(4),
-        || Some(get(url, &[])).filter(is_stale),
-    )
+/// Asks for `url` until its stored copy is served.
+fn until_stale(url: &str) -> error_shield_harness::Resp {
+    error_shield_harness::until_stale(url, &[])
 }
 
 fn sleep_until(t: Instant) {
@@ -127,7 +118,7 @@ fn a_stale_copy_is_not_served_past_its_window() {
 }
 
 #[test]
-fn the_origins_stale_if_error_wins_over_the_configured_window() {
+fn the_origins_stale_if_error_shortens_the_configured_window_and_never_extends_it() {
     let e = env();
     // Checked this long after priming: past the origin's 2 s, then past
     // the configured 5 s.
@@ -135,7 +126,7 @@ fn the_origins_stale_if_error_wins_over_the_configured_window() {
     // (key, the origin's stale-if-error, served at each check); the 2 s one
     // last, so that it is the freshest and its copy is looked for first.
     let table = [
-        ("sie-9", Some(9), [true, true]),
+        ("sie-9", Some(9), [true, false]),
         ("sie-none", None, [true, false]),
         ("sie-2", Some(2), [false, false]),
     ];

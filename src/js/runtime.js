@@ -44,6 +44,7 @@ export class Context {
     this.stale = false; // stale-if-error applies to this request…
     this.store = false; // …and its good response is due for storing
     this.keep = false; // a good response goes back to Rust (to store, record or count)
+    this.cacheKey = undefined; // the key of this request's stored copy (stale-if-error)
     this.strip = false; // remove the maintenance bypass header
     this.abort = false; // a timed-out attempt is aborted, not only let go
     this.fallback = undefined; // the fallback origin's URL for this request…
@@ -387,18 +388,19 @@ async function excerpt(res, ctx) {
 }
 
 // Returns the response for the client (watched); a tee of its body is
-// stored with the headers Rust set (`stored`) off the hot path
-// (ctx.waitUntil), never delaying the client. The stored half is collected
-// up to `maxBytes`: a body that grows past it, or breaks, is not stored (a
-// cut copy is never served later); the client's half goes on either way.
-export function stash(request, response, waitUntil, stored, maxBytes, ctx) {
+// stored under the context's key with the headers Rust set (`stored`) off
+// the hot path (ctx.waitUntil), never delaying the client. The stored half
+// is collected up to `maxBytes`: a body that grows past it, or breaks, is
+// not stored (a cut copy is never served later); the client's half goes on
+// either way. `release` tells Rust the collecting is over.
+export function stash(response, waitUntil, stored, maxBytes, release, ctx) {
   const [forClient, forCache] = response.body ? response.body.tee() : [null, null];
   const init = asSent(response);
-  const store = collect(forCache, maxBytes).then((body) => {
-    if (body === null) return;
-    return caches.open(K.cacheName).then((c) => c.put(request.url, new Response(body, { ...init, headers: stored })));
+  const store = collect(forCache, maxBytes).then((parts) => {
+    if (parts === null) return;
+    return caches.open(K.cacheName).then((c) => c.put(ctx.cacheKey, new Response(replay(parts), { ...init, headers: stored })));
   });
-  waitUntil.waitUntil(store.catch(ignore));
+  waitUntil.waitUntil(store.catch(ignore).finally(release));
   return watch(new Response(forClient, init), ctx);
 }
 
@@ -407,9 +409,9 @@ export function pass(response, ctx) {
   return watch(response, ctx);
 }
 
-// The whole body when it is at most `max` bytes, else null.
+// The body's chunks when it is at most `max` bytes in all, else null.
 async function collect(stream, max) {
-  if (stream === null) return new Uint8Array(0);
+  if (stream === null) return [];
   const reader = stream.getReader();
   const parts = [];
   let n = 0;
@@ -423,13 +425,20 @@ async function collect(stream, max) {
     }
     parts.push(value);
   }
-  const body = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    body.set(p, at);
-    at += p.byteLength;
-  }
-  return body;
+  return parts;
+}
+
+// The collected chunks as a body of known length (its Content-Length true),
+// each chunk let go once written: never a second whole copy in memory.
+function replay(parts) {
+  const length = parts.reduce((n, p) => n + p.byteLength, 0);
+  const { readable, writable } = new FixedLengthStream(length);
+  const writer = writable.getWriter();
+  (async () => {
+    while (parts.length > 0) await writer.write(parts.shift());
+    await writer.close();
+  })().catch((error) => writer.abort(error).catch(ignore));
+  return readable;
 }
 
 // A response's init with its body passed as the origin encoded it.
@@ -437,11 +446,11 @@ function asSent(res) {
   return { status: res.status, statusText: res.statusText, headers: res.headers, encodeBody: "manual" };
 }
 
-// Looks up the stored copy of the request's URL: CacheHit with it, or
+// Looks up the copy stored under the context's key: CacheHit with it, or
 // CacheMiss.
-export async function lookUp(request, ctx) {
+export async function lookUp(ctx) {
   try {
-    const hit = await (await caches.open(K.cacheName)).match(request.url);
+    const hit = await (await caches.open(K.cacheName)).match(ctx.cacheKey);
     if (hit) {
       ctx.response = hit;
       return came(ctx, K.kind.cacheHit);
@@ -452,7 +461,15 @@ export async function lookUp(request, ctx) {
   return came(ctx, K.kind.cacheMiss);
 }
 
-// The stored copy as the client gets it, with the headers Rust gives.
-export function asStale(hit, headers) {
-  return new Response(hit.body, { status: hit.status, statusText: hit.statusText, headers });
+// The stored copy as the client gets it, with the headers Rust gives, its
+// body as the origin encoded it and, when Rust gives its `length`, framed
+// by it (a body from the cache is otherwise sent chunked).
+export function asStale(hit, headers, length) {
+  let body = hit.body;
+  if (length !== undefined && body !== null) {
+    const framed = new FixedLengthStream(length);
+    body.pipeTo(framed.writable).catch(ignore);
+    body = framed.readable;
+  }
+  return new Response(body, { status: hit.status, statusText: hit.statusText, headers, encodeBody: "manual" });
 }

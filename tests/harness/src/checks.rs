@@ -1,8 +1,11 @@
 //! Assertions more than one test file makes.
 
+use std::time::Duration;
+
 use serde_json::Value;
 
-use crate::client::{get, unique_id};
+use crate::client::{get, unique_id, Resp};
+use crate::process::poll;
 use crate::worker::Worker;
 
 /// Makes `worker` trap each way (`abort`, `stack_overflow`), checks the
@@ -30,4 +33,19 @@ pub fn assert_traps_answered(worker: &Worker) -> Vec<(&'static str, Value)> {
         records.push((kind, record));
     }
     records
+}
+
+/// Whether `r` is a stored copy served instead of the error.
+pub fn is_stale(r: &Resp) -> bool {
+    r.status == 200 && r.header("x-served-stale") == Some("1")
+}
+
+/// Asks for `url` with `headers` until its stored copy is served: the
+/// positive signal that the store (off the hot path) has happened.
+pub fn until_stale(url: &str, headers: &[(&str, &str)]) -> Resp {
+    poll(
+        &format!("a stale copy of {url} for {headers:?}"),
+        Duration::from_secs(4),
+        || Some(get(url, headers)).filter(is_stale),
+    )
 }

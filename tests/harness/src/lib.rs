@@ -24,7 +24,7 @@ pub mod records;
 pub mod wire;
 pub mod worker;
 
-pub use checks::assert_traps_answered;
+pub use checks::{assert_traps_answered, is_stale, until_stale};
 pub use client::{get, send, unique_id, Resp};
 pub use env::{Env, EnvBuilder};
 pub use origin::{echo_header, Options, Origin};

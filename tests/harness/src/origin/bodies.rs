@@ -101,12 +101,15 @@ pub fn truncated(ctx: &mut Ctx<'_>) -> io::Result<()> {
 
 /// `/cacheable?key=K`: a good response to store (`cc=` Cache-Control,
 /// `status=`, `cookie=1` for a Set-Cookie, `ct=` another Content-Type,
+/// `vary=` a Vary, `echo=H` the request header H's value appended to the
+/// body (as a body sent with the request appends its length), `enc=gzip`
+/// or `enc=br` the compressed body of `/gzip` or `/br` instead,
 /// `n=` a body of n pattern bytes, `chunked=1` sent without a length in
 /// chunks of 512 bytes, `cut=1` then reset before the end) until the flag
 /// `fail:K` makes it fail: `503` (or any value), `reset` or `hang` (no
 /// answer for 10 s).
 pub fn cacheable(ctx: &mut Ctx<'_>) -> io::Result<()> {
-    ctx.read_body()?;
+    let (sent, _) = ctx.read_body()?;
     let key = ctx.key().unwrap_or("").to_owned();
     match ctx.flag(&format!("fail:{key}")).as_deref() {
         None => {}
@@ -122,10 +125,22 @@ pub fn cacheable(ctx: &mut Ctx<'_>) -> io::Result<()> {
     }
     let req = &ctx.req;
     let status = req.num("status").unwrap_or(200);
-    let body: Vec<u8> = match req.num::<usize>("n") {
+    let mut body: Vec<u8> = match req.num::<usize>("n") {
         Some(n) => (0..n).map(pattern).collect(),
         None => format!("fresh {key}").into_bytes(),
     };
+    // What the answer depends on: a request header's value, the body.
+    if let Some(name) = req.query("echo") {
+        let value = req.header(name).unwrap_or("-");
+        body.extend(format!(" {name}={value}").bytes());
+    }
+    if sent > 0 {
+        body.extend(format!(" body={sent}").bytes());
+    }
+    let coding = req.query("enc");
+    if let Some(coding) = coding {
+        body = super::content::encoded(coding);
+    }
     let mut headers = vec![
         (
             "cache-control",
@@ -138,6 +153,12 @@ pub fn cacheable(ctx: &mut Ctx<'_>) -> io::Result<()> {
     ];
     if req.query("cookie").is_some() {
         headers.push(("set-cookie", format!("session={key}")));
+    }
+    if let Some(vary) = req.query("vary") {
+        headers.push(("vary", unescape(vary)));
+    }
+    if let Some(coding) = coding {
+        headers.push(("content-encoding", coding.to_owned()));
     }
     if req.query("chunked") != Some("1") {
         return respond(ctx.w, status, &headers, &body);

@@ -80,6 +80,14 @@ pub(super) fn gzip(ctx: &mut Ctx<'_>) -> io::Result<()> {
     compressed(ctx.w, chunked, "gzip", &gzip_body())
 }
 
+/// [`plain_body`] encoded as `coding` (`gzip`, else br).
+pub fn encoded(coding: &str) -> Vec<u8> {
+    match coding {
+        "gzip" => gzip_body(),
+        _ => BR_BODY.to_vec(),
+    }
+}
+
 /// `/br`: [`BR_BODY`].
 pub(super) fn br(ctx: &mut Ctx<'_>) -> io::Result<()> {
     ctx.read_body()?;

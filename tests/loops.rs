@@ -2,23 +2,26 @@
 //! point at each other end the cycle at its second pass, fast, and only the
 //! deployment whose marker came back writes the `config_error`; a fallback
 //! origin that points back at the worker writes one record, the primary's
-//! failure with `fallback_cause: "config_error"`.
+//! failure with `fallback_cause: "config_error"`. A chain keeps every
+//! feature of each deployment: the markers and their fresh nonces are no
+//! part of what identifies a client to the one behind.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use error_shield_harness::{free_port, get, unique_id, Env, Launch, Origin, Worker};
+use error_shield_harness::{get, is_stale, unique_id, until_stale, Env, Launch, Origin, Worker};
 use serde_json::Value;
 
 /// `a` and `b`, each the other's origin.
 fn cycle() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
-        let (a, b) = (free_port(), free_port());
-        Env::build()
-            .worker("a", Launch::proxy().port(a).var("ORIGIN_URL", &at(b)))
-            .worker("b", Launch::proxy().port(b).var("ORIGIN_URL", &at(a)))
-            .start()
+        Env::addressed(None, &["a", "b"], |p| {
+            vec![
+                Launch::proxy().var("ORIGIN_URL", &at(p[1])),
+                Launch::proxy().var("ORIGIN_URL", &at(p[0])),
+            ]
+        })
     })
 }
 
@@ -27,14 +30,28 @@ fn cycle() -> &'static Env {
 fn fallback() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
-        let port = free_port();
-        let launch = Launch::proxy()
-            .port(port)
-            .var("FALLBACK_ORIGIN_URL", &at(port));
-        Env::build()
+        let origin = Origin::start();
+        let url = origin.url();
+        Env::addressed(Some(origin), &["self_fallback"], |p| {
+            let launch = Launch::proxy().var("ORIGIN_URL", &url);
+            vec![launch.var("FALLBACK_ORIGIN_URL", &at(p[0]))]
+        })
+    })
+}
+
+/// `outer` in front of `inner`, which keeps stale copies, in front of the
+/// fake origin.
+fn chain() -> &'static Env {
+    static ENV: OnceLock<Env> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let inner = Launch::proxy().var("STALE_IF_ERROR_SECONDS", "60");
+        let mut env = Env::build()
             .origin(Origin::start())
-            .fronting("self_fallback", launch)
-            .start()
+            .fronting("inner", inner)
+            .start();
+        let base = env.worker("inner").base.clone();
+        env.add("outer", Launch::proxy().var("ORIGIN_URL", &base));
+        env
     })
 }
 
@@ -94,4 +111,26 @@ fn a_fallback_that_loops_back_writes_the_primarys_record_with_config_error_as_it
     // The control: a good primary is not sent to the fallback at all.
     let r = get(&w.url("/echo"), &[]);
     assert_eq!(r.status, 200);
+}
+
+#[test]
+fn in_a_chain_the_deployment_behind_serves_its_stale_copy_to_every_request() {
+    let e = chain();
+    // Without it, the inner wrangler's proxy compresses for the outer.
+    let identity = [("accept-encoding", "identity")];
+    let url = e.worker("outer").url("/cacheable?key=chained");
+    let r = get(&url, &identity);
+    assert_eq!((r.status, r.text()), (200, "fresh chained".to_owned()));
+    // The origin fails: the inner deployment's copy, stored for a request
+    // whose nonce was another, reaches a later one through the outer.
+    e.origin().set_flag("fail:chained", "503");
+    let r = until_stale(&url, &identity);
+    assert!(is_stale(&r), "{r:?}");
+    assert_eq!(r.text(), "fresh chained");
+    // The control: a URL never stored gets the error.
+    let r = get(&e.worker("outer").url("/cacheable?key=never"), &[]);
+    assert_eq!(r.status, 200, "healthy first");
+    e.origin().set_flag("fail:never-stored", "503");
+    let r = get(&e.worker("outer").url("/cacheable?key=never-stored"), &[]);
+    assert_eq!(r.status, 500);
 }

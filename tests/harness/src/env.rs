@@ -5,7 +5,7 @@
 use std::thread::JoinHandle;
 
 use crate::origin::Origin;
-use crate::process::DeadPort;
+use crate::process::{free_port, DeadPort};
 use crate::worker::{Launch, Worker};
 
 /// A fake origin (when the workers need one), other origins by name (a
@@ -70,6 +70,34 @@ impl Env {
                 panic!("no worker {name:?} in this Env, only {names:?}")
             }
         }
+    }
+
+    /// `origin` and workers whose launches name their own ports (one whose
+    /// fallback is itself, two that are each other's origin): `make` gets a
+    /// free port per name and returns the launches in that order. When a
+    /// port was taken before wrangler bound it, all start again on new ones.
+    pub fn addressed(
+        origin: Option<Origin>,
+        names: &[&str],
+        make: impl Fn(&[u16]) -> Vec<Launch>,
+    ) -> Env {
+        for _ in 0..3 {
+            let ports: Vec<u16> = names.iter().map(|_| free_port()).collect();
+            let launches = make(&ports);
+            let spawned: Vec<Worker> = (launches.iter().zip(&ports))
+                .map(|(l, port)| l.clone().port(*port).spawn_on(*port))
+                .collect();
+            if spawned.iter().all(Worker::wait_ready) {
+                let workers = names.iter().map(|n| n.to_string()).zip(spawned);
+                return Env {
+                    origin,
+                    others: Vec::new(),
+                    workers: workers.collect(),
+                    _dead: Vec::new(),
+                };
+            }
+        }
+        panic!("wrangler dev found its ports taken three times");
     }
 
     /// Starts one more worker as `name`, after the others are up (e.g. one

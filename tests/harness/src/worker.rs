@@ -151,7 +151,8 @@ impl Launch {
         thread::spawn(move || self.start())
     }
 
-    fn spawn_on(&self, port: u16) -> Worker {
+    pub(crate) fn spawn_on(&self, port: u16) -> Worker {
+        ensure_built(self.project);
         let persist =
             std::env::temp_dir().join(format!("error-shield-e2e-{}-{port}", std::process::id()));
         let mut wrangler = Command::new(root().join("node_modules/.bin/wrangler"));
@@ -209,7 +210,7 @@ pub struct Worker {
 
 impl Worker {
     /// Waits until the worker answers; `false` when its port was taken.
-    fn wait_ready(&self) -> bool {
+    pub(crate) fn wait_ready(&self) -> bool {
         let deadline = Instant::now() + Duration::from_secs(120);
         while Instant::now() < deadline {
             if self.group.printed("Address already in use") {

@@ -17,6 +17,7 @@ mod breaker;
 mod circuit;
 pub mod constants;
 mod context;
+pub mod credentials;
 mod fail_open;
 mod fault;
 pub mod hop;

@@ -23,7 +23,8 @@ pub struct Traits {
 pub struct Plan {
     /// The URL to fetch; `None`: the incoming URL (zone-route mode).
     pub url: Option<String>,
-    /// The client-facing host, sent as `X-Forwarded-Host` with an origin.
+    /// The client-facing host, sent as `X-Forwarded-Host` in place of the
+    /// client's, with an origin or without (zone mode).
     pub forwarded_host: Option<String>,
     /// What may be done when an attempt fails.
     pub rescue: Rescue,
@@ -60,13 +61,13 @@ impl Plan {
     /// The plan for a request to `url`; `traits` is read only when
     /// retries or stale-if-error need it.
     pub fn new(s: &Settings, url: &str, traits: impl FnOnce() -> Traits) -> Plan {
-        let (target, forwarded_host) = match &s.origin {
-            Some(base) => (
-                Some(origin::outbound_url(base, url)),
-                Some(origin::host(url).to_owned()),
-            ),
-            None => (None, None),
-        };
+        // Zone mode too: a client's own X-Forwarded-Host never reaches the
+        // origin (nor, through one that reflects it, a stored copy).
+        let forwarded_host = Some(origin::host(url).to_owned());
+        let target = s
+            .origin
+            .as_ref()
+            .map(|base| origin::outbound_url(base, url));
         let (mut retries, mut stale, mut fallback) = (0, false, None);
         if s.retries > 0 || s.stale_if_error_seconds > 0 || s.fallback.is_some() {
             let t = traits();
@@ -129,9 +130,14 @@ mod tests {
     }
 
     #[test]
-    fn without_an_origin_the_incoming_url_is_fetched_with_no_forwarded_host() {
-        let p = Plan::new(&Settings::default(), "https://w.dev/a", || unreachable!());
-        assert_eq!((p.url, p.forwarded_host), (None, None));
+    fn without_an_origin_the_incoming_url_is_fetched_with_the_incoming_host_forwarded() {
+        let p = Plan::new(
+            &Settings::default(),
+            "https://w.dev:8443/a?b",
+            || unreachable!(),
+        );
+        assert_eq!(p.url, None);
+        assert_eq!(p.forwarded_host.as_deref(), Some("w.dev:8443"));
     }
 
     #[test]

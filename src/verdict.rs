@@ -4,6 +4,7 @@
 use error_shield::parts::status;
 use error_shield::{Cause, Failure};
 
+use crate::credentials::Secrets;
 use crate::plan::Rescue;
 use crate::settings::{Settings, StatusPolicy};
 
@@ -16,6 +17,8 @@ pub enum Attempt<'a> {
         status: u16,
         /// The first bytes of its body (at most `LOG_ORIGIN_BODY_BYTES`).
         excerpt: &'a [u8],
+        /// The client's credentials, cut out of it before it is logged.
+        secrets: &'a Secrets,
     },
     /// No response headers within the timeout.
     TimedOut,
@@ -34,14 +37,19 @@ pub enum Attempt<'a> {
 /// The failure of `attempt`, the `attempts`-th try.
 pub fn classify(s: &Settings, attempt: Attempt<'_>, attempts: u32) -> Failure {
     let mut failure = match attempt {
-        Attempt::Status { status, excerpt } => {
+        Attempt::Status {
+            status,
+            excerpt,
+            secrets,
+        } => {
             let f = Failure::new(
                 Cause::OriginErrorStatus,
                 format!("origin answered {status}"),
             )
             .with_origin_status(status);
-            if s.log_origin_body_bytes > 0 {
-                f.with_origin_body(self::excerpt(excerpt, s.log_origin_body_bytes as usize))
+            let max = s.log_origin_body_bytes as usize;
+            if max > 0 {
+                f.with_origin_body(cut_excerpt(excerpt, max, secrets))
             } else {
                 f
             }
@@ -69,6 +77,26 @@ pub fn classify(s: &Settings, attempt: Attempt<'_>, attempts: u32) -> Failure {
 /// UTF-8 (and a character cut in half at the end) becomes U+FFFD.
 pub fn excerpt(bytes: &[u8], max: usize) -> String {
     String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned()
+}
+
+/// [`excerpt`] without the client's credentials, still at most `max`
+/// bytes (a mark may be longer than what it stands for). The executor
+/// reads at most `max` bytes: as many means the body may go on, so a
+/// credential's first bytes at the end are cut too.
+pub fn cut_excerpt(bytes: &[u8], max: usize, secrets: &Secrets) -> String {
+    let text = excerpt(bytes, max);
+    if secrets.is_empty() {
+        return text;
+    }
+    let mut out = secrets.cut(&text, bytes.len() >= max);
+    if out.len() > max {
+        let mut end = max;
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.truncate(end);
+    }
+    out
 }
 
 /// What to do after a failed attempt.
@@ -184,6 +212,7 @@ mod tests {
             Attempt::Status {
                 status: 502,
                 excerpt: b"stack trace",
+                secrets: &Secrets::default(),
             },
             1,
         );
@@ -201,6 +230,7 @@ mod tests {
             Attempt::Status {
                 status: 500,
                 excerpt: b"x",
+                secrets: &Secrets::default(),
             },
             1,
         );
@@ -367,6 +397,26 @@ mod tests {
         for (attempt, jitter, want) in table {
             assert_eq!(backoff_ms(attempt, jitter), want, "{attempt} {jitter}");
         }
+    }
+
+    #[test]
+    fn excerpts_lose_the_clients_credentials_and_stay_within_the_cap() {
+        let s = Secrets::of(
+            |n| (n == "cookie").then(|| "a=abcd; b=longer-secret".to_owned()),
+            None,
+        );
+        assert_eq!(cut_excerpt(b"x abcd y", 64, &s), "x REDACTED y");
+        // A 4-byte value marked with 8 bytes: still at most 8 bytes.
+        assert_eq!(cut_excerpt(b"abcdabcd", 8, &s), "REDACTED");
+        assert_eq!(cut_excerpt(b"ab abcd", 7, &s), "ab REDA");
+        // Cut at the cap mid-credential: its first bytes go too.
+        assert_eq!(cut_excerpt(b"s=longer-secret", 10, &s), "s=REDACTED");
+        assert_eq!(
+            cut_excerpt(b"s=longer", 10, &s),
+            "s=longer",
+            "not cut: it ended"
+        );
+        assert_eq!(cut_excerpt(b"plain", 64, &s), "plain");
     }
 
     #[test]

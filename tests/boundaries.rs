@@ -81,7 +81,9 @@ fn credential() -> impl Strategy<Value = String> {
 
 /// A URL-ish value carrying `pw`, valid or not, with or without a scheme.
 fn url_with(pw: &str, form: u8, junk: &str) -> String {
-    match form % 9 {
+    match form % 11 {
+        10 => format!("http://u:{pw}@10.0.0.256{junk}"),
+        9 => format!("https://h/x?{pw}&page=2{junk}"),
         8 => format!("https://api.example.com/?{pw}{junk}"),
         0 => format!("https://svc:{pw}@api.example.com{junk}"),
         1 => format!("svc:{pw}@api.example.com{junk}"),
@@ -97,7 +99,8 @@ fn url_with(pw: &str, form: u8, junk: &str) -> String {
 /// `ROUTES` text holding `url` in one position, broken in one way or not.
 fn routes_with(url: &str, position: u8, breakage: u8) -> String {
     let u = serde_json::Value::from(url).to_string();
-    let text = match position % 9 {
+    let text = match position % 10 {
+        9 => format!(r#"[{{"prefix":"/a/","fallback_origin_url":{u}}}]"#),
         8 => format!(r#"[{{"prefix":"/a/",{u}:1}}]"#),
         0 => format!(r#"[{{"prefix":"/a/","origin_url":{u}}}]"#),
         1 => format!(r#"[{u}]"#),
@@ -160,7 +163,10 @@ proptest! {
         junk in select(&["", "/", "/v1", " x", "?a=b", "#f", ":1", "\u{7f}"][..]),
         position in any::<u8>(),
         breakage in any::<u8>(),
-        variable in select(&["ORIGIN_URL", "ROUTES", "ROUTES_STRUCTURED", "SUPPORT_URL_BAD", "PROBLEM_TYPE_BAD"][..]),
+        variable in select(&[
+            "ORIGIN_URL", "FALLBACK_ORIGIN_URL", "ROUTES", "ROUTES_STRUCTURED",
+            "SUPPORT_URL_BAD", "PROBLEM_TYPE_BAD",
+        ][..]),
     ) {
         let url = url_with(&pw, form, junk);
         let (name, value) = match variable {
@@ -171,6 +177,7 @@ proptest! {
             // record, which must not show its credential.
             "SUPPORT_URL_BAD" => ("SUPPORT_URL", format!("{url} \u{1}")),
             "PROBLEM_TYPE_BAD" => ("PROBLEM_TYPE", format!("{url} \u{1}")),
+            "FALLBACK_ORIGIN_URL" => ("FALLBACK_ORIGIN_URL", url.clone()),
             _ => ("ORIGIN_URL", url.clone()),
         };
         let lookup = |n: &str| (n == name).then(|| value.clone());
@@ -186,6 +193,11 @@ fn the_credential_property_sees_the_failures_it_checks() {
     // above inspects real records, and a plain value is shown in them.
     let failing = [
         ("ORIGIN_URL", "svc:ZQabcdef@api.example.com".to_string()),
+        (
+            "FALLBACK_ORIGIN_URL",
+            "http://u:ZQabcdef@10.0.0.256".to_string(),
+        ),
+        ("ROUTES", routes_with("http://u:ZQabcdef@10.0.0.256", 9, 0)),
         ("ROUTES", routes_with("https://svc:ZQabcdef@h", 0, 1)),
         ("ROUTES", routes_with("https://svc:ZQabcdef@h", 3, 0)),
     ];

@@ -162,17 +162,36 @@ fn a_request_that_comes_back_to_the_worker_fails_fast_with_config_error() {
 }
 
 #[test]
-fn without_origin_url_the_incoming_url_is_fetched_with_no_forwarded_host() {
+fn without_origin_url_the_incoming_url_is_fetched_and_the_incoming_host_forwarded() {
     let e = env();
     let zone = get(
         &e.worker("zone").url("/echo?zone=1"),
-        &[("x-request-id", "zone-1")],
+        &[
+            ("x-request-id", "zone-1"),
+            ("x-forwarded-host", "evil.example"),
+            // The control: the same value under another name arrives.
+            ("x-forwarded-hostname", "evil.example"),
+        ],
     )
     .json();
     assert_eq!(zone["target"], "/echo?zone=1");
     assert_eq!(echo_header(&zone, "x-request-id"), Some("zone-1"));
-    assert_eq!(echo_header(&zone, "x-forwarded-host"), None, "{zone}");
-    // The control: with ORIGIN_URL the header is sent.
+    // The client's X-Forwarded-Host is replaced by the host the worker was
+    // asked for (on a zone route, the origin's own host).
+    let forwarded: Vec<&Value> = zone["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h[0] == "x-forwarded-host")
+        .map(|h| &h[1])
+        .collect();
+    let host = echo_header(&zone, "host").expect("a Host header");
+    assert_eq!(forwarded, [host], "{zone}");
+    assert_eq!(
+        echo_header(&zone, "x-forwarded-hostname"),
+        Some("evil.example")
+    );
+    // With ORIGIN_URL too.
     let proxied = get(&e.worker("page").url("/echo"), &[]).json();
     let host = e.worker("page").base.trim_start_matches("http://");
     assert_eq!(echo_header(&proxied, "x-forwarded-host"), Some(host));

@@ -856,9 +856,12 @@ proptest! {
                     expected.push_str(&format!("{name}=REDACTED"));
                     values.push(v.clone());
                 }
+                // A bare item may be the token itself: hidden whole.
                 None => {
                     url.push_str(name);
-                    expected.push_str(name);
+                    if !name.is_empty() {
+                        expected.push_str("REDACTED");
+                    }
                 }
             }
         }
@@ -887,8 +890,14 @@ proptest! {
         prop_assert!(!out.contains('#'), "fragment kept: {:?} -> {:?}", url, out);
         if let Some((_, query)) = out.split_once('?') {
             for pair in query.split('&') {
-                if let Some((_, value)) = pair.split_once('=') {
-                    prop_assert_eq!(value, "REDACTED", "redact_query({:?}) = {:?}", url, out);
+                match pair.split_once('=') {
+                    Some((_, value)) => {
+                        prop_assert_eq!(value, "REDACTED", "redact_query({:?}) = {:?}", url, out);
+                    }
+                    None => prop_assert!(
+                        pair.is_empty() || pair == "REDACTED",
+                        "redact_query({:?}) = {:?} shows the bare item {:?}", url, out, pair
+                    ),
                 }
             }
         }

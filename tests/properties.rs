@@ -9,7 +9,9 @@
 use std::cell::Cell;
 use std::ops::RangeInclusive;
 
-use error_shield::parts::redact::{credentials as redact_url, query as redact_query};
+use error_shield::parts::redact::{
+    credentials as redact_url, query as redact_query, text as redact_text,
+};
 use error_shield::parts::request_id::{choose, from_bytes, is_valid, trace_id};
 use error_shield::parts::{
     escape_html, line as log_line_of, negotiate, Renderer, RequestInfo, Template,
@@ -1002,7 +1004,8 @@ proptest! {
         }
         prop_assert_eq!(&v["level"], "error");
         prop_assert_eq!(&v["cause"], cause.as_str());
-        prop_assert_eq!(&v["message"], &Value::from(message.as_str()));
+        // A URL inside the message is shown redacted like the request's.
+        prop_assert_eq!(&v["message"], &Value::from(redact_text(&message)));
         prop_assert_eq!(&v["method"], &Value::from(method.as_str()));
         let redacted = redact_query(&redact_url(&url));
         prop_assert_eq!(&v["url"], &Value::from(redacted.as_str()));

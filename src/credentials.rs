@@ -14,7 +14,7 @@ const MARK: &str = "REDACTED";
 const AUTHORIZATIONS: [&str; 2] = ["authorization", "proxy-authorization"];
 
 /// The values an excerpt must not show, each in the forms a page may print
-/// it in (as sent, JSON-escaped, HTML-escaped), longest first.
+/// it in (as sent, JSON-escaped, HTML-escaped).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Secrets(Vec<String>);
 
@@ -47,7 +47,6 @@ impl Secrets {
         if let Some(t) = token {
             s.add(t);
         }
-        s.0.sort_by_key(|v| std::cmp::Reverse(v.len()));
         s
     }
 

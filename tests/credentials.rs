@@ -14,16 +14,23 @@ use error_shield_harness::{get, unique_id, Env, Launch, Origin, Worker};
 /// runtime's URL parser: no IPv4 octet is 256.
 const UNFETCHABLE: &str = "http://svc:ZQhunter@10.0.0.256";
 
+/// Passes every hand rule (an IPv6 address of hex digits and colons) but
+/// not the runtime's URL parser (two `::`): only the worker's check with
+/// the runtime's own `URL` refuses it.
+const ONLY_THE_RUNTIME_REFUSES: &str = "http://u:ZQroute@[1::2::3]";
+
 /// The bypass token of `dumping`.
 const TOKEN: &str = "ZQbypass-token";
 
 /// In front of one origin: `dumping` (a bypass token configured, room for
-/// a whole dump of headers in the excerpt) and `unfetchable` /
+/// a whole dump of headers in the excerpt), `unfetchable` /
 /// `unfetchable_fallback` (`UNFETCHABLE` as `ORIGIN_URL` /
-/// `FALLBACK_ORIGIN_URL`).
+/// `FALLBACK_ORIGIN_URL`) and `unfetchable_rule` (`ONLY_THE_RUNTIME_REFUSES`
+/// as a rule's `origin_url`).
 fn env() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
+        let rule = format!(r#"[{{"prefix":"/","origin_url":"{ONLY_THE_RUNTIME_REFUSES}"}}]"#);
         let dumping = Launch::proxy().vars(&[
             ("MAINTENANCE_BYPASS_TOKEN", TOKEN),
             ("LOG_ORIGIN_BODY_BYTES", "8192"),
@@ -39,6 +46,7 @@ fn env() -> &'static Env {
                 "unfetchable_fallback",
                 Launch::proxy().var("FALLBACK_ORIGIN_URL", UNFETCHABLE),
             )
+            .fronting("unfetchable_rule", Launch::proxy().var("ROUTES", &rule))
             .start()
     })
 }
@@ -59,9 +67,18 @@ fn assert_never_printed(worker: &Worker, secrets: &[&str]) {
 #[test]
 fn a_url_setting_the_runtime_cannot_fetch_is_a_config_error_that_never_shows_its_password() {
     let e = env();
-    for (name, variable) in [
-        ("unfetchable", "ORIGIN_URL"),
-        ("unfetchable_fallback", "FALLBACK_ORIGIN_URL"),
+    for (name, variable, shown) in [
+        ("unfetchable", "ORIGIN_URL", "http://REDACTED@10.0.0.256"),
+        (
+            "unfetchable_fallback",
+            "FALLBACK_ORIGIN_URL",
+            "http://REDACTED@10.0.0.256",
+        ),
+        (
+            "unfetchable_rule",
+            "ROUTES[0].origin_url",
+            "http://REDACTED@[1::2::3]",
+        ),
     ] {
         let worker = e.worker(name);
         let id = unique_id("unfetchable");
@@ -73,11 +90,8 @@ fn a_url_setting_the_runtime_cannot_fetch_is_a_config_error_that_never_shows_its
         assert_eq!(record["cause"], "config_error", "{name}: {record}");
         // The control: the value is shown, only redacted.
         assert_eq!(record["context"]["variable"], variable, "{record}");
-        assert_eq!(
-            record["context"]["value"], "http://REDACTED@10.0.0.256",
-            "{record}"
-        );
-        assert_never_printed(worker, &["ZQhunter", "ZQitem", "ZQvalue"]);
+        assert_eq!(record["context"]["value"], shown, "{record}");
+        assert_never_printed(worker, &["ZQhunter", "ZQroute", "ZQitem", "ZQvalue"]);
     }
 }
 

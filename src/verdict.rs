@@ -49,7 +49,7 @@ pub fn classify(s: &Settings, attempt: Attempt<'_>, attempts: u32) -> Failure {
             .with_origin_status(status);
             let max = s.log_origin_body_bytes as usize;
             if max > 0 {
-                f.with_origin_body(cut_excerpt(excerpt, max, secrets))
+                f.with_origin_body(crate::excerpt::logged(excerpt, max, secrets))
             } else {
                 f
             }
@@ -71,32 +71,6 @@ pub fn classify(s: &Settings, attempt: Attempt<'_>, attempts: u32) -> Failure {
         failure.set_field("attempts", attempts);
     }
     failure
-}
-
-/// The first `max` bytes of a failing body as text for the log. Invalid
-/// UTF-8 (and a character cut in half at the end) becomes U+FFFD.
-pub fn excerpt(bytes: &[u8], max: usize) -> String {
-    String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned()
-}
-
-/// [`excerpt`] without the client's credentials, still at most `max`
-/// bytes (a mark may be longer than what it stands for). The executor
-/// reads at most `max` bytes: as many means the body may go on, so a
-/// credential's first bytes at the end are cut too.
-pub fn cut_excerpt(bytes: &[u8], max: usize, secrets: &Secrets) -> String {
-    let text = excerpt(bytes, max);
-    if secrets.is_empty() {
-        return text;
-    }
-    let mut out = secrets.cut(&text, bytes.len() >= max);
-    if out.len() > max {
-        let mut end = max;
-        while !out.is_char_boundary(end) {
-            end -= 1;
-        }
-        out.truncate(end);
-    }
-    out
 }
 
 /// What to do after a failed attempt.
@@ -397,33 +371,5 @@ mod tests {
         for (attempt, jitter, want) in table {
             assert_eq!(backoff_ms(attempt, jitter), want, "{attempt} {jitter}");
         }
-    }
-
-    #[test]
-    fn excerpts_lose_the_clients_credentials_and_stay_within_the_cap() {
-        let s = Secrets::of(
-            |n| (n == "cookie").then(|| "a=abcd; b=longer-secret".to_owned()),
-            None,
-        );
-        assert_eq!(cut_excerpt(b"x abcd y", 64, &s), "x REDACTED y");
-        // A 4-byte value marked with 8 bytes: still at most 8 bytes.
-        assert_eq!(cut_excerpt(b"abcdabcd", 8, &s), "REDACTED");
-        assert_eq!(cut_excerpt(b"ab abcd", 7, &s), "ab REDA");
-        // Cut at the cap mid-credential: its first bytes go too.
-        assert_eq!(cut_excerpt(b"s=longer-secret", 10, &s), "s=REDACTED");
-        assert_eq!(
-            cut_excerpt(b"s=longer", 10, &s),
-            "s=longer",
-            "not cut: it ended"
-        );
-        assert_eq!(cut_excerpt(b"plain", 64, &s), "plain");
-    }
-
-    #[test]
-    fn excerpts_are_capped_and_lossy() {
-        assert_eq!(excerpt(b"hello world", 5), "hello");
-        assert_eq!(excerpt(b"hi", 0), "");
-        assert_eq!(excerpt("héllo".as_bytes(), 2), "h\u{fffd}");
-        assert_eq!(excerpt(&[0xff, b'a'], 10), "\u{fffd}a");
     }
 }

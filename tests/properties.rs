@@ -17,9 +17,9 @@ use error_shield::parts::{
     escape_html, line as log_line_of, negotiate, Renderer, RequestInfo, Template,
 };
 use error_shield::{Cause, Failure, Format, Page};
+use error_shield_proxy::excerpt::text as excerpt;
 use error_shield_proxy::settings::Settings;
 use error_shield_proxy::status::StatusSet;
-use error_shield_proxy::verdict::excerpt;
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::RngAlgorithm;

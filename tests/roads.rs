@@ -9,7 +9,7 @@
 use error_shield::parts::{line, RequestInfo};
 use error_shield::{Cause, Failure};
 use error_shield_proxy::credentials::{Secrets, MIN_LEN};
-use error_shield_proxy::verdict::cut_excerpt;
+use error_shield_proxy::excerpt::logged;
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::RngAlgorithm;
@@ -143,7 +143,7 @@ proptest! {
         let body = format!("{padding}{}", dump(&headers, style));
         // What the executor reads: at most `max` bytes.
         let read = &body.as_bytes()[..body.len().min(max)];
-        let out = cut_excerpt(read, max, &secrets);
+        let out = logged(read, max, &secrets);
         prop_assert!(out.len() <= max, "{} bytes over {}", out.len(), max);
         for pw in [&bearer, &basic, &sid, &theme, &token] {
             // Neither whole nor its first bytes, even where the excerpt ends.

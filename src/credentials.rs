@@ -28,8 +28,17 @@ impl Secrets {
         for name in AUTHORIZATIONS {
             if let Some(v) = header(name) {
                 s.add(&v);
-                if let Some((_, credential)) = v.trim().split_once([' ', '\t']) {
+                if let Some((scheme, credential)) = v.trim().split_once([' ', '\t']) {
                     s.add(credential);
+                    // A page may show Basic's password decoded (phpinfo's
+                    // PHP_AUTH_PW).
+                    if scheme.eq_ignore_ascii_case("basic") {
+                        let decoded = base64(credential.trim()).unwrap_or_default();
+                        let decoded = String::from_utf8_lossy(&decoded);
+                        if let Some((_, password)) = decoded.split_once(':') {
+                            s.add(password);
+                        }
+                    }
                 }
             }
         }
@@ -127,6 +136,29 @@ fn trailing_prefix(text: &str, secret: &str) -> usize {
     }
 }
 
+/// Standard base64 (padding optional); `None` for anything else.
+fn base64(v: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(v.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0);
+    for b in v.trim_end_matches('=').bytes() {
+        let n = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(n);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
 /// As a JSON string (or a PHP `json_encode`) shows it, quotes not included.
 fn json_escaped(v: &str) -> String {
     v.replace('\\', "\\\\")
@@ -182,6 +214,22 @@ mod tests {
             "Authorization: REDACTED\nProxy-Authorization: REDACTED\nCookie: REDACTED\n\
              X-Plain: visible-value\ntoken alone: REDACTED, sid alone: REDACTED, bypass: REDACTED"
         );
+    }
+
+    #[test]
+    fn basics_password_is_cut_decoded_too() {
+        // "user:pa55word" and "Aladdin:open sesame".
+        let s = secrets(&[("authorization", "Basic dXNlcjpwYTU1d29yZA==")], None);
+        assert_eq!(s.cut("PHP_AUTH_PW pa55word", false), "PHP_AUTH_PW REDACTED");
+        let s = secrets(
+            &[("proxy-authorization", "basic QWxhZGRpbjpvcGVuIHNlc2FtZQ")],
+            None,
+        );
+        assert_eq!(s.cut("[open sesame] Aladdin", false), "[REDACTED] Aladdin");
+        assert_eq!(base64("not base64!"), None);
+        // The control: a Bearer token is not decoded.
+        let s = secrets(&[("authorization", "Bearer dXNlcjpwYTU1d29yZA==")], None);
+        assert_eq!(s.cut("pa55word", false), "pa55word");
     }
 
     #[test]

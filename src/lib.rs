@@ -17,6 +17,8 @@ mod breaker;
 mod circuit;
 pub mod constants;
 mod context;
+pub mod credentials;
+pub mod excerpt;
 mod fail_open;
 mod fault;
 pub mod hop;

@@ -11,9 +11,9 @@ use wasm_bindgen::JsValue;
 use crate::context;
 use crate::hop::Chain;
 use crate::isolate::Selected;
-use crate::plan::{Plan, Rescue};
+use crate::plan::Plan;
+use crate::runtime;
 use crate::settings::OnWorkerFailure;
-use crate::{origin, runtime};
 
 /// The promise of the origin's answer, or `None`: the uniform error stays.
 pub fn start(
@@ -34,23 +34,7 @@ pub fn start(
     }
     // Planned afresh and minimally; should even that fail, the uniform error.
     catch(|| {
-        let plan = Plan {
-            url: s
-                .origin
-                .as_ref()
-                .map(|b| origin::outbound_url(b, &incoming.url)),
-            forwarded_host: s
-                .origin
-                .as_ref()
-                .map(|_| origin::host(&incoming.url).to_owned()),
-            rescue: Rescue {
-                timeout_ms: s.timeout_ms,
-                retries: 0,
-                stale: false,
-                fallback: None,
-            },
-            circuit: None,
-        };
+        let plan = Plan::as_it_came(s, &incoming.url);
         let trace_id = incoming.trace_id.as_deref();
         let ctx = context::create(url, chosen.index, &incoming.id, trace_id, &plan, hop);
         context::carry_failure(&ctx, &failure.clone().with_field("failed_open", true));

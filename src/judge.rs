@@ -9,6 +9,7 @@ use web_sys::Response;
 use crate::answer::{self, fail, record};
 use crate::circuit;
 use crate::context::{self, Carried, Context, Outcome};
+use crate::credentials::Secrets;
 use crate::hop::Answered;
 use crate::isolate::{Isolate, Selected};
 use crate::plan::{self, Rescue};
@@ -62,11 +63,14 @@ pub fn judge(s: &Step<'_>, exec: &JsValue, carried: &Carried, outcome: Outcome) 
             }
         }
         Outcome::CacheMiss => s.fail(&context::carried_failure(s.ctx).unwrap_or_else(lost)),
-        other => failed(
-            s,
-            carried,
-            outcome::failure_of(settings, other, carried.attempts),
-        ),
+        other => {
+            let secrets = || {
+                let token = settings.maintenance.bypass_token.as_deref();
+                Secrets::of(|name| s.incoming.header(name), token)
+            };
+            let failure = outcome::failure_of(settings, other, carried.attempts, secrets);
+            failed(s, carried, failure)
+        }
     }
 }
 

@@ -18,6 +18,8 @@ mod carry;
 mod circuit;
 pub mod constants;
 mod context;
+pub mod credentials;
+pub mod excerpt;
 mod fail_open;
 mod fault;
 pub mod hop;

@@ -10,6 +10,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Headers, Response};
 
 use crate::context::Outcome;
+use crate::credentials::Secrets;
 use crate::isolate::Isolate;
 use crate::judge::Step;
 use crate::runtime;
@@ -18,15 +19,28 @@ use crate::stored::{self, Edits, Stored};
 use crate::verdict::{self, Attempt};
 use crate::{stale, stale_key};
 
-/// The failure of the `attempts`-th attempt, as the executor saw it.
-pub fn failure_of(settings: &Settings, outcome: Outcome, attempts: u32) -> Failure {
+/// The failure of the `attempts`-th attempt, as the executor saw it;
+/// `secrets` (read only for a failing body to log) are the client's
+/// credentials, cut out of its excerpt.
+pub fn failure_of(
+    settings: &Settings,
+    outcome: Outcome,
+    attempts: u32,
+    secrets: impl FnOnce() -> Secrets,
+) -> Failure {
     let attempt = match outcome {
         Outcome::FailingStatus { status, excerpt } => {
+            let secrets = if settings.log_origin_body_bytes > 0 && !excerpt.is_empty() {
+                secrets()
+            } else {
+                Secrets::default()
+            };
             return verdict::classify(
                 settings,
                 Attempt::Status {
                     status,
                     excerpt: &excerpt,
+                    secrets: &secrets,
                 },
                 attempts,
             );

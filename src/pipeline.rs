@@ -174,7 +174,9 @@ pub fn broken(env: &JsValue, request: Request, ctx: &Context) {
             Outcome::BodyBroken { status, .. } => status,
             _ => 0,
         };
-        let failure = outcome::failure_of(chosen.settings, outcome, carried.attempts);
+        // A broken body has no excerpt: no credentials to read.
+        let failure =
+            outcome::failure_of(chosen.settings, outcome, carried.attempts, Default::default);
         record(Some(chosen), &incoming, &failure, status);
         Ok(())
     });

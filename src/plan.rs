@@ -24,7 +24,8 @@ pub struct Traits {
 pub struct Plan {
     /// The URL to fetch; `None`: the incoming URL (zone-route mode).
     pub url: Option<String>,
-    /// The client-facing host, sent as `X-Forwarded-Host` with an origin.
+    /// The client-facing host, sent as `X-Forwarded-Host` in place of the
+    /// client's, with an origin or without (zone mode).
     pub forwarded_host: Option<String>,
     /// What may be done when an attempt fails.
     pub rescue: Rescue,
@@ -99,13 +100,7 @@ impl Plan {
     /// The plan for a request to `url`; `traits` is read only when
     /// retries or stale-if-error need it.
     pub fn new(s: &Settings, url: &str, traits: impl FnOnce() -> Traits) -> Plan {
-        let (target, forwarded_host) = match &s.origin {
-            Some(base) => (
-                Some(origin::outbound_url(base, url)),
-                Some(origin::host(url).to_owned()),
-            ),
-            None => (None, None),
-        };
+        let (target, forwarded_host) = target(s, url);
         let (mut retries, mut stale, mut fallback) = (0, false, None);
         if s.retries > 0 || s.stale_if_error_seconds > 0 || s.fallback.is_some() {
             let t = traits();
@@ -131,6 +126,31 @@ impl Plan {
             circuit,
         }
     }
+
+    /// The plan for a request sent as it came after the worker failed on
+    /// it (fail-open): where it goes, the forwarded host, and no rescue.
+    pub fn as_it_came(s: &Settings, url: &str) -> Plan {
+        let (url, forwarded_host) = target(s, url);
+        Plan {
+            url,
+            forwarded_host,
+            rescue: Rescue {
+                timeout_ms: s.timeout_ms,
+                retries: 0,
+                stale: false,
+                fallback: None,
+            },
+            circuit: None,
+        }
+    }
+}
+
+/// The URL to fetch (`None`: the incoming one) and the host sent as
+/// `X-Forwarded-Host`, in zone mode too: a client's own value never
+/// reaches the origin (nor, through one that reflects it, a stored copy).
+fn target(s: &Settings, url: &str) -> (Option<String>, Option<String>) {
+    let target = s.origin.as_ref().map(|b| origin::outbound_url(b, url));
+    (target, Some(origin::host(url).to_owned()))
 }
 
 #[cfg(test)]
@@ -168,9 +188,34 @@ mod tests {
     }
 
     #[test]
-    fn without_an_origin_the_incoming_url_is_fetched_with_no_forwarded_host() {
-        let p = Plan::new(&Settings::default(), "https://w.dev/a", || unreachable!());
-        assert_eq!((p.url, p.forwarded_host), (None, None));
+    fn a_request_sent_as_it_came_gets_the_forwarded_host_in_both_modes() {
+        let zone = Plan::as_it_came(&Settings::default(), "https://w.dev/a");
+        assert_eq!(
+            (zone.url.as_deref(), zone.forwarded_host.as_deref()),
+            (None, Some("w.dev"))
+        );
+        let s = Settings {
+            origin: Some("http://o:1".into()),
+            retries: 3,
+            ..Settings::default()
+        };
+        let p = Plan::as_it_came(&s, "https://w.dev/a?b");
+        assert_eq!(
+            (p.url.as_deref(), p.forwarded_host.as_deref()),
+            (Some("http://o:1/a?b"), Some("w.dev"))
+        );
+        assert_eq!((p.rescue.retries, p.circuit), (0, None));
+    }
+
+    #[test]
+    fn without_an_origin_the_incoming_url_is_fetched_with_the_incoming_host_forwarded() {
+        let p = Plan::new(
+            &Settings::default(),
+            "https://w.dev:8443/a?b",
+            || unreachable!(),
+        );
+        assert_eq!(p.url, None);
+        assert_eq!(p.forwarded_host.as_deref(), Some("w.dev:8443"));
     }
 
     #[test]

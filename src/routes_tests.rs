@@ -189,6 +189,11 @@ fn each_kind_of_bad_rule_names_its_index_and_key() {
             "EOF while parsing a list at line 1 column 68",
         ),
         (
+            r#"[{"prefix": "/a", "fallback_origin_url": "http://u:pw@10.0.0.256/"}]"#.into(),
+            "ROUTES[0].fallback_origin_url",
+            "http://REDACTED@10.0.0.256/",
+        ),
+        (
             r#"[{"prefix": "/a", "origin_url": "svc:pw@h"}]"#.into(),
             "ROUTES[0].origin_url",
             "REDACTED@h",

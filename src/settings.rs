@@ -312,6 +312,13 @@ mod tests {
         assert_eq!(err.context[1].1, "https://REDACTED@host/a b");
         let err = Settings::from_vars(&pairs(&[("ORIGIN_URL", "svc:hunter2@host")])).unwrap_err();
         assert_eq!(err.context[1].1, "REDACTED@host", "no scheme, still hidden");
+        // What the runtime's URL parser refuses (no IPv4 octet is 256).
+        for var in ["ORIGIN_URL", "FALLBACK_ORIGIN_URL"] {
+            let err =
+                Settings::from_vars(&pairs(&[(var, "http://svc:hunter2@10.0.0.256")])).unwrap_err();
+            assert_eq!(err.context[0].1, var);
+            assert_eq!(err.context[1].1, "http://REDACTED@10.0.0.256");
+        }
         for ok in ["http://[::1]:8080/p", "http://[::1]", "https://h:443"] {
             assert!(
                 Settings::from_vars(&pairs(&[("ORIGIN_URL", ok)])).is_ok(),

@@ -4,6 +4,7 @@
 use error_shield::parts::status;
 use error_shield::{Cause, Failure};
 
+use crate::credentials::Secrets;
 use crate::plan::Rescue;
 use crate::settings::{Settings, StatusPolicy};
 
@@ -16,6 +17,8 @@ pub enum Attempt<'a> {
         status: u16,
         /// The first bytes of its body (at most `LOG_ORIGIN_BODY_BYTES`).
         excerpt: &'a [u8],
+        /// The client's credentials, cut out of it before it is logged.
+        secrets: &'a Secrets,
     },
     /// No response headers within the timeout.
     TimedOut,
@@ -34,14 +37,19 @@ pub enum Attempt<'a> {
 /// The failure of `attempt`, the `attempts`-th try.
 pub fn classify(s: &Settings, attempt: Attempt<'_>, attempts: u32) -> Failure {
     let mut failure = match attempt {
-        Attempt::Status { status, excerpt } => {
+        Attempt::Status {
+            status,
+            excerpt,
+            secrets,
+        } => {
             let f = Failure::new(
                 Cause::OriginErrorStatus,
                 format!("origin answered {status}"),
             )
             .with_origin_status(status);
-            if s.log_origin_body_bytes > 0 {
-                f.with_origin_body(self::excerpt(excerpt, s.log_origin_body_bytes as usize))
+            let max = s.log_origin_body_bytes as usize;
+            if max > 0 {
+                f.with_origin_body(crate::excerpt::logged(excerpt, max, secrets))
             } else {
                 f
             }
@@ -63,12 +71,6 @@ pub fn classify(s: &Settings, attempt: Attempt<'_>, attempts: u32) -> Failure {
         failure.set_field("attempts", attempts);
     }
     failure
-}
-
-/// The first `max` bytes of a failing body as text for the log. Invalid
-/// UTF-8 (and a character cut in half at the end) becomes U+FFFD.
-pub fn excerpt(bytes: &[u8], max: usize) -> String {
-    String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned()
 }
 
 /// What to do after a failed attempt.
@@ -184,6 +186,7 @@ mod tests {
             Attempt::Status {
                 status: 502,
                 excerpt: b"stack trace",
+                secrets: &Secrets::default(),
             },
             1,
         );
@@ -201,6 +204,7 @@ mod tests {
             Attempt::Status {
                 status: 500,
                 excerpt: b"x",
+                secrets: &Secrets::default(),
             },
             1,
         );
@@ -367,13 +371,5 @@ mod tests {
         for (attempt, jitter, want) in table {
             assert_eq!(backoff_ms(attempt, jitter), want, "{attempt} {jitter}");
         }
-    }
-
-    #[test]
-    fn excerpts_are_capped_and_lossy() {
-        assert_eq!(excerpt(b"hello world", 5), "hello");
-        assert_eq!(excerpt(b"hi", 0), "");
-        assert_eq!(excerpt("héllo".as_bytes(), 2), "h\u{fffd}");
-        assert_eq!(excerpt(&[0xff, b'a'], 10), "\u{fffd}a");
     }
 }

@@ -1,18 +1,15 @@
-//! Property tests of the trust boundaries: no credential in the
-//! configuration ever reaches a record or a response, and rules match the
-//! normalised path (idempotent, the same rule for every spelling of a path,
-//! no allocation when there is nothing to normalise).
+//! Property tests of the trust boundaries: rules match the normalised path
+//! (idempotent, the same rule for every spelling of a path, no allocation
+//! when there is nothing to normalise). No credential reaches a record:
+//! `roads.rs`.
 //!
 //! Each property runs `PROPTEST_CASES` cases (default 20 000).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use error_shield::parts::{line, Renderer, RequestInfo};
-use error_shield::{Failure, Format, Page};
 use error_shield_proxy::path::normalise;
 use error_shield_proxy::routes::Routes;
-use error_shield_proxy::settings::Settings;
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::RngAlgorithm;
@@ -67,140 +64,6 @@ fn over(
             .map(|b| char::from(alphabet[usize::from(b) % alphabet.len()]))
             .collect()
     })
-}
-
-// ---------------------------------------------------------------------------
-// Credentials in every URL and ROUTES position
-// ---------------------------------------------------------------------------
-
-/// The credential: `ZQ` and lowercase letters, which nothing else generated
-/// here contains.
-fn credential() -> impl Strategy<Value = String> {
-    over(b"abcdefghijklmnopqrstuvwxyz", 6..=12).prop_map(|s| format!("ZQ{s}"))
-}
-
-/// A URL-ish value carrying `pw`, valid or not, with or without a scheme.
-fn url_with(pw: &str, form: u8, junk: &str) -> String {
-    match form % 9 {
-        8 => format!("https://api.example.com/?{pw}{junk}"),
-        0 => format!("https://svc:{pw}@api.example.com{junk}"),
-        1 => format!("svc:{pw}@api.example.com{junk}"),
-        2 => format!("https://api.example.com/?key={pw}{junk}"),
-        3 => format!("http://u:{pw}@h:99999/{junk}"),
-        4 => format!("https://u:pa/s{pw}?#@host/ x{junk}"),
-        5 => format!("{pw}@host{junk}"),
-        6 => format!("ftp://u:{pw}@h{junk}"),
-        _ => format!("https://u:{pw}@h/a b?token={pw}{junk}"),
-    }
-}
-
-/// `ROUTES` text holding `url` in one position, broken in one way or not.
-fn routes_with(url: &str, position: u8, breakage: u8) -> String {
-    let u = serde_json::Value::from(url).to_string();
-    let text = match position % 9 {
-        8 => format!(r#"[{{"prefix":"/a/",{u}:1}}]"#),
-        0 => format!(r#"[{{"prefix":"/a/","origin_url":{u}}}]"#),
-        1 => format!(r#"[{u}]"#),
-        2 => format!(r#"[{{"prefix":{u}}}]"#),
-        3 => format!(r#"[{{"prefix":"/a/","colour":{u}}}]"#),
-        4 => format!(r#"[{{"prefix":"/a/","origin_url":{{"u":{u}}}}}]"#),
-        5 => format!(r#"[{{"prefix":"/a/","timeout_ms":{u}}}]"#),
-        6 => format!(r#"{{"prefix":"/a/","origin_url":{u}}}"#),
-        _ => format!(r#"[{{"prefix":"/b/"}},{{"prefix":"/a/","origin_url":[{u}]}}]"#),
-    };
-    match breakage % 6 {
-        0 => text,
-        1 => text[..text.len() - 1].to_owned(),
-        2 => text.replacen('"', "", 1),
-        3 => format!("{text},"),
-        4 => text.replacen(':', "", 1),
-        _ => text.replace('}', "},"),
-    }
-}
-
-/// Every record and every answer a failing configuration can produce.
-fn everything_shown(lookup: &impl Fn(&str) -> Option<String>) -> Vec<String> {
-    let page = Page::from_vars(lookup);
-    let failures: Vec<Failure> = [
-        page.as_ref().err().cloned(),
-        Settings::from_vars(lookup).err(),
-        Routes::from_vars(lookup).err(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let mut shown = Vec::new();
-    for f in &failures {
-        let info = RequestInfo {
-            request_id: "r1",
-            method: "GET",
-            url: "https://w.dev/a",
-            ..RequestInfo::default()
-        };
-        shown.push(line(f, Some(&info)));
-        shown.push(format!("{f:?}"));
-    }
-    let page = page.unwrap_or_default();
-    let renderer = Renderer::new(&page);
-    for format in [Format::Json, Format::Html, Format::Text] {
-        let r = renderer.render(format, "r1", false);
-        shown.push(r.body.to_string());
-        shown.extend(r.headers.iter().map(|(k, v)| format!("{k}: {v}")));
-    }
-    shown
-}
-
-proptest! {
-    #![proptest_config(config())]
-
-    #[test]
-    fn no_configured_credential_reaches_a_record_or_an_answer(
-        pw in credential(),
-        form in any::<u8>(),
-        junk in select(&["", "/", "/v1", " x", "?a=b", "#f", ":1", "\u{7f}"][..]),
-        position in any::<u8>(),
-        breakage in any::<u8>(),
-        variable in select(&["ORIGIN_URL", "ROUTES", "ROUTES_STRUCTURED", "SUPPORT_URL_BAD", "PROBLEM_TYPE_BAD"][..]),
-    ) {
-        let url = url_with(&pw, form, junk);
-        let (name, value) = match variable {
-            "ROUTES" => ("ROUTES", routes_with(&url, position, breakage)),
-            // What a structured `[vars]` value arrives as: valid JSON text.
-            "ROUTES_STRUCTURED" => ("ROUTES", routes_with(&url, position, 0)),
-            // The page shows a valid SUPPORT_URL by design; a bad one is a
-            // record, which must not show its credential.
-            "SUPPORT_URL_BAD" => ("SUPPORT_URL", format!("{url} \u{1}")),
-            "PROBLEM_TYPE_BAD" => ("PROBLEM_TYPE", format!("{url} \u{1}")),
-            _ => ("ORIGIN_URL", url.clone()),
-        };
-        let lookup = |n: &str| (n == name).then(|| value.clone());
-        for text in everything_shown(&lookup) {
-            prop_assert!(!text.contains(&pw), "{}={:?} shows {:?} in {}", name, value, pw, text);
-        }
-    }
-}
-
-#[test]
-fn the_credential_property_sees_the_failures_it_checks() {
-    // The positive control: these configurations do fail, so the property
-    // above inspects real records, and a plain value is shown in them.
-    let failing = [
-        ("ORIGIN_URL", "svc:ZQabcdef@api.example.com".to_string()),
-        ("ROUTES", routes_with("https://svc:ZQabcdef@h", 0, 1)),
-        ("ROUTES", routes_with("https://svc:ZQabcdef@h", 3, 0)),
-    ];
-    for (name, value) in &failing {
-        let lookup = |n: &str| (n == *name).then(|| value.clone());
-        let shown = everything_shown(&lookup);
-        assert!(
-            shown.iter().any(|t| t.contains("config_error")),
-            "{name}={value}"
-        );
-    }
-    let lookup = |n: &str| (n == "ORIGIN_TIMEOUT_MS").then(|| "ZQplain".to_string());
-    assert!(everything_shown(&lookup)
-        .iter()
-        .any(|t| t.contains("ZQplain")));
 }
 
 // ---------------------------------------------------------------------------

@@ -73,7 +73,8 @@ const FILLED: &str = r#"<!doctype html><html lang="en"><title>Down &lt;for&gt; &
 /// - `looping`: no `ORIGIN_URL` and nothing in front: the request comes back;
 /// - `own_address`: `ORIGIN_URL` is the worker's own address;
 /// - `zone`: no `ORIGIN_URL`, wrangler's upstream (the zone's origin) is
-///   the fake origin; `DEFAULT_FORMAT=text`, `LOG_ORIGIN_BODY_BYTES=0`;
+///   the fake origin; `DEFAULT_FORMAT=text`, `LOG_ORIGIN_BODY_BYTES=0`,
+///   fail-open and fault injection on;
 /// - `page`: `ORIGIN_URL` set, `ERROR_PAGE_HTML` and `DEFAULT_FORMAT=html`.
 fn env() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
@@ -91,7 +92,12 @@ fn env() -> &'static Env {
         let port = free_port();
         let own = format!("http://127.0.0.1:{port}");
         let zone = Launch::proxy()
-            .vars(&[("DEFAULT_FORMAT", "text"), ("LOG_ORIGIN_BODY_BYTES", "0")])
+            .vars(&[
+                ("DEFAULT_FORMAT", "text"),
+                ("LOG_ORIGIN_BODY_BYTES", "0"),
+                ("ON_WORKER_FAILURE", "fail-open"),
+                ("FAULT_INJECTION", "on"),
+            ])
             .args(&["--local-upstream", &upstream, "--upstream-protocol", "http"]);
         let page = Launch::proxy().vars(&[
             ("ERROR_PAGE_HTML", PAGE),
@@ -165,17 +171,41 @@ fn a_request_that_comes_back_to_the_worker_fails_fast_with_config_error() {
 }
 
 #[test]
-fn without_origin_url_the_incoming_url_is_fetched_with_no_forwarded_host() {
+fn without_origin_url_the_incoming_url_is_fetched_and_the_incoming_host_forwarded() {
     let e = env();
-    let zone = get(
-        &e.worker("zone").url("/echo?zone=1"),
-        &[("x-request-id", "zone-1")],
-    )
-    .json();
-    assert_eq!(zone["target"], "/echo?zone=1");
-    assert_eq!(echo_header(&zone, "x-request-id"), Some("zone-1"));
-    assert_eq!(echo_header(&zone, "x-forwarded-host"), None, "{zone}");
-    // The control: with ORIGIN_URL the header is sent.
+    // As planned, and as sent as it came after the worker failed (fail-open).
+    for fault in ["", "error"] {
+        let zone = get(
+            &e.worker("zone").url("/echo?zone=1"),
+            &[
+                ("x-request-id", "zone-1"),
+                ("x-fault-inject", fault),
+                ("x-forwarded-host", "evil.example"),
+                // The control: the same value under another name arrives.
+                ("x-forwarded-hostname", "evil.example"),
+            ],
+        )
+        .json();
+        assert_eq!(zone["target"], "/echo?zone=1");
+        assert_eq!(echo_header(&zone, "x-request-id"), Some("zone-1"));
+        assert_eq!(echo_header(&zone, "x-fault-inject"), Some(fault));
+        // The client's X-Forwarded-Host is replaced by the host the worker
+        // was asked for (on a zone route, the origin's own host).
+        let forwarded: Vec<&Value> = zone["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h[0] == "x-forwarded-host")
+            .map(|h| &h[1])
+            .collect();
+        let host = echo_header(&zone, "host").expect("a Host header");
+        assert_eq!(forwarded, [host], "{fault:?}: {zone}");
+        assert_eq!(
+            echo_header(&zone, "x-forwarded-hostname"),
+            Some("evil.example")
+        );
+    }
+    // With ORIGIN_URL too.
     let proxied = get(&e.worker("page").url("/echo"), &[]).json();
     let host = e.worker("page").base.trim_start_matches("http://");
     assert_eq!(echo_header(&proxied, "x-forwarded-host"), Some(host));

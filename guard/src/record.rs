@@ -64,11 +64,14 @@ struct Fields<'a> {
 /// The JSON line for `failure` on `request` (`None`: a panic outside any
 /// request the guard knows of). The only place a failure becomes log text.
 pub fn line(failure: &Failure, request: Option<&RequestInfo<'_>>) -> String {
+    // Messages and context may quote a URL (a runtime's fetch error quotes
+    // its whole target): shown redacted like the request's own.
     let context = failure
         .context
         .iter()
-        .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+        .map(|(k, v)| (k.clone(), Value::from(crate::redact::text(v))))
         .collect();
+    let message = crate::redact::text(&failure.message);
     let record = Record {
         level: "error",
         cause: failure.cause.as_str(),
@@ -83,7 +86,7 @@ pub fn line(failure: &Failure, request: Option<&RequestInfo<'_>>) -> String {
         }),
         origin_status: failure.origin_status,
         origin_body: failure.origin_body.as_deref(),
-        message: &failure.message,
+        message: &message,
         location: failure.location.as_deref(),
         fields: failure.fields.iter().cloned().collect(),
         context,
@@ -160,7 +163,10 @@ mod tests {
         assert_eq!(v["cause"], "origin_error_status");
         assert_eq!(v["request_id"], "rid-1");
         assert_eq!(v["method"], "GET");
-        assert_eq!(v["url"], "https://host/path?token=REDACTED&flag&b=REDACTED");
+        assert_eq!(
+            v["url"],
+            "https://host/path?token=REDACTED&REDACTED&b=REDACTED"
+        );
         assert_eq!(v["origin_status"], 502);
         assert_eq!(v["origin_body"], "stack trace");
         assert_eq!(v["message"], "origin answered 502");
@@ -209,6 +215,25 @@ mod tests {
             (&Value::from(true), &Value::from(5000))
         );
         assert_eq!(v["context"]["tenant"], "t1");
+    }
+
+    #[test]
+    fn a_url_quoted_in_a_message_or_context_is_redacted() {
+        let f = Failure::new(
+            Cause::OriginUnreachable,
+            "Invalid URL: http://svc:hunter2@10.0.0.256/x?sk_live_1&t=abc",
+        )
+        .with_context("target", "https://u:pw@h/?k=secret");
+        let v: Value = serde_json::from_str(&line(&f, Some(&request()))).unwrap();
+        assert_eq!(
+            v["message"],
+            "Invalid URL: http://REDACTED@10.0.0.256/x?REDACTED&t=REDACTED"
+        );
+        assert_eq!(v["context"]["target"], "https://REDACTED@h/?k=REDACTED");
+        // The control: text without a URL is shown as it is.
+        let f = Failure::new(Cause::OriginUnreachable, "Network connection lost.");
+        let v: Value = serde_json::from_str(&line(&f, None)).unwrap();
+        assert_eq!(v["message"], "Network connection lost.");
     }
 
     #[test]

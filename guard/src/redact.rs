@@ -31,7 +31,8 @@ pub fn configured(v: &str) -> String {
 }
 
 /// Replaces every query value with `REDACTED`, keeping the names (they help
-/// debugging; values may carry tokens). The fragment is dropped.
+/// debugging; values may carry tokens). An item without `=` may be the token
+/// itself (`?sk_live_…`): it is hidden whole. The fragment is dropped.
 pub fn query(url: &str) -> String {
     let url = url.split('#').next().unwrap_or(url);
     let Some((base, query)) = url.split_once('?') else {
@@ -49,7 +50,8 @@ pub fn query(url: &str) -> String {
                 out.push_str(name);
                 out.push_str("=REDACTED");
             }
-            None => out.push_str(pair),
+            None if pair.is_empty() => {}
+            None => out.push_str("REDACTED"),
         }
     }
     out
@@ -58,6 +60,41 @@ pub fn query(url: &str) -> String {
 /// A URL as the log shows it: no credentials, no query values, no fragment.
 pub fn url(v: &str) -> String {
     query(&credentials(v))
+}
+
+/// Free text as the log shows it: every `scheme://…` in it (up to
+/// whitespace, a quote or `<>`) shown without userinfo, query values or
+/// fragment. A runtime's error may quote the whole URL it failed on, and
+/// what it quotes need not parse: everything up to the URL's last `@` is
+/// hidden, and a URL whose `@` comes after its `?` or `#` (no telling the
+/// password from the query) is hidden whole after the scheme.
+pub fn text(v: &str) -> String {
+    if !v.contains("://") {
+        return v.to_owned();
+    }
+    let mut out = String::with_capacity(v.len());
+    let mut rest = v;
+    while let Some(at) = rest.find("://") {
+        let after = &rest[at + 3..];
+        let end = after
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>'))
+            .unwrap_or(after.len());
+        out.push_str(&rest[..at + 3]);
+        out.push_str(&hidden(&after[..end]));
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What [`text`] shows of a URL after its `://`.
+fn hidden(tail: &str) -> String {
+    let query = tail.find(['?', '#']).unwrap_or(tail.len());
+    match tail.rfind('@') {
+        Some(at) if at > query => "REDACTED".to_owned(),
+        Some(at) => format!("REDACTED@{}", self::query(&tail[at + 1..])),
+        None => self::query(tail),
+    }
 }
 
 #[cfg(test)]
@@ -80,9 +117,46 @@ mod tests {
                 "https://h/p?next=REDACTED",
             ),
             ("no scheme?a=1", "no scheme?a=REDACTED"),
+            (
+                "https://h/x?sk_live_abc&page=2",
+                "https://h/x?REDACTED&page=REDACTED",
+            ),
+            ("https://h/x?a=1&&b", "https://h/x?a=REDACTED&&REDACTED"),
+            ("https://h/x?=v", "https://h/x?=REDACTED"),
         ];
         for (input, want) in table {
             assert_eq!(url(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn urls_inside_free_text_are_redacted() {
+        let table = [
+            (
+                "Invalid URL: http://svc:hunter2@10.0.0.256/x?token=t1&sk_1",
+                "Invalid URL: http://REDACTED@10.0.0.256/x?token=REDACTED&REDACTED",
+            ),
+            (
+                "fetch \"https://u:p@h/a\" failed; then https://h2/?k=v x",
+                "fetch \"https://REDACTED@h/a\" failed; then https://h2/?k=REDACTED x",
+            ),
+            ("a://u:p?q@h/", "a://REDACTED"),
+            ("https://h/p?e=a@b&x=1", "https://REDACTED"),
+            ("https://u:pa/ss@h/p#frag", "https://REDACTED@h/p"),
+            ("://?a=b", "://?a=REDACTED"),
+            (
+                "no url: a=b?c=d user:pw@host",
+                "no url: a=b?c=d user:pw@host",
+            ),
+            (
+                "https://h/plain and https://h/other",
+                "https://h/plain and https://h/other",
+            ),
+            ("", ""),
+        ];
+        for (input, want) in table {
+            assert_eq!(text(input), want, "{input}");
+            assert_eq!(text(want), want, "idempotent on {want}");
         }
     }
 

@@ -52,6 +52,7 @@ const fn under(prefix: &'static str, serve: Serve) -> Route {
 const ROUTES: &[Route] = &[
     exact("/", echo),
     exact("/echo", echo),
+    exact("/dump", dump),
     // The echo under any path, to see a target byte for byte.
     under("/any/", echo),
     exact("/upload", upload),
@@ -137,6 +138,19 @@ fn answer_echo(ctx: &mut Ctx<'_>, len: u64, sum: u64) -> io::Result<()> {
         ("x-origin-hit", ctx.hit.to_string()),
     ];
     respond(ctx.w, 200, &headers, body.as_bytes())
+}
+
+/// `/dump`: a 500 whose body shows the request line and every header as
+/// it came, one per line, as a framework's debug page does.
+fn dump(ctx: &mut Ctx<'_>) -> io::Result<()> {
+    ctx.read_body()?;
+    let req = &ctx.req;
+    let mut body = format!("{} {}\n", req.method, req.target);
+    for (k, v) in &req.headers {
+        body.push_str(&format!("{k}: {v}\n"));
+    }
+    let text = [("content-type", "text/plain".into())];
+    respond(ctx.w, 500, &text, body.as_bytes())
 }
 
 /// `/status/N`: status N with the secrets (no body for 204 and 304);

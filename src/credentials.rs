@@ -1,0 +1,279 @@
+//! The client's own credentials, cut out of a failing origin body before
+//! its excerpt is logged: an error page that dumps the request's headers
+//! (Django's debug page, many frameworks') would otherwise put the client's
+//! bearer token and cookies into the record. Pure: tested natively.
+
+/// Values shorter than this are not cut: a value of 1–3 bytes matches all
+/// over any text and would shred the excerpt, and shows little on its own.
+pub const MIN_LEN: usize = 4;
+
+/// What stands where a credential was.
+const MARK: &str = "REDACTED";
+
+/// The request headers whose values are credentials, scheme and all.
+const AUTHORIZATIONS: [&str; 2] = ["authorization", "proxy-authorization"];
+
+/// The values an excerpt must not show, each in the forms a page may print
+/// it in (as sent, JSON-escaped, HTML-escaped).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Secrets(Vec<String>);
+
+impl Secrets {
+    /// A request's credentials: its `Authorization` and
+    /// `Proxy-Authorization` (whole, and the part after the scheme), its
+    /// `Cookie` (whole, and each cookie's value), as `header` reads them,
+    /// and the bypass token.
+    pub fn of(header: impl Fn(&str) -> Option<String>, token: Option<&str>) -> Secrets {
+        let mut s = Secrets::default();
+        for name in AUTHORIZATIONS {
+            if let Some(v) = header(name) {
+                s.add(&v);
+                if let Some((scheme, credential)) = v.trim().split_once([' ', '\t']) {
+                    s.add(credential);
+                    // A page may show Basic's password decoded (phpinfo's
+                    // PHP_AUTH_PW).
+                    if scheme.eq_ignore_ascii_case("basic") {
+                        let decoded = base64(credential.trim()).unwrap_or_default();
+                        let decoded = String::from_utf8_lossy(&decoded);
+                        if let Some((_, password)) = decoded.split_once(':') {
+                            s.add(password);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(v) = header("cookie") {
+            s.add(&v);
+            // A Cookie header joined from several is split at `,` too (no
+            // cookie value holds one).
+            for pair in v.split([';', ',']) {
+                if let Some((_, value)) = pair.split_once('=') {
+                    s.add(value);
+                    s.add(value.trim().trim_matches('"'));
+                }
+            }
+        }
+        if let Some(t) = token {
+            s.add(t);
+        }
+        s
+    }
+
+    /// Whether there is nothing to cut.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn add(&mut self, v: &str) {
+        let v = v.trim();
+        if v.len() < MIN_LEN {
+            return;
+        }
+        for form in [v.to_owned(), json_escaped(v), html_escaped(v)] {
+            if !self.0.contains(&form) {
+                self.0.push(form);
+            }
+        }
+    }
+
+    /// `excerpt` with every credential replaced by `REDACTED`, and, when
+    /// the excerpt was cut short (`cut`), a credential's first bytes at its
+    /// end too (at least [`MIN_LEN`] of them).
+    pub fn cut(&self, excerpt: &str, cut: bool) -> String {
+        if self.0.is_empty() {
+            return excerpt.to_owned();
+        }
+        let mut hidden = vec![false; excerpt.len()];
+        for secret in &self.0 {
+            for (at, _) in excerpt.match_indices(secret.as_str()) {
+                hidden[at..at + secret.len()].fill(true);
+            }
+            if cut {
+                let tail = trailing_prefix(excerpt, secret);
+                let len = hidden.len();
+                hidden[len - tail..].fill(true);
+            }
+        }
+        let mut out = String::with_capacity(excerpt.len());
+        let mut shown = 0;
+        let mut i = 0;
+        while i < excerpt.len() {
+            if !hidden[i] {
+                i += 1;
+                continue;
+            }
+            let end = hidden[i..]
+                .iter()
+                .position(|h| !h)
+                .map_or(excerpt.len(), |n| i + n);
+            out.push_str(&excerpt[shown..i]);
+            out.push_str(MARK);
+            shown = end;
+            i = end;
+        }
+        out.push_str(&excerpt[shown..]);
+        out
+    }
+}
+
+/// How many bytes at the end of `text` are the start of `secret` (at
+/// least [`MIN_LEN`], less than the whole). A character cut in half at the
+/// very end (U+FFFD there) counts as part of it.
+fn trailing_prefix(text: &str, secret: &str) -> usize {
+    let (body, extra) = match text.strip_suffix('\u{fffd}') {
+        Some(body) => (body, '\u{fffd}'.len_utf8()),
+        None => (text, 0),
+    };
+    let longest = secret
+        .char_indices()
+        .map(|(i, _)| i)
+        .filter(|k| *k >= MIN_LEN)
+        .rev()
+        .find(|k| body.ends_with(&secret[..*k]));
+    match longest {
+        Some(k) => k + extra,
+        None => 0,
+    }
+}
+
+/// Standard base64 (padding optional); `None` for anything else.
+fn base64(v: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(v.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0);
+    for b in v.trim_end_matches('=').bytes() {
+        let n = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(n);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// As a JSON string (or a PHP `json_encode`) shows it, quotes not included.
+fn json_escaped(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('/', "\\/")
+}
+
+/// As an HTML page shows it.
+fn html_escaped(v: &str) -> String {
+    v.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secrets(headers: &[(&str, &str)], token: Option<&str>) -> Secrets {
+        Secrets::of(
+            |name| {
+                headers
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v).to_owned())
+            },
+            token,
+        )
+    }
+
+    #[test]
+    fn a_dump_of_the_request_headers_loses_every_credential_and_keeps_the_rest() {
+        let s = secrets(
+            &[
+                ("authorization", "Bearer tok-123456"),
+                ("proxy-authorization", "Basic cHJveHk6cHc="),
+                ("cookie", "sid=abc987; theme=dark; x=1"),
+                ("x-plain", "visible-value"),
+            ],
+            Some("bypass-42"),
+        );
+        let page = "Authorization: Bearer tok-123456\nProxy-Authorization: Basic cHJveHk6cHc=\n\
+                    Cookie: sid=abc987; theme=dark; x=1\nX-Plain: visible-value\n\
+                    token alone: tok-123456, sid alone: abc987, bypass: bypass-42";
+        let out = s.cut(page, false);
+        for gone in ["tok-123456", "cHJveHk6cHc=", "abc987", "dark", "bypass-42"] {
+            assert!(!out.contains(gone), "{gone} in {out}");
+        }
+        assert_eq!(
+            out,
+            "Authorization: REDACTED\nProxy-Authorization: REDACTED\nCookie: REDACTED\n\
+             X-Plain: visible-value\ntoken alone: REDACTED, sid alone: REDACTED, bypass: REDACTED"
+        );
+    }
+
+    #[test]
+    fn basics_password_is_cut_decoded_too() {
+        // "user:pa55word" and "Aladdin:open sesame".
+        let s = secrets(&[("authorization", "Basic dXNlcjpwYTU1d29yZA==")], None);
+        assert_eq!(s.cut("PHP_AUTH_PW pa55word", false), "PHP_AUTH_PW REDACTED");
+        let s = secrets(
+            &[("proxy-authorization", "basic QWxhZGRpbjpvcGVuIHNlc2FtZQ")],
+            None,
+        );
+        assert_eq!(s.cut("[open sesame] Aladdin", false), "[REDACTED] Aladdin");
+        assert_eq!(base64("not base64!"), None);
+        // The control: a Bearer token is not decoded.
+        let s = secrets(&[("authorization", "Bearer dXNlcjpwYTU1d29yZA==")], None);
+        assert_eq!(s.cut("pa55word", false), "pa55word");
+    }
+
+    #[test]
+    fn values_shorter_than_the_minimum_are_left_alone() {
+        let s = secrets(&[("cookie", "a=1; b=xyz; c=long-enough")], Some("tok"));
+        assert_eq!(
+            s.cut("a=1 b=xyz c=long-enough tok", false),
+            "a=1 b=xyz c=REDACTED tok"
+        );
+        assert!(secrets(&[("authorization", "abc")], None).is_empty());
+    }
+
+    #[test]
+    fn escaped_forms_are_cut_too() {
+        let s = secrets(&[("authorization", r#"Basic a/b+c"d<e"#)], None);
+        let out = s.cut(
+            r#"{"h":"Basic a\/b+c\"d<e"} <td>a/b+c&quot;d&lt;e</td>"#,
+            false,
+        );
+        assert_eq!(out, r#"{"h":"REDACTED"} <td>REDACTED</td>"#);
+    }
+
+    #[test]
+    fn a_credential_cut_short_at_the_end_is_cut_when_the_excerpt_was() {
+        let s = secrets(&[("authorization", "Bearer sk_live_0123456789")], None);
+        let table = [
+            ("auth: Bearer sk_live_01", true, "auth: REDACTED"),
+            ("auth: sk_live_01", true, "auth: REDACTED"),
+            ("auth: sk_l", true, "auth: REDACTED"),
+            // Under the minimum: left.
+            ("auth: sk_", true, "auth: sk_"),
+            // The body really ended there: not a credential.
+            ("auth: sk_live_01", false, "auth: sk_live_01"),
+            ("auth: Bearer sk_live_0\u{fffd}", true, "auth: REDACTED"),
+        ];
+        for (excerpt, cut, want) in table {
+            assert_eq!(s.cut(excerpt, cut), want, "{excerpt:?} {cut}");
+        }
+    }
+
+    #[test]
+    fn overlapping_and_repeated_credentials_make_one_mark() {
+        let s = secrets(&[("cookie", "a=abcdef; b=defghi")], None);
+        assert_eq!(s.cut("xabcdefghiy abcdef", false), "xREDACTEDy REDACTED");
+        assert_eq!(Secrets::default().cut("abc", true), "abc");
+    }
+}

@@ -125,7 +125,11 @@ mod tests {
         // A failing status that is not kept takes its Retry-After with it.
         for status in [302, 399, 600] {
             let f = Failure::new(Cause::OriginErrorStatus, "m").with_origin_status(status);
-            assert_eq!(kept(StatusPolicy::Origin, &f, Some("86400")), None, "{status}");
+            assert_eq!(
+                kept(StatusPolicy::Origin, &f, Some("86400")),
+                None,
+                "{status}"
+            );
         }
         let f429 = Failure::new(Cause::OriginErrorStatus, "m").with_origin_status(429);
         assert_eq!(kept(StatusPolicy::Origin, &f429, Some("7")), Some("7"));

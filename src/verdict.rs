@@ -1,7 +1,7 @@
 //! After an attempt failed: what the failure is, and what to do next (try
 //! again, look for a stored copy, or answer). Pure: tested natively.
 
-use error_shield::parts::status;
+use error_shield::parts::{fit, status};
 use error_shield::{Cause, Failure};
 
 use crate::plan::Rescue;
@@ -65,10 +65,13 @@ pub fn classify(s: &Settings, attempt: Attempt<'_>, attempts: u32) -> Failure {
     failure
 }
 
-/// The first `max` bytes of a failing body as text for the log. Invalid
-/// UTF-8 (and a character cut in half at the end) becomes U+FFFD.
+/// The start of a failing body as text for the log, at most `max` bytes
+/// as the record writes it (after JSON escaping: a control byte takes six,
+/// so a body of them cannot grow a record sixfold). Invalid UTF-8 (and a
+/// character cut in half at the end) becomes U+FFFD.
 pub fn excerpt(bytes: &[u8], max: usize) -> String {
-    String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned()
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(max)]);
+    fit::within(&text, max).to_owned()
 }
 
 /// What to do after a failed attempt.
@@ -373,7 +376,16 @@ mod tests {
     fn excerpts_are_capped_and_lossy() {
         assert_eq!(excerpt(b"hello world", 5), "hello");
         assert_eq!(excerpt(b"hi", 0), "");
-        assert_eq!(excerpt("héllo".as_bytes(), 2), "h\u{fffd}");
+        assert_eq!(excerpt("héllo".as_bytes(), 2), "h");
+        assert_eq!(excerpt(&"héllo".as_bytes()[..2], 4), "h\u{fffd}");
         assert_eq!(excerpt(&[0xff, b'a'], 10), "\u{fffd}a");
+        // Bounded as written in the record: escapes and U+FFFD count whole.
+        assert_eq!(excerpt(&[1; 100], 20), "\u{1}\u{1}\u{1}");
+        assert_eq!(excerpt(b"a\"b\"", 4), "a\"b");
+        assert_eq!(excerpt(&[0xff; 10], 7), "\u{fffd}\u{fffd}");
+        for max in [0, 1, 5, 6, 7, 2048] {
+            let e = excerpt(&[0, 1, b'\n', b'x', 0xc3, 0xa9, 0xff].repeat(400), max);
+            assert!(fit::escaped_len(&e) <= max, "{max}: {e:?}");
+        }
     }
 }

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use wasm_bindgen::JsValue;
 
 use crate::failure::Failure;
+use crate::fit;
 use crate::incoming::{header, Incoming};
 
 /// What the log needs to know about the request that failed.
@@ -56,14 +57,60 @@ struct Fields<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     cf_ray: Option<&'a str>,
     method: &'a str,
-    url: String,
+    url: &'a str,
     status: u16,
     duration_ms: u64,
 }
 
+/// The longest record line: Workers Logs keeps at most 256 KB per
+/// invocation, and a record that is cut there loses its end.
+pub const MAX_LINE: usize = 128 * 1024;
+
 /// The JSON line for `failure` on `request` (`None`: a panic outside any
 /// request the guard knows of). The only place a failure becomes log text.
+/// Never over [`MAX_LINE`]: past it, `origin_body`, then `message`, then
+/// `url` are shortened and marked as cut ([`fit::CUT_MARK`]).
 pub fn line(failure: &Failure, request: Option<&RequestInfo<'_>>) -> String {
+    let url = request.map(|r| crate::redact::url(r.url));
+    let whole = render(failure, request, url.as_deref());
+    if whole.len() <= MAX_LINE {
+        return whole;
+    }
+    fitted(failure.clone(), request, url, whole)
+}
+
+/// A line over [`MAX_LINE`], its longest texts shortened in turn.
+fn fitted(
+    mut f: Failure,
+    request: Option<&RequestInfo<'_>>,
+    mut url: Option<String>,
+    mut text: String,
+) -> String {
+    let cut = |s: &mut String, over: usize| {
+        *s = fit::shortened(s, over).unwrap_or_else(|| fit::CUT_MARK.to_owned());
+    };
+    for step in 0..3 {
+        let over = text.len().saturating_sub(MAX_LINE);
+        if over == 0 {
+            return text;
+        }
+        match step {
+            0 => f.origin_body.iter_mut().for_each(|b| cut(b, over)),
+            1 => cut(&mut f.message, over),
+            _ => url.iter_mut().for_each(|u| cut(u, over)),
+        }
+        text = render(&f, request, url.as_deref());
+    }
+    if text.len() <= MAX_LINE {
+        return text;
+    }
+    // Fields or context alone are over the bound: the cause and the ids.
+    let mut bare = Failure::new(f.cause, fit::CUT_MARK);
+    bare.origin_status = f.origin_status;
+    render(&bare, request, Some(fit::CUT_MARK))
+}
+
+fn render(failure: &Failure, request: Option<&RequestInfo<'_>>, url: Option<&str>) -> String {
     let context = failure
         .context
         .iter()
@@ -77,7 +124,7 @@ pub fn line(failure: &Failure, request: Option<&RequestInfo<'_>>) -> String {
             trace_id: r.trace_id,
             cf_ray: r.cf_ray,
             method: r.method,
-            url: crate::redact::url(r.url),
+            url: url.unwrap_or_default(),
             status: r.status,
             duration_ms: r.duration_ms,
         }),
@@ -219,6 +266,42 @@ mod tests {
             v,
             serde_json::json!({"level":"error","cause":"worker_panic","message":"boom","location":"src/x.rs:3:4"})
         );
+    }
+
+    #[test]
+    fn a_line_never_exceeds_its_bound_and_the_body_is_cut_first() {
+        let ctl = "\u{1}".repeat(65_536);
+        let f = Failure::new(Cause::OriginErrorStatus, "m".repeat(70_000)).with_origin_body(&*ctl);
+        let cut = |f: &Failure, url: &str| {
+            let text = line(f, Some(&RequestInfo { url, ..request() }));
+            assert!(text.len() <= MAX_LINE, "{}", text.len());
+            serde_json::from_str::<Value>(&text).unwrap()
+        };
+        let v = cut(&f, "https://host/");
+        let (body, message) = (
+            v["origin_body"].as_str().unwrap(),
+            v["message"].as_str().unwrap(),
+        );
+        assert!(
+            body.ends_with(fit::CUT_MARK) && body.starts_with('\u{1}'),
+            "{body:?}"
+        );
+        assert_eq!(
+            message, f.message,
+            "the message stays while the body can give"
+        );
+        // The body alone cannot give enough: the message is cut next, then the URL.
+        let f = Failure::new(Cause::OriginErrorStatus, "m".repeat(140_000)).with_origin_body("b");
+        assert!(cut(&f, "https://host/")["message"]
+            .as_str()
+            .unwrap()
+            .ends_with(fit::CUT_MARK));
+        let long = format!("https://host/{}", "u".repeat(200_000));
+        let v = cut(&Failure::new(Cause::WorkerError, "m"), &long);
+        assert!(v["url"].as_str().unwrap().ends_with(fit::CUT_MARK));
+        let small = Failure::new(Cause::WorkerError, "m").with_origin_body(&ctl[..20_000]);
+        let v: Value = serde_json::from_str(&line(&small, None)).unwrap();
+        assert_eq!(v["origin_body"], &ctl[..20_000], "under the bound: whole");
     }
 
     #[test]

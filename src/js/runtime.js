@@ -337,7 +337,7 @@ async function excerpt(res, ctx) {
       out.set(value.subarray(0, n), len);
       len += n;
     };
-    // Undecodable after all (it failed before its first byte): logged as it came.
+    // No byte within the bound, or an empty body: nothing to decode or log.
     if (first === LATE || first?.done) reader = null;
     while (reader !== null && len < max) {
       let chunk;

@@ -10,8 +10,9 @@
 //!   silence for `ms` while the connection is watched (`late_ms=N`: but
 //!   `+late` N ms after the head); how it ended is [`Origin::ended`] of K,
 //!   as for `/hold`.
-//! - `/odd/control?status=500&n=65536`: `status` with a body of `n` bytes
-//!   `0x01`, each six characters once escaped in JSON.
+//! - `/odd/control…?status=500&n=65536` (any path below it too): `status`
+//!   with a body of `n` bytes `0x01`, each six characters once escaped in
+//!   JSON.
 //! - `/odd/encoded?coding=GZIP&layers=1&raw=0`: a 500 whose body is
 //!   [`ENCODED_TEXT`] compressed with gzip `layers` times (`raw=1`: raw
 //!   deflate, `raw=z`: zlib deflate), sent with `Content-Encoding: coding`.
@@ -52,7 +53,7 @@ pub fn serve(ctx: &mut Ctx<'_>) -> io::Result<()> {
             write_all(ctx, &[head.as_bytes()])
         }
         "/odd/stall" => stall(ctx, status),
-        "/odd/control" => {
+        p if p.starts_with("/odd/control") => {
             let n: usize = ctx.req.num("n").unwrap_or(65_536);
             respond(ctx.w, status, &[], &vec![1u8; n])
         }

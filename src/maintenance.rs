@@ -100,7 +100,7 @@ pub const BYPASS_HEADER: &str = "x-maintenance-bypass";
 /// path: [`path::ambiguous`]), or it carries the token.
 pub fn bypassed(m: &Maintenance, url: &str, token: Option<&str>) -> bool {
     let raw = origin::path(url);
-    let by_path = !m.bypass_paths.is_empty() && !path::ambiguous(raw) && {
+    let by_path = !path::ambiguous(raw) && {
         let path = path::normalise(raw);
         m.bypass_paths.iter().any(|p| path::under(&path, p))
     };

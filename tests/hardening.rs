@@ -95,10 +95,19 @@ fn a_100_mb_failing_body_is_answered_fast_with_a_capped_excerpt() {
     let first = String::from_utf8_lossy(&first);
     // The first bytes that fit 64 as the record writes them (escaped).
     let escaped = |s: &str| serde_json::Value::from(s).to_string().len() - 2;
-    assert!(first.starts_with(excerpt), "the excerpt is the body's start");
+    assert!(
+        first.starts_with(excerpt),
+        "the excerpt is the body's start"
+    );
     assert!(escaped(excerpt) <= 64, "{excerpt:?}");
-    let next = first[excerpt.len()..].chars().next().map_or(0, |c| escaped(&c.to_string()));
-    assert!(escaped(excerpt) + next > 64, "{excerpt:?} is not all that fits");
+    let next = first[excerpt.len()..]
+        .chars()
+        .next()
+        .map_or(0, |c| escaped(&c.to_string()));
+    assert!(
+        escaped(excerpt) + next > 64,
+        "{excerpt:?} is not all that fits"
+    );
     // The origin's side: the worker cut the connection after the excerpt,
     // so its writes failed once the socket buffers (a few MiB at most) were
     // full. A worker that drained the body would let all 100 MB through.

@@ -178,13 +178,26 @@ fn the_excerpt_is_bounded_as_written_in_the_record() {
     let long = format!("/odd/control/{}?n=65536", "u".repeat(60_000));
     let id = unique_id("long");
     let ray = "r".repeat(20_000);
-    let r = get(&e.worker("kept").url(&long), &[("x-request-id", &id), ("cf-ray", &ray)]);
+    let r = get(
+        &e.worker("kept").url(&long),
+        &[("x-request-id", &id), ("cf-ray", &ray)],
+    );
     assert_eq!(r.status, 500);
     let record = e.worker("kept").record_for(&id);
-    assert!(record.to_string().len() <= 128 * 1024, "{}", record.to_string().len());
-    assert!(record.to_string().len() > 127 * 1024, "cut more than needed");
+    assert!(
+        record.to_string().len() <= 128 * 1024,
+        "{}",
+        record.to_string().len()
+    );
+    assert!(
+        record.to_string().len() > 127 * 1024,
+        "cut more than needed"
+    );
     assert!(record["origin_body"].as_str().unwrap().ends_with("…[cut]"));
-    assert!(record["url"].as_str().unwrap().ends_with("?n=REDACTED"), "the URL stays whole");
+    assert!(
+        record["url"].as_str().unwrap().ends_with("?n=REDACTED"),
+        "the URL stays whole"
+    );
     // The control: text takes its bytes, and under the bound it is whole.
     let (_, id) = get_id(e.worker("kept"), "/status/500", "text");
     let record = e.worker("kept").record_for(&id);

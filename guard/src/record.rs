@@ -299,6 +299,14 @@ mod tests {
         let long = format!("https://host/{}", "u".repeat(200_000));
         let v = cut(&Failure::new(Cause::WorkerError, "m"), &long);
         assert!(v["url"].as_str().unwrap().ends_with(fit::CUT_MARK));
+        // Fields alone over the bound: the cause and the ids remain.
+        let wide = Failure::new(Cause::WorkerPanic, "m").with_context("k", "c".repeat(140_000));
+        let v = cut(&wide, "https://host/");
+        assert_eq!(
+            (&v["cause"], &v["message"]),
+            (&Value::from("worker_panic"), &Value::from(fit::CUT_MARK))
+        );
+        assert_eq!(v["request_id"], "rid-1");
         let small = Failure::new(Cause::WorkerError, "m").with_origin_body(&ctl[..20_000]);
         let v: Value = serde_json::from_str(&line(&small, None)).unwrap();
         assert_eq!(v["origin_body"], &ctl[..20_000], "under the bound: whole");

@@ -206,7 +206,7 @@ impl Outcome {
 
     fn known(ctx: &Context) -> Option<Outcome> {
         Some(match Kind::of(ctx.kind())? {
-            Kind::Good => good(ctx.response()?),
+            Kind::Good => crate::outcome::answerable(ctx.response()?),
             Kind::FailingStatus => Outcome::FailingStatus {
                 status: ctx.status(),
                 excerpt: ctx.excerpt().map(|b| b.to_vec()).unwrap_or_default(),
@@ -223,25 +223,6 @@ impl Outcome {
                 message: message(&ctx.error()),
             },
         })
-    }
-}
-
-/// A good response, unless its status is one no response can carry (the
-/// runtime's fetch takes a 600): that is the origin's failure, judged
-/// before anything builds a response from it.
-fn good(response: Response) -> Outcome {
-    let status = js_sys::Reflect::get(&response, &JsValue::from_str("status"))
-        .ok()
-        .and_then(|s| s.as_f64())
-        .unwrap_or(f64::NAN);
-    match crate::status::unanswerable(status) {
-        None => Outcome::Good(response),
-        Some(message) => {
-            if let Some(body) = response.body() {
-                let _ = body.cancel();
-            }
-            Outcome::FetchError(message)
-        }
     }
 }
 

@@ -182,6 +182,7 @@ mod tests {
             ("https://w.dev/healthz/..%5Cadmin", false),
             ("https://w.dev/healthz/..%5cadmin", false),
             ("https://w.dev/healthz%00", false),
+            ("https://w.dev/healthz/..%3B/admin", false),
             ("https://w.dev/healthz/x?q=;%2F", true),
         ];
         for (url, want) in table {

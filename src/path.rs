@@ -151,15 +151,19 @@ pub fn spelled(prefix: &str) -> Option<Cow<'_, str>> {
 
 /// Whether origins may read `path` as another path: it holds `;` (Tomcat
 /// and Spring drop `..;` as a path parameter), `\` (read as `/` by some),
-/// or an escaped `/`, `\` or NUL (`%2F`, `%5C`, `%00`, any case), which
-/// some origins decode before routing. No bypass applies to such a path.
+/// or an escaped `/`, `\`, NUL or `;` (`%2F`, `%5C`, `%00`, `%3B`, any
+/// case), which some origins decode before routing (Spring's firewall
+/// refuses each for that reason). No bypass applies to such a path.
 pub fn ambiguous(path: &str) -> bool {
     let b = path.as_bytes();
     b.iter().enumerate().any(|(i, &c)| match c {
         b';' | b'\\' => true,
         b'%' => matches!(
             (b.get(i + 1), b.get(i + 2).map(u8::to_ascii_uppercase)),
-            (Some(b'2'), Some(b'F')) | (Some(b'5'), Some(b'C')) | (Some(b'0'), Some(b'0'))
+            (Some(b'2'), Some(b'F'))
+                | (Some(b'5'), Some(b'C'))
+                | (Some(b'0'), Some(b'0'))
+                | (Some(b'3'), Some(b'B'))
         ),
         _ => false,
     })
@@ -261,6 +265,9 @@ mod tests {
             ("/healthz/%5C../admin", true),
             ("/healthz/%5c", true),
             ("/healthz%00.json", true),
+            ("/healthz/..%3Badmin", true),
+            ("/healthz/..%3b/admin", true),
+            ("/healthz/%3A", false),
             ("/healthz/%252F", false),
             ("/healthz/%2", false),
             ("/healthz/%", false),

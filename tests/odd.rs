@@ -114,13 +114,15 @@ fn a_status_outside_100_to_599_is_the_origins_failure_and_is_rescued() {
     let e = env();
     for code in [600, 999] {
         let path = format!("/odd/status?code={code}");
-        let (r, id) = get_id(e.worker("main"), &path, "odd-status");
-        assert_eq!(r.status, 500, "{path}: {}", r.text());
-        assert!(!r.text().contains("hello"), "{path}");
-        let record = e.worker("main").record_for(&id);
-        assert_eq!(record["cause"], "origin_unreachable", "{path}: {record}");
-        let message = record["message"].as_str().unwrap_or("");
-        assert!(message.contains(&code.to_string()), "{record}");
+        for name in ["main", "unwatched"] {
+            let (r, id) = get_id(e.worker(name), &path, "odd-status");
+            assert_eq!(r.status, 500, "{name} {path}: {}", r.text());
+            assert!(!r.text().contains("hello"), "{name} {path}");
+            let record = e.worker(name).record_for(&id);
+            assert_eq!(record["cause"], "origin_unreachable", "{path}: {record}");
+            let message = record["message"].as_str().unwrap_or("");
+            assert!(message.contains(&code.to_string()), "{record}");
+        }
         // Retried, then the fallback's answer, and one record saying so.
         let (r, id) = get_id(e.worker("rescued"), &path, "odd-rescued");
         assert_eq!(

@@ -1,6 +1,6 @@
 //! Paths as origins and the runtime read them, end to end: a bypass path
 //! never lets through a path some origin reads as another (`;`, `%2F`,
-//! `%5C`, `%00`), and a rule's prefix is read as the runtime spells paths
+//! `%5C`, `%00`, `%3B`), and a rule's prefix is read as the runtime spells paths
 //! (`/ü/` is `/%C3%BC/`) or refused. Every "never" runs next to its
 //! positive control.
 
@@ -46,6 +46,7 @@ fn a_bypass_path_never_lets_through_a_path_origins_read_otherwise() {
         ("/any/healthz/..%2fadmin", false),
         ("/any/healthz/..%5Cadmin", false),
         ("/any/healthz/%00", false),
+        ("/any/healthz/..%3B/admin", false),
         ("/any/admin", false),
     ];
     for (path, passes) in table {

@@ -218,6 +218,8 @@ fn encoded_excerpts_are_decoded_where_the_runtime_can() {
         ("coding=gzip,%20gzip&layers=2", true),
         ("coding=deflate&raw=1", true),
         ("coding=Deflate&raw=z", true),
+        // Labelled gzip but sent plain: what came, rather than nothing.
+        ("coding=gzip&raw=plain", true),
         // br is not what was sent: logged as it came, never a crash.
         ("coding=br", false),
     ];

@@ -15,7 +15,8 @@
 //!   JSON.
 //! - `/odd/encoded?coding=GZIP&layers=1&raw=0`: a 500 whose body is
 //!   [`ENCODED_TEXT`] compressed with gzip `layers` times (`raw=1`: raw
-//!   deflate, `raw=z`: zlib deflate), sent with `Content-Encoding: coding`.
+//!   deflate, `raw=z`: zlib deflate, `raw=plain`: not at all), sent with
+//!   `Content-Encoding: coding`.
 //!
 //! [`Origin::ended`]: super::Origin::ended
 
@@ -63,6 +64,7 @@ pub fn serve(ctx: &mut Ctx<'_>) -> io::Result<()> {
             let body = match ctx.req.query("raw") {
                 Some("1") => deflate(ENCODED_TEXT.as_bytes(), false),
                 Some("z") => deflate(ENCODED_TEXT.as_bytes(), true),
+                Some("plain") => ENCODED_TEXT.as_bytes().to_vec(),
                 _ => (0..layers).fold(ENCODED_TEXT.as_bytes().to_vec(), |b, _| gzip(&b)),
             };
             respond(ctx.w, status, &[("content-encoding", coding)], &body)

@@ -15,6 +15,7 @@
 mod answer;
 mod breaker;
 mod circuit;
+pub mod coding;
 pub mod constants;
 mod context;
 pub mod credentials;

@@ -8,6 +8,7 @@ use error_shield::{Format, Page};
 use wasm_bindgen::JsValue;
 
 use crate::context::Kind;
+use crate::{coding, status as statuses};
 
 /// Carries the hop markers ([`crate::hop`]) to the origin, so a request
 /// that comes back to the worker fails fast instead of looping, and a
@@ -19,6 +20,10 @@ pub const NONCE: &str = "x-error-shield-nonce";
 pub const FORWARDED_HOST: &str = "x-forwarded-host";
 /// The Cache API cache that holds stale-if-error copies.
 pub const CACHE_NAME: &str = "error-shield-stale";
+/// How long a failing body's excerpt is read, from its headers' arrival:
+/// the uniform error then goes out with what arrived, so an origin that
+/// sends a 500's headers and stalls cannot hold the answer.
+pub const EXCERPT_WAIT_MS: u32 = 1000;
 
 /// The names the executor reads (handed over once per isolate).
 pub fn names() -> JsValue {
@@ -48,10 +53,26 @@ fn names_object() -> js_sys::Object {
         ("cacheName", CACHE_NAME),
         ("contentLength", "content-length"),
         ("contentEncoding", "content-encoding"),
+        ("transferEncoding", "transfer-encoding"),
         ("retryAfter", "retry-after"),
     ] {
         set(k, JsValue::from_str(v));
     }
+    set("excerptWaitMs", JsValue::from(EXCERPT_WAIT_MS));
+    set(
+        "lowestStatus",
+        JsValue::from(*statuses::ORIGIN_RANGE.start()),
+    );
+    set(
+        "highestStatus",
+        JsValue::from(*statuses::ORIGIN_RANGE.end()),
+    );
+    let decoding = js_sys::Object::new();
+    for (value, decoders) in coding::table() {
+        let list: js_sys::Array = decoders.iter().map(|d| JsValue::from_str(d)).collect();
+        let _ = js_sys::Reflect::set(&decoding, &JsValue::from_str(&value), &list);
+    }
+    set("decoding", decoding.into());
     let kinds = js_sys::Object::new();
     for (kind, name) in Kind::ALL {
         let _ = js_sys::Reflect::set(&kinds, &JsValue::from_str(name), &JsValue::from(kind as u8));

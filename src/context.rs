@@ -233,7 +233,7 @@ impl Outcome {
 
     fn known(ctx: &Context) -> Option<Outcome> {
         Some(match Kind::of(ctx.kind())? {
-            Kind::Good => Outcome::Good(ctx.response()?),
+            Kind::Good => crate::outcome::answerable(ctx.response()?),
             Kind::FailingStatus => Outcome::FailingStatus {
                 status: ctx.status(),
                 excerpt: ctx.excerpt().map(|b| b.to_vec()).unwrap_or_default(),

@@ -2,12 +2,17 @@
 //! `LOG_ORIGIN_BODY_BYTES` as text, without the client's credentials.
 //! Pure: tested natively.
 
+use error_shield::parts::fit;
+
 use crate::credentials::Secrets;
 
-/// The first `max` bytes of a failing body as text for the log. Invalid
-/// UTF-8 (and a character cut in half at the end) becomes U+FFFD.
+/// The start of a failing body as text for the log, at most `max` bytes
+/// as the record writes it (after JSON escaping: a control byte takes six,
+/// so a body of them cannot grow a record sixfold). Invalid UTF-8 (and a
+/// character cut in half at the end) becomes U+FFFD.
 pub fn text(bytes: &[u8], max: usize) -> String {
-    String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned()
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(max)]);
+    fit::within(&text, max).to_owned()
 }
 
 /// [`text`] without the client's credentials, still at most `max`
@@ -19,15 +24,12 @@ pub fn logged(bytes: &[u8], max: usize, secrets: &Secrets) -> String {
     if secrets.is_empty() {
         return shown;
     }
-    let mut out = secrets.cut(&shown, bytes.len() >= max);
-    if out.len() > max {
-        let mut end = max;
-        while !out.is_char_boundary(end) {
-            end -= 1;
-        }
-        out.truncate(end);
-    }
-    out
+    // Cut after the bound is applied, so no trimming can leave a
+    // credential's first bytes at the end; what may go on past `shown`
+    // (the body was read to the cap, or the bound trimmed it) has them cut.
+    let whole = String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).len();
+    let out = secrets.cut(&shown, bytes.len() >= max || shown.len() < whole);
+    fit::within(&out, max).to_owned()
 }
 
 #[cfg(test)]
@@ -54,7 +56,16 @@ mod tests {
     fn excerpts_are_capped_and_lossy() {
         assert_eq!(text(b"hello world", 5), "hello");
         assert_eq!(text(b"hi", 0), "");
-        assert_eq!(text("héllo".as_bytes(), 2), "h\u{fffd}");
+        assert_eq!(text("héllo".as_bytes(), 2), "h");
+        assert_eq!(text(&"héllo".as_bytes()[..2], 4), "h\u{fffd}");
         assert_eq!(text(&[0xff, b'a'], 10), "\u{fffd}a");
+        // Bounded as written in the record: escapes and U+FFFD count whole.
+        assert_eq!(text(&[1; 100], 20), "\u{1}\u{1}\u{1}");
+        assert_eq!(text(b"a\"b\"", 4), "a\"b");
+        assert_eq!(text(&[0xff; 10], 7), "\u{fffd}\u{fffd}");
+        for max in [0, 1, 5, 6, 7, 2048] {
+            let e = text(&[0, 1, b'\n', b'x', 0xc3, 0xa9, 0xff].repeat(400), max);
+            assert!(fit::escaped_len(&e) <= max, "{max}: {e:?}");
+        }
     }
 }

@@ -16,6 +16,7 @@ mod answer;
 mod breaker;
 mod carry;
 mod circuit;
+pub mod coding;
 pub mod constants;
 mod context;
 pub mod credentials;

@@ -58,14 +58,18 @@ impl Maintenance {
     }
 }
 
-/// Comma-separated path prefixes, each starting with `/`, kept normalised
-/// as the paths they are matched against.
+/// Comma-separated path prefixes, each starting with `/`, kept spelled and
+/// normalised as the paths they are matched against. One that no request
+/// could ever be bypassed under (it holds what makes a path ambiguous) is
+/// refused rather than silently never matched.
 fn parse_prefixes(v: &str) -> Option<Vec<String>> {
     v.split(',')
         .map(str::trim)
         .map(|p| {
-            (p.starts_with('/') && !p.contains(char::is_whitespace))
-                .then(|| path::normalise(p).into_owned())
+            let ok = p.starts_with('/') && !p.contains(char::is_whitespace);
+            let p = path::spelled(p).filter(|_| ok)?;
+            let p = path::normalise(&p).into_owned();
+            (!path::ambiguous(&p)).then_some(p)
         })
         .collect()
 }
@@ -92,10 +96,15 @@ pub const BYPASS_HEADER: &str = "x-maintenance-bypass";
 
 /// Whether a request to `url` with `token` in the bypass header passes
 /// through although maintenance is on: its normalised path lies under a
-/// bypass path by whole segments, or it carries the token.
+/// bypass path by whole segments (and origins cannot read it as another
+/// path: [`path::ambiguous`]), or it carries the token.
 pub fn bypassed(m: &Maintenance, url: &str, token: Option<&str>) -> bool {
-    let path = path::normalise(origin::path(url));
-    m.bypass_paths.iter().any(|p| path::under(&path, p))
+    let raw = origin::path(url);
+    let by_path = !path::ambiguous(raw) && {
+        let path = path::normalise(raw);
+        m.bypass_paths.iter().any(|p| path::under(&path, p))
+    };
+    by_path
         || matches!((&m.bypass_token, token), (Some(want), Some(got)) if secret::same(want.as_bytes(), got.as_bytes()))
 }
 
@@ -158,6 +167,43 @@ mod tests {
         ];
         for (url, want) in table {
             assert_eq!(bypassed(&m, url, None), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn no_bypass_path_applies_to_a_path_origins_read_otherwise() {
+        let m = on(&["/healthz"], Some("s3cret"));
+        let table = [
+            ("https://w.dev/healthz/deep", true),
+            ("https://w.dev/healthz/..;/admin", false),
+            ("https://w.dev/healthz;x=1", false),
+            ("https://w.dev/healthz/..%2Fadmin", false),
+            ("https://w.dev/healthz/..%2fadmin", false),
+            ("https://w.dev/healthz/..%5Cadmin", false),
+            ("https://w.dev/healthz/..%5cadmin", false),
+            ("https://w.dev/healthz%00", false),
+            ("https://w.dev/healthz/..%3B/admin", false),
+            ("https://w.dev/healthz/x?q=;%2F", true),
+        ];
+        for (url, want) in table {
+            assert_eq!(bypassed(&m, url, None), want, "{url}");
+            // The token is the operator's own: it still lets any path through.
+            assert!(bypassed(&m, url, Some("s3cret")), "{url}");
+        }
+    }
+
+    #[test]
+    fn bypass_paths_are_spelled_as_requests_are_and_ambiguous_ones_refused() {
+        let parsed = |v: &str| {
+            Maintenance::from_vars(&pairs(&[("MAINTENANCE_BYPASS_PATHS", v)]))
+                .map(|m| m.bypass_paths)
+        };
+        assert_eq!(parsed("/ü, /%61pi/").unwrap(), vec!["/%C3%BC", "/api/"]);
+        let m = on(&["/%C3%BC"], None);
+        assert!(bypassed(&m, "https://w.dev/%C3%BC/x", None));
+        for bad in ["/a;b", "/a%2Fb", "/a\\b", "/a?b", "healthz", "/a b"] {
+            let err = parsed(bad).unwrap_err();
+            assert_eq!(err.context[0].1, "MAINTENANCE_BYPASS_PATHS", "{bad}");
         }
     }
 

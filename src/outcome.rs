@@ -70,6 +70,25 @@ pub fn failure_of(
     verdict::classify(settings, attempt, attempts)
 }
 
+/// A good response, unless its status is one no response can carry (the
+/// runtime's fetch takes a 600): that is the origin's failure, judged
+/// before anything builds a response from it.
+pub fn answerable(response: Response) -> Outcome {
+    let status = js_sys::Reflect::get(&response, &JsValue::from_str("status"))
+        .ok()
+        .and_then(|s| s.as_f64())
+        .unwrap_or(f64::NAN);
+    match crate::status::unanswerable(status) {
+        None => Outcome::Good(response),
+        Some(message) => {
+            if let Some(body) = response.body() {
+                let _ = body.cancel();
+            }
+            Outcome::FetchError(message)
+        }
+    }
+}
+
 /// A good response to a stale-if-error candidate: stored under the
 /// context's key when it may be, and when the isolate has room to collect
 /// it.

@@ -115,6 +115,60 @@ fn resolve_dots(path: &str) -> String {
     out
 }
 
+/// A configured prefix as the runtime spells a request's path (the WHATWG
+/// URL parser's path percent-encode set): a non-ASCII character as its
+/// percent-encoded UTF-8 (`/ü/` → `/%C3%BC/`), a space, `"`, `<`, `>`,
+/// `` ` ``, `{`, `}` or `^` as its escape; else a prefix could validate and
+/// then match nothing. `None` for what no request path can hold as
+/// written: a control character, `?` or `#` (they end the path) and `\`
+/// (the runtime reads it as `/`).
+pub fn spelled(prefix: &str) -> Option<Cow<'_, str>> {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let escaped = |b: u8| !b.is_ascii() || b" \"<>`{}^".contains(&b);
+    let b = prefix.as_bytes();
+    if b.iter()
+        .any(|&c| c.is_ascii_control() || b"?#\\".contains(&c))
+    {
+        return None;
+    }
+    if !b.iter().any(|&c| escaped(c)) {
+        return Some(Cow::Borrowed(prefix));
+    }
+    let mut out = String::with_capacity(b.len() * 3);
+    for &c in b {
+        if escaped(c) {
+            out.extend([
+                '%',
+                char::from(HEX[usize::from(c >> 4)]),
+                char::from(HEX[usize::from(c & 15)]),
+            ]);
+        } else {
+            out.push(char::from(c));
+        }
+    }
+    Some(Cow::Owned(out))
+}
+
+/// Whether origins may read `path` as another path: it holds `;` (Tomcat
+/// and Spring drop `..;` as a path parameter), `\` (read as `/` by some),
+/// or an escaped `/`, `\`, NUL or `;` (`%2F`, `%5C`, `%00`, `%3B`, any
+/// case), which some origins decode before routing (Spring's firewall
+/// refuses each for that reason). No bypass applies to such a path.
+pub fn ambiguous(path: &str) -> bool {
+    let b = path.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| match c {
+        b';' | b'\\' => true,
+        b'%' => matches!(
+            (b.get(i + 1), b.get(i + 2).map(u8::to_ascii_uppercase)),
+            (Some(b'2'), Some(b'F'))
+                | (Some(b'5'), Some(b'C'))
+                | (Some(b'0'), Some(b'0'))
+                | (Some(b'3'), Some(b'B'))
+        ),
+        _ => false,
+    })
+}
+
 /// Whether `path` lies under `prefix` by whole segments: `/healthz` takes
 /// `/healthz` and `/healthz/…`, not `/healthzX`; `/status/` takes what is
 /// below it.
@@ -175,6 +229,54 @@ mod tests {
         }
         for path in ["//a", "/a/./b", "/a/..", "/%61"] {
             assert!(matches!(normalise(path), Cow::Owned(_)), "{path}");
+        }
+    }
+
+    #[test]
+    fn prefixes_are_spelled_as_the_runtime_spells_paths() {
+        let table = [
+            ("/api/", Some("/api/")),
+            ("/ü/", Some("/%C3%BC/")),
+            ("/日本/x", Some("/%E6%97%A5%E6%9C%AC/x")),
+            ("/a b/{c}/", Some("/a%20b/%7Bc%7D/")),
+            ("/a\"<>`^", Some("/a%22%3C%3E%60%5E")),
+            ("/%C3%BC/", Some("/%C3%BC/")),
+            ("/a|b[c]@!$&'()*+,;=:%", Some("/a|b[c]@!$&'()*+,;=:%")),
+            ("/a?b", None),
+            ("/a#b", None),
+            ("/a\\b", None),
+            ("/a\tb", None),
+            ("/a\u{7f}", None),
+        ];
+        for (prefix, want) in table {
+            assert_eq!(spelled(prefix).as_deref(), want, "{prefix:?}");
+        }
+        assert!(matches!(spelled("/api/"), Some(Cow::Borrowed(_))));
+    }
+
+    #[test]
+    fn paths_origins_read_differently_are_ambiguous() {
+        let table = [
+            ("/healthz/..;/admin", true),
+            ("/healthz;jsessionid=1", true),
+            ("/healthz/..%2Fadmin", true),
+            ("/healthz/..%2fadmin", true),
+            ("/healthz\\..\\admin", true),
+            ("/healthz/%5C../admin", true),
+            ("/healthz/%5c", true),
+            ("/healthz%00.json", true),
+            ("/healthz/..%3Badmin", true),
+            ("/healthz/..%3b/admin", true),
+            ("/healthz/%3A", false),
+            ("/healthz/%252F", false),
+            ("/healthz/%2", false),
+            ("/healthz/%", false),
+            ("/healthz/%20/%C3%BC", false),
+            ("/healthz", false),
+            ("/", false),
+        ];
+        for (path, want) in table {
+            assert_eq!(ambiguous(path), want, "{path}");
         }
     }
 

@@ -6,16 +6,20 @@
 use error_shield::{Cause, Failure};
 
 use crate::settings::StatusPolicy;
+use crate::verdict;
 
 /// The origin's `Retry-After` to pass on with its kept status (policy
 /// `origin`), when it is a valid delta-seconds or HTTP-date; nothing else
-/// of the origin's response is kept.
+/// of the origin's response is kept. A status that is not kept (a failing
+/// 3xx becomes 502) keeps no `Retry-After` either: it spoke of that status.
 pub fn kept<'a>(
     policy: StatusPolicy,
     failure: &Failure,
     value: Option<&'a str>,
 ) -> Option<&'a str> {
-    let kept = policy == StatusPolicy::Origin && failure.cause == Cause::OriginErrorStatus;
+    let kept = policy == StatusPolicy::Origin
+        && failure.cause == Cause::OriginErrorStatus
+        && failure.origin_status == Some(verdict::status_for(policy, failure));
     value
         .map(str::trim)
         .filter(|v| kept && (is_delta_seconds(v) || is_http_date(v)))
@@ -118,6 +122,17 @@ mod tests {
         for v in invalid {
             assert_eq!(kept(StatusPolicy::Origin, &f, Some(v)), None, "{v:?}");
         }
+        // A failing status that is not kept takes its Retry-After with it.
+        for status in [302, 399, 600] {
+            let f = Failure::new(Cause::OriginErrorStatus, "m").with_origin_status(status);
+            assert_eq!(
+                kept(StatusPolicy::Origin, &f, Some("86400")),
+                None,
+                "{status}"
+            );
+        }
+        let f429 = Failure::new(Cause::OriginErrorStatus, "m").with_origin_status(429);
+        assert_eq!(kept(StatusPolicy::Origin, &f429, Some("7")), Some("7"));
         let timeout = Failure::new(Cause::OriginTimeout, "m");
         assert_eq!(kept(StatusPolicy::Origin, &timeout, Some("5")), None);
         assert_eq!(kept(StatusPolicy::Origin, &f, None), None);

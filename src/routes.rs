@@ -145,9 +145,14 @@ fn parse_rule(i: usize, rule: &Value, top: &impl Vars) -> Result<Route, Failure>
             "an object with a prefix",
         ));
     };
-    const PREFIX: &str = "a path starting with /";
+    const PREFIX: &str = "a path starting with / (no ?, #, \\ or control characters)";
+    let spelled = |p: &str| path::spelled(p).map(|p| path::normalise(&p).into_owned());
     let prefix = match obj.get("prefix") {
-        Some(Value::String(p)) if p.starts_with('/') => path::normalise(p).into_owned(),
+        // Spelled as the runtime spells paths, or it would never match.
+        Some(Value::String(p)) if p.starts_with('/') => match spelled(p) {
+            Some(p) => p,
+            None => return Err(rule_error(i, "prefix", p, PREFIX)),
+        },
         Some(Value::String(p)) => return Err(rule_error(i, "prefix", p, PREFIX)),
         Some(other) => return Err(not_shown(&format!("ROUTES[{i}].prefix"), other, PREFIX)),
         None => return Err(rule_error(i, "prefix", "", PREFIX)),

@@ -199,6 +199,16 @@ fn each_kind_of_bad_rule_names_its_index_and_key() {
             "REDACTED@h",
         ),
         (
+            r#"[{"prefix": "/a?b=1"}]"#.into(),
+            "ROUTES[0].prefix",
+            "/a?REDACTED",
+        ),
+        (
+            r#"[{"prefix": "/a\\b/"}]"#.into(),
+            "ROUTES[0].prefix",
+            "/a\\b/",
+        ),
+        (
             r#"[{"prefix": "/a//", "timeout_ms": 5}, {"prefix": "/%61/"}]"#.into(),
             "ROUTES[1].prefix",
             "/a/",
@@ -279,4 +289,28 @@ fn variants_of_a_path_select_the_rule_of_its_normal_form() {
         let got = r.select(url).map(|(_, route)| route.prefix.as_str());
         assert_eq!(got, Some(want), "{url}");
     }
+}
+
+#[test]
+fn a_prefix_is_read_as_the_runtime_spells_paths() {
+    let r = parse(
+        r#"[{"prefix": "/ü/", "timeout_ms": 5}, {"prefix": "/a b/", "timeout_ms": 6}]"#,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(r.0[0].prefix, "/%C3%BC/");
+    assert_eq!(r.0[1].prefix, "/a%20b/");
+    let table = [
+        ("https://w.dev/%C3%BC/x", Some("/%C3%BC/")),
+        ("https://w.dev/%c3%bc/x", Some("/%C3%BC/")),
+        ("https://w.dev/a%20b/", Some("/a%20b/")),
+        ("https://w.dev/u/x", None),
+    ];
+    for (url, want) in table {
+        let got = r.select(url).map(|(_, route)| route.prefix.as_str());
+        assert_eq!(got, want, "{url}");
+    }
+    // The same prefix written both ways is one prefix.
+    let err = parse(r#"[{"prefix": "/ü/"}, {"prefix": "/%C3%BC/"}]"#, &[]).unwrap_err();
+    assert_eq!(err.context[0].1, "ROUTES[1].prefix");
 }

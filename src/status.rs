@@ -1,6 +1,26 @@
 //! `FAILURE_STATUSES`: the origin statuses that count as failures, parsed
 //! from a comma list of codes and ranges into a 600-bit set.
 
+/// The statuses an origin may answer with. The runtime's fetch takes any
+/// three digits, but a response it builds refuses what lies outside: an
+/// answer outside this range is the origin's failure (`origin_unreachable`),
+/// never the worker's.
+pub const ORIGIN_RANGE: std::ops::RangeInclusive<u16> = 100..=599;
+
+/// Why a response with `status` cannot go to the client: `None` when it
+/// may (within [`ORIGIN_RANGE`]), else the message of its
+/// `origin_unreachable`. Read as the runtime's number, not as a `u16`
+/// that could wrap into the range.
+pub fn unanswerable(status: f64) -> Option<String> {
+    let (lo, hi) = (*ORIGIN_RANGE.start(), *ORIGIN_RANGE.end());
+    if (f64::from(lo)..=f64::from(hi)).contains(&status) {
+        return None;
+    }
+    Some(format!(
+        "the origin answered status {status}, outside {lo}–{hi}: no HTTP response can carry it"
+    ))
+}
+
 /// A set of HTTP statuses (100–599), parsed from `500,502-504`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatusSet([u64; 10]);
@@ -60,7 +80,7 @@ fn status(v: &str) -> Option<u16> {
     if v.len() != 3 || !v.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    v.parse().ok().filter(|c| (100..=599).contains(c))
+    v.parse().ok().filter(|c| ORIGIN_RANGE.contains(c))
 }
 
 #[cfg(test)]
@@ -94,6 +114,18 @@ mod tests {
         for bad in ["abc", "50", "5000", "500-", "-500", "099", "500-600", "1e3"] {
             assert!(StatusSet::parse(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_status_outside_100_to_599_cannot_be_answered() {
+        for ok in [100.0, 101.0, 200.0, 302.0, 599.0] {
+            assert_eq!(unanswerable(ok), None, "{ok}");
+        }
+        for odd in [600.0, 999.0, 99.0, 0.0, 65_736.0, 1e6] {
+            let m = unanswerable(odd).unwrap();
+            assert!(m.contains(&format!("status {odd}")), "{m}");
+        }
+        assert!(unanswerable(f64::NAN).is_some());
     }
 
     #[test]

@@ -505,6 +505,38 @@ fn check_html(t: &Texts, template: Option<Template>, id: &str) -> Result<String,
     Ok(body)
 }
 
+/// The excerpt of `bytes` is the longest start of their first `max` bytes,
+/// read lossily, that takes at most `max` bytes in the record (JSON-escaped,
+/// as serde_json writes it): bounded as written, and nothing that fits cut.
+fn check_excerpt(bytes: &[u8], max: usize) -> Result<(), TestCaseError> {
+    let written = |s: &str| serde_json::to_string(s).map_or(usize::MAX, |j| j.len() - 2);
+    let out = excerpt(bytes, max);
+    let whole = String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned();
+    prop_assert!(
+        whole.starts_with(&out),
+        "{:?} is not a start of {:?}",
+        out,
+        whole
+    );
+    prop_assert!(
+        written(&out) <= max,
+        "{:?} takes {} > {}",
+        out,
+        written(&out),
+        max
+    );
+    if let Some(next) = whole[out.len()..].chars().next() {
+        let longer = format!("{out}{next}");
+        prop_assert!(
+            written(&longer) > max,
+            "{:?} would still fit {}",
+            longer,
+            max
+        );
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------
 // Properties
 // ---------------------------------------------------------------------------
@@ -1025,42 +1057,22 @@ proptest! {
     // --- excerpts ----------------------------------------------------------
 
     #[test]
-    fn excerpt_of_text_is_a_prefix_plus_at_most_one_replacement(
+    fn excerpt_of_text_is_the_longest_prefix_that_fits_as_written(
         text in input(64),
         max in prop_oneof![0usize..80, 0usize..200_000],
     ) {
-        let out = excerpt(text.as_bytes(), max);
-        let n = text.len().min(max);
-        let mut cut = n;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let want = if cut == n {
-            text[..cut].to_string()
-        } else {
-            format!("{}\u{fffd}", &text[..cut])
-        };
-        prop_assert_eq!(&out, &want, "excerpt of {} bytes at max {}", text.len(), max);
-        prop_assert!(out.len() <= max + 2, "excerpt of valid UTF-8 is {} bytes > max {} + 2", out.len(), max);
+        check_excerpt(text.as_bytes(), max)?;
     }
 
     #[test]
-    fn excerpt_of_any_bytes_is_bounded(
+    fn excerpt_of_any_bytes_is_bounded_as_written(
         bytes in prop_oneof![
             prop::collection::vec(any::<u8>(), 0..96),
-            prop::collection::vec(select(&[0x80u8, 0xbf, 0xc0, 0xc3, 0xe0, 0xed, 0xf0, 0xf4, 0xf8, 0xff, b'a'][..]), 0..96),
+            prop::collection::vec(select(&[0x80u8, 0xbf, 0xc0, 0xc3, 0xe0, 0xed, 0xf0, 0xf4, 0xf8, 0xff, b'a', 0x01, b'"'][..]), 0..96),
         ],
         max in 0usize..128,
     ) {
-        let out = excerpt(&bytes, max);
-        let n = bytes.len().min(max);
-        // Each replacement char (3 bytes) stands for at least one input byte;
-        // everything else is copied. So len <= n + 2 * replacements <= 3n.
-        // (Not max + 2: every lone invalid byte grows to three.)
-        let replacements = out.chars().filter(|c| *c == '\u{fffd}').count();
-        prop_assert!(out.len() <= n + 2 * replacements, "{} bytes from {} input bytes, {} replacements", out.len(), n, replacements);
-        prop_assert!(out.len() <= 3 * n, "{} bytes from {} input bytes", out.len(), n);
-        prop_assert_eq!(out, String::from_utf8_lossy(&bytes[..n]).into_owned());
+        check_excerpt(&bytes, max)?;
     }
 
     // --- rendering ---------------------------------------------------------

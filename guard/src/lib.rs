@@ -54,6 +54,7 @@
 mod answer;
 mod body;
 mod failure;
+mod fit;
 mod format;
 mod html;
 mod incoming;

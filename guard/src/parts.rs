@@ -10,9 +10,14 @@ pub use crate::incoming::{header, Ids, Incoming};
 pub use crate::negotiate::negotiate;
 pub use crate::page::{default_format, Words, DEFAULT_MESSAGE};
 pub use crate::panic::catch;
-pub use crate::record::{last_resort_halves, line, write, write_record, RequestInfo};
+pub use crate::record::{last_resort_halves, line, write, write_record, RequestInfo, MAX_LINE};
 pub use crate::render::{Rendered, Renderer, HTML_CSP};
 pub use crate::template::Template;
+
+/// Text measured as the record writes it (after JSON escaping).
+pub mod fit {
+    pub use crate::fit::*;
+}
 
 /// The statuses an answer may carry and their titles.
 pub mod status {

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use wasm_bindgen::JsValue;
 
 use crate::failure::Failure;
+use crate::fit;
 use crate::incoming::{header, Incoming};
 
 /// What the log needs to know about the request that failed.
@@ -56,22 +57,73 @@ struct Fields<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     cf_ray: Option<&'a str>,
     method: &'a str,
-    url: String,
+    url: &'a str,
     status: u16,
     duration_ms: u64,
 }
 
+/// The longest record line: Workers Logs keeps at most 256 KB per
+/// invocation, and a record that is cut there loses its end.
+pub const MAX_LINE: usize = 128 * 1024;
+
 /// The JSON line for `failure` on `request` (`None`: a panic outside any
 /// request the guard knows of). The only place a failure becomes log text.
+/// Never over [`MAX_LINE`]: past it, `origin_body`, then `message`, then
+/// `url` are shortened and marked as cut ([`fit::CUT_MARK`]).
 pub fn line(failure: &Failure, request: Option<&RequestInfo<'_>>) -> String {
     // Messages and context may quote a URL (a runtime's fetch error quotes
-    // its whole target): shown redacted like the request's own.
+    // its whole target): redacted like the request's own, before anything
+    // is cut (a cut URL could hide its userinfo from the redaction).
+    let mut failure = failure.clone();
+    failure.message = crate::redact::text(&failure.message);
+    for (_, v) in failure.context.iter_mut() {
+        *v = crate::redact::text(v);
+    }
+    let url = request.map(|r| crate::redact::url(r.url));
+    let whole = render(&failure, request, url.as_deref());
+    if whole.len() <= MAX_LINE {
+        return whole;
+    }
+    fitted(failure, request, url, whole)
+}
+
+/// A line over [`MAX_LINE`], its longest texts shortened in turn.
+fn fitted(
+    mut f: Failure,
+    request: Option<&RequestInfo<'_>>,
+    mut url: Option<String>,
+    mut text: String,
+) -> String {
+    let cut = |s: &mut String, over: usize| {
+        *s = fit::shortened(s, over).unwrap_or_else(|| fit::CUT_MARK.to_owned());
+    };
+    for step in 0..3 {
+        let over = text.len().saturating_sub(MAX_LINE);
+        if over == 0 {
+            return text;
+        }
+        match step {
+            0 => f.origin_body.iter_mut().for_each(|b| cut(b, over)),
+            1 => cut(&mut f.message, over),
+            _ => url.iter_mut().for_each(|u| cut(u, over)),
+        }
+        text = render(&f, request, url.as_deref());
+    }
+    if text.len() <= MAX_LINE {
+        return text;
+    }
+    // Fields or context alone are over the bound: the cause and the ids.
+    let mut bare = Failure::new(f.cause, fit::CUT_MARK);
+    bare.origin_status = f.origin_status;
+    render(&bare, request, Some(fit::CUT_MARK))
+}
+
+fn render(failure: &Failure, request: Option<&RequestInfo<'_>>, url: Option<&str>) -> String {
     let context = failure
         .context
         .iter()
-        .map(|(k, v)| (k.clone(), Value::from(crate::redact::text(v))))
+        .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
         .collect();
-    let message = crate::redact::text(&failure.message);
     let record = Record {
         level: "error",
         cause: failure.cause.as_str(),
@@ -80,13 +132,13 @@ pub fn line(failure: &Failure, request: Option<&RequestInfo<'_>>) -> String {
             trace_id: r.trace_id,
             cf_ray: r.cf_ray,
             method: r.method,
-            url: crate::redact::url(r.url),
+            url: url.unwrap_or_default(),
             status: r.status,
             duration_ms: r.duration_ms,
         }),
         origin_status: failure.origin_status,
         origin_body: failure.origin_body.as_deref(),
-        message: &message,
+        message: &failure.message,
         location: failure.location.as_deref(),
         fields: failure.fields.iter().cloned().collect(),
         context,
@@ -137,123 +189,5 @@ pub fn last_resort_halves() -> (String, String) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::failure::Cause;
-
-    fn request<'a>() -> RequestInfo<'a> {
-        RequestInfo {
-            request_id: "rid-1",
-            cf_ray: None,
-            trace_id: None,
-            method: "GET",
-            url: "https://host/path?token=s3cret&flag&b=2",
-            duration_ms: 41,
-            status: 500,
-        }
-    }
-
-    #[test]
-    fn origin_error_record_has_the_contract_fields() {
-        let f = Failure::new(Cause::OriginErrorStatus, "origin answered 502")
-            .with_origin_status(502)
-            .with_origin_body("stack trace");
-        let v: Value = serde_json::from_str(&line(&f, Some(&request()))).unwrap();
-        assert_eq!(v["level"], "error");
-        assert_eq!(v["cause"], "origin_error_status");
-        assert_eq!(v["request_id"], "rid-1");
-        assert_eq!(v["method"], "GET");
-        assert_eq!(
-            v["url"],
-            "https://host/path?token=REDACTED&REDACTED&b=REDACTED"
-        );
-        assert_eq!(v["origin_status"], 502);
-        assert_eq!(v["origin_body"], "stack trace");
-        assert_eq!(v["message"], "origin answered 502");
-        assert_eq!(v["duration_ms"], 41);
-        assert_eq!(v["status"], 500);
-        for absent in [
-            "location",
-            "cf_ray",
-            "trace_id",
-            "attempts",
-            "served_stale",
-            "after_headers",
-            "bytes",
-            "context",
-        ] {
-            assert!(v.get(absent).is_none(), "{absent} should be omitted");
-        }
-    }
-
-    #[test]
-    fn optional_fields_appear_when_set() {
-        let f = Failure::new(Cause::WorkerPanic, "boom")
-            .with_context("tenant", "t1")
-            .with_location("src/lib.rs:1:2")
-            .with_field("attempts", 3)
-            .with_field("route", "/api/")
-            .with_field("served_stale", true)
-            .with_field("after_headers", true)
-            .with_field("bytes", 5000);
-        let req = RequestInfo {
-            cf_ray: Some("ray-9"),
-            trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736"),
-            ..request()
-        };
-        let line = line(&f, Some(&req));
-        assert!(!line.contains('\n'));
-        let v: Value = serde_json::from_str(&line).unwrap();
-        assert_eq!(v["location"], "src/lib.rs:1:2");
-        assert_eq!(v["cf_ray"], "ray-9");
-        assert_eq!(v["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
-        assert_eq!(v["route"], "/api/");
-        assert_eq!(v["attempts"], 3);
-        assert_eq!(v["served_stale"], true);
-        assert_eq!(
-            (&v["after_headers"], &v["bytes"]),
-            (&Value::from(true), &Value::from(5000))
-        );
-        assert_eq!(v["context"]["tenant"], "t1");
-    }
-
-    #[test]
-    fn a_url_quoted_in_a_message_or_context_is_redacted() {
-        let f = Failure::new(
-            Cause::OriginUnreachable,
-            "Invalid URL: http://svc:hunter2@10.0.0.256/x?sk_live_1&t=abc",
-        )
-        .with_context("target", "https://u:pw@h/?k=secret");
-        let v: Value = serde_json::from_str(&line(&f, Some(&request()))).unwrap();
-        assert_eq!(
-            v["message"],
-            "Invalid URL: http://REDACTED@10.0.0.256/x?REDACTED&t=REDACTED"
-        );
-        assert_eq!(v["context"]["target"], "https://REDACTED@h/?k=REDACTED");
-        // The control: text without a URL is shown as it is.
-        let f = Failure::new(Cause::OriginUnreachable, "Network connection lost.");
-        let v: Value = serde_json::from_str(&line(&f, None)).unwrap();
-        assert_eq!(v["message"], "Network connection lost.");
-    }
-
-    #[test]
-    fn a_panic_outside_any_request_has_no_request_fields() {
-        let f = Failure::new(Cause::WorkerPanic, "boom").with_location("src/x.rs:3:4");
-        let v: Value = serde_json::from_str(&line(&f, None)).unwrap();
-        assert_eq!(
-            v,
-            serde_json::json!({"level":"error","cause":"worker_panic","message":"boom","location":"src/x.rs:3:4"})
-        );
-    }
-
-    #[test]
-    fn the_last_resort_halves_make_a_trap_record_around_any_message() {
-        let (head, tail) = last_resort_halves();
-        let message = "RuntimeError: \"x\"\n  at y";
-        let joined = format!("{head}{}{tail}", Value::from(message));
-        let v: Value = serde_json::from_str(&joined).unwrap();
-        assert_eq!(v["cause"], "worker_trap");
-        assert_eq!(v["message"], message);
-        assert_eq!(v["level"], "error");
-    }
-}
+#[path = "record_tests.rs"]
+mod tests;

@@ -253,21 +253,39 @@ export function letGo(res) {
 
 // The response for the client, its body watched: the same status, headers,
 // length and bytes, through a native pipe (a FixedLengthStream when the
-// origin gave a length, so a body that breaks still ends short). Returns
-// { response, tail }: `tail` resolves to `ctx` (BodyBroken) if the origin's
-// stream fails after the headers were sent, for Rust to record. No body
-// (HEAD, 204, 304, a WebSocket's 101), or with WATCH_BODIES off: the
-// response goes as it is.
+// runtime framed the body by its length, so a body that breaks still ends
+// short). Returns { response, tail }: `tail` resolves to `ctx` (BodyBroken)
+// if the origin's stream fails after the headers were sent, for Rust to
+// record. No body (HEAD, 204, 304, a WebSocket's 101), or with WATCH_BODIES
+// off: the response goes as it is. A status no response can carry (fetch
+// takes a 600, `new Response` refuses it) goes back to Rust to be judged.
 function watch(res, ctx) {
+  const status = res.status;
+  if (status < K.lowestStatus || status > K.highestStatus) {
+    ctx.response = res;
+    return came(ctx, K.kind.good);
+  }
   const body = res.body;
   if (!watching || body === null || res.webSocket) return res;
-  const length = Number(res.headers.get(K.contentLength) ?? NaN);
-  const known = Number.isSafeInteger(length);
+  const length = framedLength(res.headers);
+  const known = length >= 0;
   const pipe = known ? new FixedLengthStream(length) : new IdentityTransformStream();
-  ctx.status = res.status;
+  ctx.status = status;
   const tail = pump(body, pipe.writable.getWriter(), known ? length : 0, ctx);
   return { response: new Response(pipe.readable, asSent(res)), tail };
 }
+
+// The length the runtime framed the body by, or -1: only a Content-Length
+// of digits alone, and never beside a Transfer-Encoding, which frames the
+// body instead (RFC 9112 §6.3), whatever length the origin also wrote.
+function framedLength(headers) {
+  const value = headers.get(K.contentLength);
+  if (value === null || headers.has(K.transferEncoding) || !DIGITS.test(value)) return -1;
+  const length = Number(value);
+  return Number.isSafeInteger(length) ? length : -1;
+}
+
+const DIGITS = /^[0-9]+$/;
 
 // Moves the body on chunk by chunk, counting; resolves to `ctx` when the
 // origin's stream fails, to null when it ends or the client goes away.
@@ -300,9 +318,12 @@ function pump(body, writer, length, ctx) {
       next.then(step, broke).catch(unforeseen);
     };
     const step = (chunk) => {
-      if (chunk.done) return end();
+      if (chunk.done) return length > 0 && sent < length ? broke(new Error(short(sent, length))) : end();
       const value = chunk.value;
       const n = value.byteLength;
+      // More than the length it was framed by: the origin's fault, which a
+      // FixedLengthStream would refuse as if the client had left.
+      if (length > 0 && sent + n > length) return broke(new Error(`the body ran past its ${length} bytes`));
       const wrote = writer.write(value);
       sent += n;
       if (length > 0 && sent === length) {
@@ -321,6 +342,7 @@ function pump(body, writer, length, ctx) {
       done(null);
     };
     const broke = (error) => {
+      reader.cancel().catch(ignore);
       writer.abort(error).catch(ignore);
       ctx.sent = sent;
       done(came(ctx, K.kind.bodyBroken, error));
@@ -352,39 +374,95 @@ function pump(body, writer, length, ctx) {
 
 const MAX_READ = 1 << 20;
 
-// Reads at most excerptMax bytes of a failing body for the log, then
-// cancels the rest so a huge body is never read whole. A body that breaks
-// mid-way yields what arrived.
+const short = (sent, length) => `the body ended after ${sent} of its ${length} bytes`;
+
+// Reads at most excerptMax bytes of a failing body for the log, for at
+// most K.excerptWaitMs from its headers (an origin that sends a 500's head
+// and stalls cannot hold the answer), then cancels the rest so a huge body
+// is never read whole. A body that breaks mid-way yields what arrived.
 async function excerpt(res, ctx) {
   ctx.status = res.status;
   ctx.retryAfter = res.headers.get(K.retryAfter) ?? undefined;
+  ctx.excerpt = new Uint8Array(0);
+  const body = res.body;
   const max = excerptMax;
-  if (max === 0 || res.body === null) {
-    if (res.body !== null) res.body.cancel().catch(ignore);
-    ctx.excerpt = new Uint8Array(0);
+  if (max === 0 || body === null) {
+    body?.cancel().catch(ignore);
     return ctx;
   }
+  let timer;
+  const late = new Promise((resolve) => {
+    timer = setTimeout(resolve, K.excerptWaitMs, LATE);
+  });
+  const raw = body.getReader();
   const out = new Uint8Array(max);
   let len = 0;
-  // The body arrives as the origin encoded it: decode what the runtime can,
-  // so the log shows text.
-  const coding = res.headers.get(K.contentEncoding);
-  const decodable = coding === "gzip" || coding === "deflate";
-  const reader = (decodable ? res.body.pipeThrough(new DecompressionStream(coding)) : res.body).getReader();
+  let reader = raw;
   try {
-    while (len < max) {
-      const { done, value } = await reader.read();
-      if (done) break;
+    // The body arrives as the origin encoded it: decoded as Rust's table
+    // says, where the runtime can, so the log shows text.
+    const decoders = K.decoding[spelled(res.headers.get(K.contentEncoding))];
+    const first = decoders === undefined ? null : await Promise.race([raw.read(), late]);
+    if (first !== null && first !== LATE && !first.done) reader = decoded(raw, first.value, decoders);
+    const take = (value) => {
       const n = Math.min(value.byteLength, max - len);
       out.set(value.subarray(0, n), len);
       len += n;
+    };
+    // No byte within the bound, or an empty body: nothing to decode or log.
+    if (first === LATE || first?.done) reader = null;
+    while (reader !== null && len < max) {
+      let chunk;
+      try {
+        chunk = await Promise.race([reader.read(), late]);
+      } catch (error) {
+        if (reader !== raw && len === 0) take(first.value);
+        throw error;
+      }
+      if (chunk === LATE || chunk.done) break;
+      take(chunk.value);
     }
   } catch {
     // Reset mid-body: log what we have.
   }
-  reader.cancel().catch(ignore);
+  clearTimeout(timer);
+  reader?.cancel().catch(ignore);
+  raw.cancel().catch(ignore);
   ctx.excerpt = out.subarray(0, len);
   return ctx;
+}
+
+const LATE = Symbol("late");
+
+// Content-Encoding as Rust's table spells it: tokens lower-cased, trimmed,
+// joined by commas.
+function spelled(coding) {
+  return coding === null ? "" : coding.toLowerCase().split(",").map((t) => t.trim()).join(",");
+}
+
+// The raw body (its first chunk already read) through the runtime's
+// decoders, last coding first. Servers send raw deflate as `deflate` too:
+// first bytes that are no zlib header (RFC 1950: method 8, a check that
+// divides by 31) are read as raw deflate.
+function decoded(raw, first, decoders) {
+  let pending = first;
+  let stream = new ReadableStream({
+    pull(c) {
+      if (pending !== null) {
+        c.enqueue(pending);
+        pending = null;
+        return;
+      }
+      return raw.read().then((r) => (r.done ? c.close() : c.enqueue(r.value)));
+    },
+    cancel: (reason) => raw.cancel(reason),
+  });
+  const zlib = first.byteLength >= 2 && (first[0] & 15) === 8 && ((first[0] << 8) | first[1]) % 31 === 0;
+  decoders.forEach((format, i) => {
+    const raw = i === 0 && format === "deflate" && !zlib;
+    stream = stream.pipeThrough(new DecompressionStream(raw ? "deflate-raw" : format));
+  });
+  return stream.getReader();
 }
 
 // Returns the response for the client (watched); a tee of its body is

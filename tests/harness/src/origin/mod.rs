@@ -13,6 +13,7 @@ mod bodies;
 mod conn;
 pub mod content;
 mod http;
+mod odd;
 mod protocols;
 mod routes;
 
@@ -23,6 +24,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+pub use odd::ENCODED_TEXT;
 
 /// What every failing route puts in its body: must never reach a client.
 pub const SECRET_BODY: &str =

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use super::conn::{bump, set_progress, Ctx};
 use super::http::{json, reset, respond, unescape};
 use super::protocols;
-use super::{bodies, content};
+use super::{bodies, content, odd};
 use super::{SECRET_BODY, SECRET_HEADERS};
 
 /// What answers a request.
@@ -79,6 +79,7 @@ const ROUTES: &[Route] = &[
     exact("/file", content::file),
     exact("/response-headers", content::response_headers),
     exact("/drop-reused", protocols::drop_reused),
+    under("/odd/", odd::serve),
 ];
 
 /// The route that serves `path`, if one does.

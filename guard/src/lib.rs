@@ -51,6 +51,14 @@
 //! error-shield's own origin proxy does), finds the pieces in [`parts`].
 #![warn(missing_docs)]
 
+// Without unwinding a panic aborts the instance: no answer, no record. Loud
+// at build time, since cargo hides a dependency's warnings.
+#[cfg(all(target_arch = "wasm32", not(panic = "unwind")))]
+compile_error!(
+    "error-shield needs panics to unwind: build with `worker-build --release --panic-unwind` \
+     (a nightly toolchain with the rust-src component)"
+);
+
 mod answer;
 mod body;
 mod failure;
@@ -69,6 +77,8 @@ mod request_id;
 mod shield;
 mod status;
 mod template;
+#[cfg(feature = "workers-rs")]
+mod trap;
 mod url;
 mod vars;
 

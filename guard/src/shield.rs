@@ -67,7 +67,10 @@ impl Shield {
     #[cfg(feature = "workers-rs")]
     pub fn from_env(env: &worker::Env) -> &'static Shield {
         per_isolate::get_or_init(&ISOLATE, || {
-            Shield::from_vars(&|name: &str| crate::vars::from_env(env, name))
+            let shield = Shield::from_vars(&|name: &str| crate::vars::from_env(env, name));
+            let last = shield.answer(status::INTERNAL_SERVER_ERROR);
+            crate::trap::install(last.status(), &last.render(Format::Text, "-", false).body);
+            shield
         })
     }
 
@@ -141,6 +144,10 @@ impl Shield {
     {
         // `Clone::clone` copies the handle; `Request::clone` would tee the body.
         let incoming = Incoming::new(Clone::clone(req.inner()));
+        // Back after its instance trapped: answered, the handler not run again.
+        if let Some(failure) = crate::trap::pending(&incoming.request) {
+            return Ok(self.fail(&incoming, &failure).into());
+        }
         if let Some(failure) = self.config_error() {
             return Ok(self.fail(&incoming, failure).into());
         }

@@ -125,6 +125,22 @@ impl Shield {
         slot.get_or_init(|| Renderer::with_words(self.page(), &self.page().words(status)))
     }
 
+    /// `ctx.wait_until(future)` under the guard: a panic in `future` is its
+    /// one `worker_panic` record (as in a plain `ctx.wait_until`), without
+    /// the runtime's own `Uncaught PanicError` lines after it.
+    #[cfg(feature = "workers-rs")]
+    pub fn wait_until(ctx: &worker::Context, future: impl Future<Output = ()> + 'static) {
+        ctx.wait_until(async move {
+            let caught = Caught(async move {
+                future.await;
+                Ok::<(), Failure>(())
+            });
+            if let Err(failure) = caught.await {
+                record::write_record(&failure, None);
+            }
+        });
+    }
+
     /// Runs a workers-rs `handler` under the guard: its `Err` (a
     /// [`worker::Error`], a [`Failure`], or anything that converts into one)
     /// or its panic becomes the uniform 500 in the negotiated format and one

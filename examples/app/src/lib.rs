@@ -12,9 +12,13 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 async fn routes(req: Request, env: Env, ctx: Context) -> Result<Response> {
     if let Some(tag) = req.path().strip_prefix("/later/") {
         let tag = tag.to_owned();
-        // Work after the response, outside the guard: its panic still gets
-        // its one `worker_panic` record, from the guard's panic hook.
-        ctx.wait_until(async move { panic!("later panic {tag}") });
+        // Work after the response: its panic gets its one `worker_panic`
+        // record either way; through the guard, it is the only line.
+        if tag.starts_with("plain-") {
+            ctx.wait_until(async move { panic!("later panic {tag}") });
+        } else {
+            Shield::wait_until(&ctx, async move { panic!("later panic {tag}") });
+        }
         return Response::ok("accepted");
     }
     Router::new()
@@ -54,7 +58,8 @@ async fn routes(req: Request, env: Env, ctx: Context) -> Result<Response> {
         // Held in flight (up to 10 s) while another request traps the instance.
         .get_async("/hold/:tag", |_, ctx| async move {
             let tag = ctx.param("tag").cloned().unwrap_or_default();
-            worker::console_log!("holding {tag}");
+            // A warning: `wrangler dev --log-level info` shows it, not a log line.
+            worker::console_warn!("holding {tag}");
             worker::Delay::from(std::time::Duration::from_secs(10)).await;
             Response::ok(format!("held {tag}"))
         })

@@ -142,8 +142,9 @@ impl Shield {
     }
 
     /// Runs a workers-rs `handler` under the guard: its `Err` (a
-    /// [`worker::Error`], a [`Failure`], or anything that converts into one)
-    /// or its panic becomes the uniform 500 in the negotiated format and one
+    /// [`worker::Error`](https://docs.rs/worker/0.8/worker/enum.Error.html),
+    /// a [`Failure`], or anything that converts into one), its panic or its
+    /// trap becomes the uniform 500 in the negotiated format and one
     /// record. Never returns `Err`.
     #[cfg(feature = "workers-rs")]
     pub async fn run<F, Fut, E>(

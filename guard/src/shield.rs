@@ -23,6 +23,10 @@ use crate::{panic::Caught, per_isolate};
 
 /// The guard for one isolate: what the page says (or why its variables are
 /// invalid), and the answer for each status, built on its first use.
+///
+/// An app needs three functions: [`Shield::from_env`], [`Shield::run`] and
+/// [`Shield::wait_until`]. The others, hidden from these docs, are for a
+/// worker that drives the guard by hand with [`parts`](crate::parts).
 pub struct Shield {
     page: Result<Page, Failure>,
     answers: [OnceCell<Renderer>; ANSWERS],
@@ -40,6 +44,7 @@ impl Shield {
     /// A guard for `page`; an invalid page still renders (with the
     /// defaults) while every request fails with its `config_error`.
     /// Installs the chained panic hook.
+    #[doc(hidden)] // for a worker that drives the guard by hand (the proxy)
     pub fn new(page: Result<Page, Failure>) -> Shield {
         panic::install();
         Shield {
@@ -49,6 +54,7 @@ impl Shield {
     }
 
     /// The page's settings (the defaults when its variables are invalid).
+    #[doc(hidden)] // for a worker that drives the guard by hand (the proxy)
     pub fn page(&self) -> &Page {
         static DEFAULT: std::sync::OnceLock<Page> = std::sync::OnceLock::new();
         self.page
@@ -58,6 +64,7 @@ impl Shield {
 
     /// A guard from the page's variables (`ERROR_TITLE`, `ERROR_MESSAGE`,
     /// `SUPPORT_URL`, `PROBLEM_TYPE`, `ERROR_PAGE_HTML`, `DEFAULT_FORMAT`).
+    #[doc(hidden)] // for a worker that drives the guard by hand (the proxy)
     pub fn from_vars(vars: &impl Vars) -> Shield {
         Shield::new(Page::from_vars(vars))
     }
@@ -75,16 +82,19 @@ impl Shield {
     }
 
     /// The `config_error` of an invalid page, if any.
+    #[doc(hidden)] // for a worker that drives the guard by hand (the proxy)
     pub fn config_error(&self) -> Option<&Failure> {
         self.page.as_ref().err()
     }
 
     /// The format when `Accept` does not decide.
+    #[doc(hidden)] // for a worker that drives the guard by hand (the proxy)
     pub fn default_format(&self) -> Format {
         self.page().default_format
     }
 
     /// Records `failure` and returns the uniform 500 for `incoming`.
+    #[doc(hidden)] // for a worker that drives the guard by hand (the proxy)
     pub fn fail(&self, incoming: &Incoming, failure: &Failure) -> Response {
         self.fail_with(
             incoming,
@@ -98,6 +108,7 @@ impl Shield {
     /// Records `failure` and returns the uniform error with `status` (the
     /// 500 when it is no client or server error) and `extra` headers,
     /// `default` deciding the format when `Accept` does not.
+    #[doc(hidden)] // for a worker that drives the guard by hand (the proxy)
     pub fn fail_with(
         &self,
         incoming: &Incoming,
@@ -113,12 +124,14 @@ impl Shield {
 
     /// The uniform error with `status`, without a record (not a failure, or
     /// one already recorded).
+    #[doc(hidden)] // for a worker that drives the guard by hand (the proxy)
     pub fn respond(&self, incoming: &Incoming, status: u16, default: Format) -> Response {
         answer::respond(self.answer(status), &[], default, incoming)
     }
 
     /// The bodies of the answer with `status`: titled by it unless the page
     /// sets a title, built once.
+    #[doc(hidden)] // for a worker that drives the guard by hand (the proxy)
     pub fn answer(&self, status: u16) -> &Renderer {
         let status = status::answerable(status);
         let slot = &self.answers[usize::from(status - status::RANGE.start())];

@@ -39,13 +39,21 @@ function wrap(handler) {
     const again = () => handler.call(this, request, ...rest);
     return new Promise((resolve, reject) => {
       const call = { guarded: false, trap: null, again, resolve, reject, wake: null };
-      // Woken from whichever request trapped; what follows runs in this
-      // request's own context, where its answer's body may be read.
-      new Promise((woken) => (call.wake = woken)).then(() => run(request, call, again, true));
+      rearm(call);
       calls.set(request, call);
       run(request, call, again, false);
     });
   };
+}
+
+// `call.wake(action)`, from whichever request trapped, runs `action` in this
+// request's own context (a promise made here), where the answer's body may be
+// read; each wake makes the next one, in the same context.
+function rearm(call) {
+  new Promise((woken) => (call.wake = woken)).then((action) => {
+    rearm(call);
+    action();
+  });
 }
 
 // Calls the handler; its answer settles the call unless a trap got there first.
@@ -90,25 +98,21 @@ function again(request, call, trap) {
   run(request, call, call.again, true);
 }
 
-// Called by the guard from the dying instance, before its rethrow: the
-// calls run once the abort handler has returned.
+// Called by the guard from the dying instance: each call it was serving is
+// woken in its own context, after the abort handler has returned.
 export function aborted() {
-  const now = [...calls];
-  queueMicrotask(() => {
-    for (const [request, call] of now) {
-      if (calls.get(request) !== call) continue;
-      if (call.trap) {
-        // The fresh instance trapped too, answering it.
-        settle(request, call, lastResort(TRAP));
-      } else if (call.guarded) {
-        call.trap = { message: TRAP, trapped: true };
-        call.wake();
-      } else {
-        calls.delete(request);
-        call.reject(new Error(TRAP));
-      }
+  for (const [request, call] of calls) {
+    if (call.trap) {
+      // The fresh instance trapped too, answering it.
+      call.wake(() => settle(request, call, lastResort(TRAP)));
+    } else if (call.guarded) {
+      call.trap = { message: TRAP, trapped: true };
+      call.wake(() => run(request, call, call.again, true));
+    } else {
+      calls.delete(request);
+      call.wake(() => call.reject(new Error(TRAP)));
     }
-  });
+  }
 }
 
 const TRAP = "the Wasm instance aborted (abort, unreachable, stack overflow or out of memory)";

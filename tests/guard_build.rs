@@ -133,14 +133,25 @@ fn first_rust_block(markdown: &str) -> String {
 }
 
 #[test]
-fn the_readme_example_compiles_as_written() {
-    let readme = std::fs::read_to_string(root().join("guard/README.md")).expect("guard/README.md");
-    let example = first_rust_block(&readme);
-    assert!(example.contains("#[event(fetch)]"), "{example}");
-    let app = root().join("target/readme-example");
+fn the_readme_examples_compile_as_written() {
+    let guard = std::fs::read_to_string(root().join("guard/README.md")).expect("guard/README.md");
+    let main = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let section = main
+        .split_once("## Use it in your own worker")
+        .expect("the section")
+        .1;
+    for (name, markdown) in [("guard", guard.as_str()), ("main", section)] {
+        compiles(name, &first_rust_block(markdown));
+    }
+}
+
+/// Checks `example` as the `src/lib.rs` of an app of its own.
+fn compiles(name: &str, example: &str) {
+    assert!(example.contains("#[event(fetch)]"), "{name}: {example}");
+    let app = root().join(format!("target/readme-example-{name}"));
     std::fs::create_dir_all(app.join("src")).expect("create the app");
     let manifest = format!(
-        "[package]\nname = \"readme-example\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
+        "[package]\nname = \"readme-example-{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
          [lib]\ncrate-type = [\"cdylib\"]\n\n[dependencies]\n\
          error-shield = {{ path = {:?} }}\nworker = \"0.8.7\"\n\n[workspace]\n",
         root().join("guard").display().to_string()
@@ -150,5 +161,5 @@ fn the_readme_example_compiles_as_written() {
     // The repository's versions, offline.
     std::fs::copy(root().join("Cargo.lock"), app.join("Cargo.lock")).expect("copy Cargo.lock");
     let out = cargo(&["check", "-q", "--offline"], &[], &app);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(out.status.success(), "{name}: {}", stderr(&out));
 }

@@ -27,15 +27,17 @@ fn app() -> &'static Worker {
 }
 
 /// Asks for a panic after the response (`/later/{tag}`) and returns its
-/// message and its records (waiting up to 5 s for one).
-fn panic_later(tag: &str) -> (String, Vec<serde_json::Value>) {
-    let r = get(&app().url(&format!("/later/{tag}")), &[]);
+/// message and its `worker_panic` records (waiting up to 5 s for one).
+fn panic_later(tag: &str, id: &str) -> (String, Vec<serde_json::Value>) {
+    let r = get(
+        &app().url(&format!("/later/{tag}")),
+        &[("x-request-id", id)],
+    );
     assert_eq!((r.status, r.text().as_str()), (200, "accepted"));
     let message = format!("later panic {tag}");
     let ours = || {
-        escaped_panics(app())
-            .into_iter()
-            .filter(|r| r["message"] == message.as_str())
+        (app().records().into_iter())
+            .filter(|r| r["cause"] == "worker_panic" && r["message"] == message.as_str())
             .collect::<Vec<_>>()
     };
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -50,7 +52,7 @@ fn panic_later(tag: &str) -> (String, Vec<serde_json::Value>) {
 
 #[test]
 fn a_panic_in_a_plain_wait_until_gets_one_worker_panic_record() {
-    let (_, records) = panic_later(&unique_id("plain"));
+    let (_, records) = panic_later(&unique_id("plain"), &unique_id("id"));
     assert_eq!(records.len(), 1, "{}", app().output());
     let record = &records[0];
     assert_eq!(record["level"], "error");
@@ -68,9 +70,20 @@ fn a_panic_in_a_plain_wait_until_gets_one_worker_panic_record() {
 }
 
 #[test]
-fn a_panic_in_shield_wait_until_is_one_line_its_record() {
-    let (message, records) = panic_later(&unique_id("guarded"));
+fn a_panic_in_shield_wait_until_is_one_line_its_record_under_the_request() {
+    let (tag, id) = (unique_id("guarded"), unique_id("id"));
+    let (message, records) = panic_later(&tag, &id);
     assert_eq!(records.len(), 1, "{}", app().output());
+    let record = &records[0];
+    assert_eq!(record["request_id"], id.as_str(), "{record}");
+    assert_eq!(record["status"], 200, "the client got the 200: {record}");
+    assert!(
+        record["url"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/later/{tag}")),
+        "{record}"
+    );
     assert_eq!(lines_naming(app(), &message), 1, "{}", app().output());
 }
 
@@ -172,12 +185,4 @@ fn a_request_in_flight_when_the_instance_traps_is_answered_too() {
         "answered by its own end, not the trap"
     );
     assert_trap_answered(w, &r, &held);
-}
-
-/// The `worker_panic` records written outside any request.
-fn escaped_panics(w: &Worker) -> Vec<serde_json::Value> {
-    w.records()
-        .into_iter()
-        .filter(|r| r["cause"] == "worker_panic" && r.get("request_id").is_none())
-        .collect()
 }

@@ -79,6 +79,8 @@ mod record;
 mod redact;
 mod render;
 mod request_id;
+#[cfg(feature = "workers-rs")]
+mod served;
 mod shield;
 mod status;
 mod template;

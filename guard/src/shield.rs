@@ -4,7 +4,7 @@
 
 use std::cell::OnceCell;
 #[cfg(feature = "workers-rs")]
-use std::{cell::Cell, future::Future};
+use std::{cell::Cell, future::Future, rc::Rc};
 
 use web_sys::Response;
 
@@ -19,7 +19,11 @@ use crate::render::Renderer;
 use crate::status;
 use crate::vars::Vars;
 #[cfg(feature = "workers-rs")]
-use crate::{panic::Caught, per_isolate};
+use crate::{
+    panic::Caught,
+    per_isolate,
+    served::{Served, Serving},
+};
 
 /// The guard for one isolate: what the page says (or why its variables are
 /// invalid), and the answer for each status, built on its first use.
@@ -139,19 +143,13 @@ impl Shield {
     }
 
     /// `ctx.wait_until(future)` under the guard: a panic in `future` is its
-    /// one `worker_panic` record (as in a plain `ctx.wait_until`), without
-    /// the runtime's own `Uncaught PanicError` lines after it.
+    /// one `worker_panic` record, without the runtime's own `Uncaught
+    /// PanicError` lines after it. Scheduled while `Shield::run` serves a
+    /// request, the record carries that request's id, URL and the status
+    /// its client got.
     #[cfg(feature = "workers-rs")]
     pub fn wait_until(ctx: &worker::Context, future: impl Future<Output = ()> + 'static) {
-        ctx.wait_until(async move {
-            let caught = Caught(async move {
-                future.await;
-                Ok::<(), Failure>(())
-            });
-            if let Err(failure) = caught.await {
-                record::write_record(&failure, None);
-            }
-        });
+        crate::served::wait_until(ctx, future)
     }
 
     /// Runs a workers-rs `handler` under the guard: its `Err` (a
@@ -181,6 +179,10 @@ impl Shield {
         if let Some(failure) = self.config_error() {
             return Ok(self.fail(&incoming, failure).into());
         }
+        let served = Rc::new(Served {
+            incoming,
+            status: Cell::new(0),
+        });
         // Built inside the guarded future, so a panic while building it is caught too.
         let work = Caught(async move {
             handler(req, env, ctx)
@@ -188,10 +190,16 @@ impl Shield {
                 .map(Response::from)
                 .map_err(Into::into)
         });
-        Ok(match work.await {
-            Ok(response) => response.into(),
-            Err(failure) => self.fail(&incoming, &failure).into(),
-        })
+        let work = Serving {
+            served: served.clone(),
+            inner: work,
+        };
+        let response = match work.await {
+            Ok(response) => response,
+            Err(failure) => self.fail(&served.incoming, &failure),
+        };
+        served.status.set(response.status());
+        Ok(response.into())
     }
 }
 

@@ -8,7 +8,7 @@ export WASM_OPT_BIN := $(CURDIR)/node_modules/.bin/wasm-opt
 export ESBUILD_BIN := $(CURDIR)/node_modules/.bin/esbuild
 export WRANGLER_SEND_METRICS := false
 
-GUARD := guard/Cargo.toml $(shell find guard/src -type f)
+GUARD := guard/Cargo.toml $(shell find guard/src guard/js -type f)
 SOURCES := Cargo.toml Cargo.lock $(GUARD) $(shell find src -type f)
 
 .PHONY: build app dev test unit e2e bench fuzz mutants bootstrap clean error-assets

@@ -14,19 +14,23 @@ use crate::status;
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Cause {
-    /// DNS/connect/reset/TLS error, or an unparseable origin response.
+    /// A service the worker calls could not be reached (DNS, connect,
+    /// reset, TLS) or sent something that is not an HTTP response.
     OriginUnreachable,
-    /// No response headers within `ORIGIN_TIMEOUT_MS`.
+    /// A service the worker calls took too long to answer.
     OriginTimeout,
-    /// The origin answered with a status in `FAILURE_STATUSES`.
+    /// A service the worker calls answered with an error status (see
+    /// [`Failure::with_origin_status`]).
     OriginErrorStatus,
     /// The worker's own code returned an error.
     WorkerError,
-    /// Rust code panicked; the instance keeps serving.
+    /// The worker's code panicked; the instance keeps serving.
     WorkerPanic,
-    /// The Wasm instance trapped; answered by the JS entry.
+    /// The Wasm instance died (`std::process::abort()`, `unreachable`, stack
+    /// overflow, out of memory); a fresh instance answers.
     WorkerTrap,
-    /// Invalid configuration, or a request that loops back to the worker.
+    /// The worker's configuration (a variable) is invalid, or a request
+    /// loops back to the worker.
     ConfigError,
 }
 

@@ -1,9 +1,10 @@
 //! error-shield: one uniform, safe HTTP error and one structured log record
 //! for every failure of a Cloudflare Worker written with workers-rs.
 //!
-//! Run your handler under [`Shield::run`]: an `Err` (a [`worker::Error`], a
-//! [`Failure`] with context, or anything that converts into one) or a panic
-//! becomes the uniform 500 in the format the client's `Accept` asks for
+//! Run your handler under [`Shield::run`]: an `Err` (a
+//! [`worker::Error`](https://docs.rs/worker/0.8/worker/enum.Error.html), a
+//! [`Failure`] with context, or anything that converts into one), a panic or
+//! a Wasm trap becomes the uniform 500 in the format the client's `Accept` asks for
 //! (RFC 9457 problem JSON, an HTML page or plain text, each with a request
 //! id), and one JSON line on `console.error` records what happened — the
 //! details the client must never see.
@@ -29,10 +30,14 @@
 //! The variables `ERROR_TITLE`, `ERROR_MESSAGE`, `SUPPORT_URL`,
 //! `PROBLEM_TYPE`, `ERROR_PAGE_HTML` and `DEFAULT_FORMAT` shape the answer
 //! ([`Page`]); an invalid one makes every request a `config_error`. Build
-//! with `worker-build --release --panic-unwind` so that panics unwind. The
-//! panic hook is chained: hooks installed before it keep running, and a
-//! panic outside [`Shield::run`] (a `ctx.wait_until` future, a `Drop`) still
-//! gets a `worker_panic` record.
+//! with `worker-build --release --panic-unwind` (a nightly toolchain with
+//! `rust-src`): a wasm32 build without unwinding does not compile. The
+//! guard's panic hook replaces the one it finds, so a panic's record is its
+//! only line; a panic outside [`Shield::run`] (a `ctx.wait_until` future, a
+//! `Drop`) still gets a `worker_panic` record, and one in
+//! [`Shield::wait_until`] gets nothing else. A trap is answered from the
+//! fresh instance, for the request that trapped and every other request
+//! the dead instance was serving under [`Shield::run`] (see the README).
 //!
 //! The pure parts work anywhere, which is how they are tested:
 //!
@@ -51,6 +56,14 @@
 //! error-shield's own origin proxy does), finds the pieces in [`parts`].
 #![warn(missing_docs)]
 
+// Without unwinding a panic aborts the instance: no answer, no record. Loud
+// at build time, since cargo hides a dependency's warnings.
+#[cfg(all(target_arch = "wasm32", not(panic = "unwind")))]
+compile_error!(
+    "error-shield needs panics to unwind: build with `worker-build --release --panic-unwind` \
+     (a nightly toolchain with the rust-src component)"
+);
+
 mod answer;
 mod body;
 mod failure;
@@ -67,9 +80,13 @@ mod record;
 mod redact;
 mod render;
 mod request_id;
+#[cfg(feature = "workers-rs")]
+mod served;
 mod shield;
 mod status;
 mod template;
+#[cfg(feature = "workers-rs")]
+mod trap;
 mod url;
 mod vars;
 

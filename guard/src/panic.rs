@@ -1,13 +1,13 @@
 //! Panics: the hook that tells a panic the guard will catch from one that
 //! escapes it, and `catch_unwind` around the guarded work.
 //!
-//! The hook is chained, never a replacement: it runs, then the hook that was
-//! installed before it (workers-rs's own, or the application's), so their
-//! recovery and reporting keep working. A panic inside a guarded scope is
-//! remembered for the failure's record; one outside (a `ctx.wait_until`
-//! future, a `Drop` after the response) gets its own structured record with
-//! cause `worker_panic`, followed by `console_error_panic_hook`'s message
-//! and JS stack.
+//! The hook replaces the one it finds (workers-rs installs its own at start,
+//! which prints a second `Critical Error` line): a panic then writes exactly
+//! one line, the guard's record. A panic inside a guarded scope is remembered
+//! for the failure's record; one outside (a `ctx.wait_until` future, a `Drop`
+//! after the response) gets its own record with cause `worker_panic`. An app
+//! that wants a hook of its own installs it after the guard's (after the
+//! first `Shield::from_env`), taking and calling the guard's from it.
 
 use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, PanicHookInfo};
@@ -22,22 +22,21 @@ thread_local! {
     static CAUGHT: RefCell<Option<Failure>> = const { RefCell::new(None) };
 }
 
-/// Installs the chained hook, once per isolate.
+/// Installs the hook in place of the one it finds, once per instance.
 pub fn install() {
     static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let failure = describe(info);
-            if GUARDED.get() > 0 {
-                CAUGHT.set(Some(failure));
-            } else {
-                crate::record::write_record(&failure, None);
-                console_error_panic_hook::hook(info);
-            }
-            previous(info);
-        }));
-    });
+    ONCE.call_once(|| std::panic::set_hook(Box::new(hook)));
+}
+
+/// The guard's hook: the failure for the guarded scope that will catch the
+/// panic, or the record of one that escapes.
+fn hook(info: &PanicHookInfo<'_>) {
+    let failure = describe(info);
+    if GUARDED.get() > 0 {
+        CAUGHT.set(Some(failure));
+    } else {
+        crate::record::write_record(&failure, None);
+    }
 }
 
 /// The `worker_panic` failure of a panic: its message and `file:line:col`.
@@ -114,27 +113,19 @@ mod tests {
     use super::*;
 
     use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::{Mutex, MutexGuard};
 
-    /// Panics seen by the hook that was there before ours.
-    static BEFORE_OURS: AtomicU32 = AtomicU32::new(0);
-
-    /// An application's hook first, then ours on top, whatever test runs
-    /// first: our hook must call it for every panic.
-    fn install_for_tests() {
-        static ONCE: Once = Once::new();
-        ONCE.call_once(|| {
-            let default = std::panic::take_hook();
-            std::panic::set_hook(Box::new(move |info| {
-                BEFORE_OURS.fetch_add(1, Ordering::SeqCst);
-                default(info);
-            }));
-            install();
-        });
+    /// The hook is global: tests that panic take turns.
+    fn turn() -> MutexGuard<'static, ()> {
+        static TURN: Mutex<()> = Mutex::new(());
+        let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+        install();
+        turn
     }
 
     #[test]
     fn a_panic_inside_catch_becomes_a_worker_panic_with_its_location() {
-        install_for_tests();
+        let _turn = turn();
         let out: Result<(), Failure> = catch(|| {
             let v: Vec<u8> = Vec::new();
             let _ = v[std::hint::black_box(3)];
@@ -155,7 +146,7 @@ mod tests {
 
     #[test]
     fn results_and_errors_pass_through_catch_untouched() {
-        install_for_tests();
+        let _turn = turn();
         assert_eq!(catch(|| Ok::<_, Failure>(7)), Ok(7));
         let e = Failure::new(Cause::WorkerError, "no");
         assert_eq!(catch(|| Err::<(), _>(e.clone())), Err(e));
@@ -163,7 +154,7 @@ mod tests {
 
     #[test]
     fn a_panic_while_polling_becomes_a_worker_panic() {
-        install_for_tests();
+        let _turn = turn();
         let fut = Caught(async {
             let fail = std::hint::black_box(true);
             if fail {
@@ -181,11 +172,19 @@ mod tests {
     }
 
     #[test]
-    fn the_previous_hook_still_runs_for_a_caught_panic() {
-        install_for_tests();
-        let before = BEFORE_OURS.load(Ordering::SeqCst);
-        let out = catch(|| -> Result<(), Failure> { panic!("chained") });
-        assert_eq!(out.unwrap_err().message, "chained");
-        assert!(BEFORE_OURS.load(Ordering::SeqCst) > before);
+    fn the_hook_found_is_replaced_not_chained() {
+        static THEIRS: AtomicU32 = AtomicU32::new(0);
+        let _turn = turn();
+        // As workers-rs does at start: a hook of its own, seen to run.
+        std::panic::set_hook(Box::new(|_| {
+            THEIRS.fetch_add(1, Ordering::SeqCst);
+        }));
+        let _ = std::panic::catch_unwind(|| panic!("control"));
+        let seen = THEIRS.load(Ordering::SeqCst);
+        assert_eq!(seen, 1, "control: their hook runs while it is installed");
+        std::panic::set_hook(Box::new(hook));
+        let out = catch(|| -> Result<(), Failure> { panic!("replaced") });
+        assert_eq!(out.unwrap_err().message, "replaced");
+        assert_eq!(THEIRS.load(Ordering::SeqCst), seen, "theirs ran after ours");
     }
 }

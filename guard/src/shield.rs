@@ -4,7 +4,7 @@
 
 use std::cell::OnceCell;
 #[cfg(feature = "workers-rs")]
-use std::{cell::Cell, future::Future};
+use std::{cell::Cell, future::Future, rc::Rc};
 
 use web_sys::Response;
 
@@ -19,10 +19,18 @@ use crate::render::Renderer;
 use crate::status;
 use crate::vars::Vars;
 #[cfg(feature = "workers-rs")]
-use crate::{panic::Caught, per_isolate};
+use crate::{
+    panic::Caught,
+    per_isolate,
+    served::{Served, Serving},
+};
 
 /// The guard for one isolate: what the page says (or why its variables are
 /// invalid), and the answer for each status, built on its first use.
+///
+/// An app needs three functions: [`Shield::from_env`], [`Shield::run`] and
+/// [`Shield::wait_until`]. The others, hidden from these docs, are for a
+/// worker that drives the guard by hand with [`parts`](crate::parts).
 pub struct Shield {
     page: Result<Page, Failure>,
     answers: [OnceCell<Renderer>; ANSWERS],
@@ -40,6 +48,7 @@ impl Shield {
     /// A guard for `page`; an invalid page still renders (with the
     /// defaults) while every request fails with its `config_error`.
     /// Installs the chained panic hook.
+    #[doc(hidden)] // for a worker that drives the guard by hand (the proxy)
     pub fn new(page: Result<Page, Failure>) -> Shield {
         panic::install();
         Shield {
@@ -49,6 +58,7 @@ impl Shield {
     }
 
     /// The page's settings (the defaults when its variables are invalid).
+    #[doc(hidden)] // for a worker that drives the guard by hand (the proxy)
     pub fn page(&self) -> &Page {
         static DEFAULT: std::sync::OnceLock<Page> = std::sync::OnceLock::new();
         self.page
@@ -58,6 +68,7 @@ impl Shield {
 
     /// A guard from the page's variables (`ERROR_TITLE`, `ERROR_MESSAGE`,
     /// `SUPPORT_URL`, `PROBLEM_TYPE`, `ERROR_PAGE_HTML`, `DEFAULT_FORMAT`).
+    #[doc(hidden)] // for a worker that drives the guard by hand (the proxy)
     pub fn from_vars(vars: &impl Vars) -> Shield {
         Shield::new(Page::from_vars(vars))
     }
@@ -67,21 +78,27 @@ impl Shield {
     #[cfg(feature = "workers-rs")]
     pub fn from_env(env: &worker::Env) -> &'static Shield {
         per_isolate::get_or_init(&ISOLATE, || {
-            Shield::from_vars(&|name: &str| crate::vars::from_env(env, name))
+            let shield = Shield::from_vars(&|name: &str| crate::vars::from_env(env, name));
+            let last = shield.answer(status::INTERNAL_SERVER_ERROR);
+            crate::trap::install(last.status(), &last.render(Format::Text, "-", false).body);
+            shield
         })
     }
 
     /// The `config_error` of an invalid page, if any.
+    #[doc(hidden)] // for a worker that drives the guard by hand (the proxy)
     pub fn config_error(&self) -> Option<&Failure> {
         self.page.as_ref().err()
     }
 
     /// The format when `Accept` does not decide.
+    #[doc(hidden)] // for a worker that drives the guard by hand (the proxy)
     pub fn default_format(&self) -> Format {
         self.page().default_format
     }
 
     /// Records `failure` and returns the uniform 500 for `incoming`.
+    #[doc(hidden)] // for a worker that drives the guard by hand (the proxy)
     pub fn fail(&self, incoming: &Incoming, failure: &Failure) -> Response {
         self.fail_with(
             incoming,
@@ -95,6 +112,7 @@ impl Shield {
     /// Records `failure` and returns the uniform error with `status` (the
     /// 500 when it is no client or server error) and `extra` headers,
     /// `default` deciding the format when `Accept` does not.
+    #[doc(hidden)] // for a worker that drives the guard by hand (the proxy)
     pub fn fail_with(
         &self,
         incoming: &Incoming,
@@ -110,21 +128,34 @@ impl Shield {
 
     /// The uniform error with `status`, without a record (not a failure, or
     /// one already recorded).
+    #[doc(hidden)] // for a worker that drives the guard by hand (the proxy)
     pub fn respond(&self, incoming: &Incoming, status: u16, default: Format) -> Response {
         answer::respond(self.answer(status), &[], default, incoming)
     }
 
     /// The bodies of the answer with `status`: titled by it unless the page
     /// sets a title, built once.
+    #[doc(hidden)] // for a worker that drives the guard by hand (the proxy)
     pub fn answer(&self, status: u16) -> &Renderer {
         let status = status::answerable(status);
         let slot = &self.answers[usize::from(status - status::RANGE.start())];
         slot.get_or_init(|| Renderer::with_words(self.page(), &self.page().words(status)))
     }
 
+    /// `ctx.wait_until(future)` under the guard: a panic in `future` is its
+    /// one `worker_panic` record, without the runtime's own `Uncaught
+    /// PanicError` lines after it. Scheduled while `Shield::run` serves a
+    /// request, the record carries that request's id, URL and the status
+    /// its client got.
+    #[cfg(feature = "workers-rs")]
+    pub fn wait_until(ctx: &worker::Context, future: impl Future<Output = ()> + 'static) {
+        crate::served::wait_until(ctx, future)
+    }
+
     /// Runs a workers-rs `handler` under the guard: its `Err` (a
-    /// [`worker::Error`], a [`Failure`], or anything that converts into one)
-    /// or its panic becomes the uniform 500 in the negotiated format and one
+    /// [`worker::Error`](https://docs.rs/worker/0.8/worker/enum.Error.html),
+    /// a [`Failure`], or anything that converts into one), its panic or its
+    /// trap becomes the uniform 500 in the negotiated format and one
     /// record. Never returns `Err`.
     #[cfg(feature = "workers-rs")]
     pub async fn run<F, Fut, E>(
@@ -141,9 +172,17 @@ impl Shield {
     {
         // `Clone::clone` copies the handle; `Request::clone` would tee the body.
         let incoming = Incoming::new(Clone::clone(req.inner()));
+        // Back after its instance trapped: answered, the handler not run again.
+        if let Some(failure) = crate::trap::pending(&incoming.request) {
+            return Ok(self.fail(&incoming, &failure).into());
+        }
         if let Some(failure) = self.config_error() {
             return Ok(self.fail(&incoming, failure).into());
         }
+        let served = Rc::new(Served {
+            incoming,
+            status: Cell::new(0),
+        });
         // Built inside the guarded future, so a panic while building it is caught too.
         let work = Caught(async move {
             handler(req, env, ctx)
@@ -151,10 +190,16 @@ impl Shield {
                 .map(Response::from)
                 .map_err(Into::into)
         });
-        Ok(match work.await {
-            Ok(response) => response.into(),
-            Err(failure) => self.fail(&incoming, &failure).into(),
-        })
+        let work = Serving {
+            served: served.clone(),
+            inner: work,
+        };
+        let response = match work.await {
+            Ok(response) => response,
+            Err(failure) => self.fail(&served.incoming, &failure),
+        };
+        served.status.set(response.status());
+        Ok(response.into())
     }
 }
 

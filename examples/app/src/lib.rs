@@ -10,13 +10,15 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 }
 
 async fn routes(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    if req.path() == "/later" {
-        // Work after the response, outside the guard: its panic still gets
-        // a `worker_panic` record from the chained hook.
-        ctx.wait_until(async {
-            let empty: Vec<u32> = Vec::new();
-            let _ = empty[std::hint::black_box(5)];
-        });
+    if let Some(tag) = req.path().strip_prefix("/later/") {
+        let tag = tag.to_owned();
+        // Work after the response: its panic gets its one `worker_panic`
+        // record either way; through the guard, it is the only line.
+        if tag.starts_with("plain-") {
+            ctx.wait_until(async move { panic!("later panic {tag}") });
+        } else {
+            Shield::wait_until(&ctx, async move { panic!("later panic {tag}") });
+        }
         return Response::ok("accepted");
     }
     Router::new()
@@ -50,6 +52,17 @@ async fn routes(req: Request, env: Env, ctx: Context) -> Result<Response> {
             let tag = ctx.param("tag").cloned().unwrap_or_default();
             panic!("tagged panic {tag}")
         })
+        // A Wasm trap: the instance dies; the guard answers from a fresh one.
+        .get("/abort", |_, _| std::process::abort())
+        .get("/overflow", |_, _| Response::ok(format!("{}", recurse(1))))
+        // Held in flight (up to 10 s) while another request traps the instance.
+        .get_async("/hold/:tag", |_, ctx| async move {
+            let tag = ctx.param("tag").cloned().unwrap_or_default();
+            // A warning: `wrangler dev --log-level info` shows it, not a log line.
+            worker::console_warn!("holding {tag}");
+            worker::Delay::from(std::time::Duration::from_secs(10)).await;
+            Response::ok(format!("held {tag}"))
+        })
         .get_async("/panic", |_, _| async move {
             let empty: Vec<u32> = Vec::new();
             // An out-of-bounds index: a real panic, not an explicit one.
@@ -57,4 +70,12 @@ async fn routes(req: Request, env: Env, ctx: Context) -> Result<Response> {
         })
         .run(req, env)
         .await
+}
+
+/// Unbounded recursion the optimiser cannot turn into a loop: a stack
+/// overflow, another trap.
+#[allow(unconditional_recursion)]
+fn recurse(n: u64) -> u64 {
+    let buf = std::hint::black_box([n; 64]);
+    recurse(buf[7] + 1) + buf[3]
 }

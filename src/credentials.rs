@@ -13,10 +13,16 @@ const MARK: &str = "REDACTED";
 /// The request headers whose values are credentials, scheme and all.
 const AUTHORIZATIONS: [&str; 2] = ["authorization", "proxy-authorization"];
 
+/// Most values (in all their forms) cut from one excerpt: a client that sends more (a Cookie of
+/// thousands of values) would make the cutting cost what it likes, so its
+/// excerpt is withheld whole instead ([`Secrets::cut`]).
+pub const MAX_VALUES: usize = 256;
+
 /// The values an excerpt must not show, each in the forms a page may print
-/// it in (as sent, JSON-escaped, HTML-escaped).
+/// it in (as sent, JSON-escaped, HTML-escaped), and whether there were too
+/// many to cut.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Secrets(Vec<String>);
+pub struct Secrets(Vec<String>, bool);
 
 impl Secrets {
     /// A request's credentials: its `Authorization` and
@@ -61,12 +67,17 @@ impl Secrets {
 
     /// Whether there is nothing to cut.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.is_empty() && !self.1
     }
 
     fn add(&mut self, v: &str) {
         let v = v.trim();
-        if v.len() < MIN_LEN {
+        if v.len() < MIN_LEN || self.1 {
+            return;
+        }
+        if self.0.len() >= MAX_VALUES {
+            self.1 = true;
+            self.0.clear();
             return;
         }
         for form in [v.to_owned(), json_escaped(v), html_escaped(v)] {
@@ -76,10 +87,14 @@ impl Secrets {
         }
     }
 
-    /// `excerpt` with every credential replaced by `REDACTED`, and, when
+    /// `excerpt` with every credential replaced by `REDACTED` (the whole of
+    /// it when there were too many to cut), and, when
     /// the excerpt was cut short (`cut`), a credential's first bytes at its
     /// end too (at least [`MIN_LEN`] of them).
     pub fn cut(&self, excerpt: &str, cut: bool) -> String {
+        if self.1 {
+            return MARK.to_owned();
+        }
         if self.0.is_empty() {
             return excerpt.to_owned();
         }
@@ -230,6 +245,26 @@ mod tests {
         // The control: a Bearer token is not decoded.
         let s = secrets(&[("authorization", "Bearer dXNlcjpwYTU1d29yZA==")], None);
         assert_eq!(s.cut("pa55word", false), "pa55word");
+    }
+
+    #[test]
+    fn a_client_with_too_many_values_gets_its_excerpt_withheld_whole() {
+        let many: Vec<String> = (0..MAX_VALUES + 1)
+            .map(|i| format!("c{i}=value-{i:04}"))
+            .collect();
+        let cookie = many.join("; ");
+        let s = secrets(&[("cookie", &cookie)], None);
+        assert_eq!(
+            s.cut("page shows value-0001 and plain text", false),
+            "REDACTED"
+        );
+        // The control: a few values are cut one by one.
+        let few = many[..3].join("; ");
+        let s = secrets(&[("cookie", &few)], None);
+        assert_eq!(
+            s.cut("page shows value-0001 and plain text", false),
+            "page shows REDACTED and plain text"
+        );
     }
 
     #[test]

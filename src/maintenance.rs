@@ -108,6 +108,21 @@ pub fn bypassed(m: &Maintenance, url: &str, token: Option<&str>) -> bool {
         || matches!((&m.bypass_token, token), (Some(want), Some(got)) if secret::same(want.as_bytes(), got.as_bytes()))
 }
 
+/// The maintenance that governs a request to `url`: its rule's, unless the
+/// top level's is on and the path is one origins read differently (`;`,
+/// `%2F`…): a rule that turns maintenance off lets no such path through,
+/// as a bypass path does not.
+pub fn governing<'a>(
+    top: &'a Maintenance,
+    rule: Option<&'a Maintenance>,
+    url: &str,
+) -> &'a Maintenance {
+    match rule {
+        Some(r) if !(top.on && path::ambiguous(origin::path(url))) => r,
+        _ => top,
+    }
+}
+
 /// The info line written once per isolate while maintenance is on: not an
 /// error record, so no alert fires for it. Its fields in this order:
 /// `{"level":"info","event":"maintenance",…}`.
@@ -144,6 +159,29 @@ mod tests {
             bypass_token: token.map(str::to_owned),
             ..Maintenance::default()
         }
+    }
+
+    #[test]
+    fn a_rule_turning_maintenance_off_governs_no_ambiguous_path() {
+        let top = on(&[], None);
+        let off = Maintenance::default();
+        // url, governed by the rule
+        let table = [
+            ("https://w.dev/live/x", true),
+            ("https://w.dev/live/..;/admin", false),
+            ("https://w.dev/live/..%2Fadmin?x=1", false),
+            ("https://w.dev/live/x?q=;", true),
+        ];
+        for (url, by_rule) in table {
+            let m = governing(&top, Some(&off), url);
+            assert_eq!(std::ptr::eq(m, &off), by_rule, "{url}");
+        }
+        // With the top level off, the rule governs whatever the path.
+        let top_off = Maintenance::default();
+        let rule_on = on(&[], None);
+        let m = governing(&top_off, Some(&rule_on), "https://w.dev/live/..;/x");
+        assert!(std::ptr::eq(m, &rule_on));
+        assert!(std::ptr::eq(governing(&top, None, "https://w.dev/;"), &top));
     }
 
     #[test]

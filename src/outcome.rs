@@ -95,13 +95,16 @@ pub fn answerable(response: Response) -> Outcome {
 pub fn keep(s: &Step<'_>, response: Response, exec: &JsValue) -> JsValue {
     let headers = response.headers();
     let get = |name: &str| headers.get(name).ok().flatten();
-    let (cache_control, content_type, content_length, vary, coding) = (
+    let (cache_control, content_type, vary, coding) = (
         get("cache-control"),
         get("content-type"),
-        get("content-length"),
         get("vary"),
         get("content-encoding"),
     );
+    // Only a length the runtime framed the body by (none beside a
+    // Transfer-Encoding): a stray one sizes nothing.
+    let content_length =
+        get("content-length").filter(|_| !headers.has("transfer-encoding").unwrap_or(true));
     let candidate = stale::Candidate {
         status: response.status(),
         set_cookie: headers.has("set-cookie").unwrap_or(true),
@@ -117,24 +120,26 @@ pub fn keep(s: &Step<'_>, response: Response, exec: &JsValue) -> JsValue {
     let (Some(window), Some(varied)) = (window, varied) else {
         return runtime::pass(&response, s.ctx);
     };
+    // The window check refused a length that is no number.
+    let length = content_length.and_then(|n| n.trim().parse::<u64>().ok());
     let origin = stored::Origin {
         cache_control: cache_control.as_deref(),
         vary: vary.as_deref(),
         content_encoding: coding.as_deref(),
+        framed: length.is_some(),
         varied: &varied,
     };
     let edits = stored::to_store(window, js_sys::Date::now(), &origin);
     // At most what it may grow to: its length, else the bound.
-    let size = content_length
-        .and_then(|n| n.trim().parse::<u64>().ok())
-        .unwrap_or(u64::from(max));
+    let size = length.unwrap_or(u64::from(max));
     let stored = edited(&headers, &edits);
     match stored.filter(|_| s.isolate.collecting.borrow_mut().reserve(size)) {
         Some(stored) => {
             // A panic cannot leave the count half-changed: one subtraction.
             let isolate = AssertUnwindSafe(s.isolate);
             let release = Closure::once_into_js(move || release(isolate, size));
-            runtime::stash(&response, exec, &stored, max, &release, s.ctx)
+            let within = stale::COLLECT_MS;
+            runtime::stash(&response, exec, &stored, max, within, &release, s.ctx)
         }
         None => runtime::pass(&response, s.ctx),
     }
@@ -151,13 +156,10 @@ fn release(isolate: AssertUnwindSafe<&Isolate>, size: u64) {
 pub fn stale_copy(hit: &Response, incoming: &Incoming) -> Option<Response> {
     let headers = hit.headers();
     let copy = Stored::read(|name| headers.get(name).ok().flatten())?;
-    let varied = stale_key::varied(copy.vary.as_deref(), |n| incoming.header(n))?;
-    let coding = headers.get("content-encoding").ok().flatten();
-    let accepted = stale_key::accepts(
-        incoming.header("accept-encoding").as_deref(),
-        coding.as_deref(),
-    );
-    if varied != copy.varied || !accepted {
+    let now = stale_key::varied(copy.vary.as_deref(), |n| incoming.header(n));
+    let accept = incoming.header("accept-encoding");
+    let coding = copy.content_encoding.as_deref();
+    if !stale_key::servable(&copy.varied, now.as_deref(), accept.as_deref(), coding) {
         return None;
     }
     let age = stale::age(copy.stored_at, copy.window, js_sys::Date::now())?;

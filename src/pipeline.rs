@@ -245,7 +245,12 @@ fn maintenance_answer(
     incoming: &Incoming,
     token: Option<&str>,
 ) -> Option<Response> {
-    let m = &chosen.settings.maintenance;
+    let top = isolate
+        .settings
+        .as_ref()
+        .map_or(&chosen.settings.maintenance, |s| &s.maintenance);
+    let rule = chosen.route.map(|_| &chosen.settings.maintenance);
+    let m = maintenance::governing(top, rule, &incoming.url);
     if !m.on {
         return None;
     }

@@ -38,13 +38,14 @@ extern "C" {
 
     /// The response for the client, its body watched, and a tee of it
     /// stored under the context's key with `stored` headers unless it grows
-    /// past `max_bytes`; `release` is called once the copy is stored or
-    /// dropped.
+    /// past `max_bytes` or is still coming after `within_ms`; `release` is
+    /// called once the copy is stored or dropped.
     pub fn stash(
         response: &Response,
         exec: &JsValue,
         stored: &Headers,
         max_bytes: u32,
+        within_ms: u32,
         release: &JsValue,
         ctx: &Context,
     ) -> JsValue;

@@ -129,6 +129,11 @@ pub const MAX_BYTES_LIMIT: u32 = 16 * 1024 * 1024;
 /// a response is simply not stored.
 pub const COLLECTING_MAX: u64 = 32 * 1024 * 1024;
 
+/// How long a copy may take to collect: well inside the 30 s the runtime
+/// gives a request's `waitUntil` after the answer, so every collecting ends
+/// and gives back what it took of [`COLLECTING_MAX`].
+pub const COLLECT_MS: u32 = 20_000;
+
 /// The bytes of copies this isolate is collecting now, each counted at
 /// the most it may grow to.
 #[derive(Debug, Default)]

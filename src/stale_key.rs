@@ -10,9 +10,12 @@ use std::hash::{Hash, Hasher};
 /// Request headers known not to carry a user's identity, left out of the
 /// key (every other header is in it, so a custom key header needs no
 /// listing): content negotiation, caching and conditionals, tracing,
-/// forwarding and client addresses, fetch metadata, connection handling.
-/// A name ending in `*` is a prefix.
-pub const NOT_IDENTIFYING: [&str; 34] = [
+/// the forwarding headers the platform or the worker set themselves, the
+/// client's address, fetch metadata, connection handling. A name ending in
+/// `*` is a prefix. Forwarding headers an origin may build links from
+/// (`X-Forwarded-Prefix`, `-Port`, `Forwarded`, `Via`) stay in the key, so
+/// no client can plant a poisoned copy for everyone else.
+pub const NOT_IDENTIFYING: [&str; 33] = [
     // Content negotiation (`Accept`, `Accept-Encoding`, `Accept-Language`…).
     "accept",
     "accept-*",
@@ -22,10 +25,9 @@ pub const NOT_IDENTIFYING: [&str; 34] = [
     "cache-control",
     "pragma",
     "if-*",
-    // Tracing and request ids.
+    // Tracing and request ids (`baggage` may carry a user: in the key).
     "traceparent",
     "tracestate",
-    "baggage",
     "b3",
     "x-b3-*",
     "x-request-id",
@@ -33,10 +35,11 @@ pub const NOT_IDENTIFYING: [&str; 34] = [
     "x-amzn-trace-id",
     "x-cloud-trace-context",
     "sentry-trace",
-    // Forwarding and the client's address.
-    "forwarded",
-    "via",
-    "x-forwarded-*",
+    // The client's address and the forwarding the platform or this worker
+    // sets (`X-Forwarded-Host` is replaced before the origin sees it).
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-forwarded-host",
     "x-real-ip",
     "true-client-ip",
     "cdn-loop",
@@ -48,7 +51,8 @@ pub const NOT_IDENTIFYING: [&str; 34] = [
     "dnt",
     "upgrade-insecure-requests",
     "priority",
-    // Cloudflare's own (`cf-ray`, `cf-connecting-ip`, `cf-ipcountry`…).
+    // Cloudflare's own (`cf-ray`, `cf-connecting-ip`, `cf-ipcountry`…),
+    // but for [`IDENTIFYING_CF`].
     "cf-*",
     // Connection handling and framing (the URL holds the host).
     "host",
@@ -58,12 +62,22 @@ pub const NOT_IDENTIFYING: [&str; 34] = [
     "content-length",
 ];
 
+/// Cloudflare headers that do name a client: Access's service tokens and
+/// identity, and mutual TLS's client certificate. In the key.
+pub const IDENTIFYING_CF: [&str; 4] = [
+    "cf-access-",
+    "cf-authorization",
+    "cf-cert-",
+    "cf-client-cert-",
+];
+
 /// Whether the request header `name` (lowercase) is part of the key.
 pub fn identifying(name: &str) -> bool {
-    !NOT_IDENTIFYING.iter().any(|n| match n.strip_suffix('*') {
-        Some(prefix) => name.starts_with(prefix),
-        None => name == *n,
-    })
+    IDENTIFYING_CF.iter().any(|p| name.starts_with(p))
+        || !NOT_IDENTIFYING.iter().any(|n| match n.strip_suffix('*') {
+            Some(prefix) => name.starts_with(prefix),
+            None => name == *n,
+        })
 }
 
 /// The Cache API key of the copy for a request to `url` with `headers`
@@ -118,6 +132,19 @@ fn digest(value: &impl Hash) -> String {
         out.push_str(&format!("{:016x}", h.finish()));
     }
     out
+}
+
+/// Whether a copy stored from a request whose varied values hashed to
+/// `stored` and encoded with `coding` may go to a request whose values
+/// hash to `now` (`None`: the copy's `Vary` is unreadable) and that sends
+/// `accept_encoding`.
+pub fn servable(
+    stored: &str,
+    now: Option<&str>,
+    accept_encoding: Option<&str>,
+    coding: Option<&str>,
+) -> bool {
+    now == Some(stored) && accepts(accept_encoding, coding)
 }
 
 /// Whether a request with `accept_encoding` may get a body encoded with
@@ -184,6 +211,7 @@ mod tests {
             ),
             ("x-request-id", "abc"),
             ("x-forwarded-for", "1.2.3.4"),
+            ("x-forwarded-proto", "https"),
             ("x-real-ip", "1.2.3.4"),
             ("true-client-ip", "1.2.3.4"),
             ("sec-fetch-mode", "cors"),
@@ -194,6 +222,26 @@ mod tests {
             ("x-error-shield-nonce", "0123456789abcdef"),
         ] {
             assert_eq!(key(URL, [(name, value)]), plain, "{name}");
+        }
+    }
+
+    #[test]
+    fn headers_an_origin_may_build_links_from_or_that_name_a_client_are_in_the_key() {
+        let plain = key(URL, []);
+        for (name, value) in [
+            ("x-forwarded-prefix", "//evil.example"),
+            ("x-forwarded-port", "8443"),
+            ("forwarded", "host=evil.example"),
+            ("via", "1.1 evil"),
+            ("baggage", "userId=alice"),
+            ("cf-access-client-id", "svc.access"),
+            ("cf-access-jwt-assertion", "eyJ"),
+            ("cf-access-authenticated-user-email", "a@example.com"),
+            ("cf-authorization", "eyJ"),
+            ("cf-cert-verified", "SUCCESS"),
+            ("cf-client-cert-sha256", "ab"),
+        ] {
+            assert_ne!(key(URL, [(name, value)]), plain, "{name}");
         }
     }
 
@@ -246,6 +294,20 @@ mod tests {
         assert_eq!(varied(None, with(Some("a"))), varied(Some(""), with(None)));
         assert_eq!(varied(Some("accept, *"), with(None)), None);
         assert_eq!(varied(Some("*"), with(None)), None);
+    }
+
+    #[test]
+    fn a_copy_is_servable_only_with_the_same_varied_values_and_an_accepted_coding() {
+        let gzip = Some("gzip");
+        assert!(
+            servable("h1", Some("h1"), Some("gzip"), gzip),
+            "the control"
+        );
+        assert!(servable("h1", Some("h1"), None, None));
+        assert!(!servable("h1", Some("h2"), Some("gzip"), gzip));
+        assert!(!servable("h1", None, Some("gzip"), gzip));
+        assert!(!servable("h1", Some("h1"), Some("br"), gzip));
+        assert!(!servable("h1", Some("h1"), None, gzip));
     }
 
     #[test]

@@ -27,6 +27,17 @@ pub const SERVED_STALE_VALUE: &str = "1";
 const CACHE_CONTROL: &str = "cache-control";
 const VARY: &str = "vary";
 const CONTENT_ENCODING: &str = "content-encoding";
+const CONTENT_LENGTH: &str = "content-length";
+const TRANSFER_ENCODING: &str = "transfer-encoding";
+/// Every header name a stored copy keeps for itself.
+const OURS: [&str; 6] = [
+    STORED_AT,
+    WINDOW,
+    VARIED,
+    KEPT_CACHE_CONTROL,
+    KEPT_VARY,
+    KEPT_CONTENT_ENCODING,
+];
 
 /// Header edits: names to remove, then name/value pairs to set.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -46,6 +57,9 @@ pub struct Origin<'a> {
     pub vary: Option<&'a str>,
     /// The origin's `Content-Encoding`.
     pub content_encoding: Option<&'a str>,
+    /// Whether its `Content-Length` is the one the runtime framed it by
+    /// (else the header goes: the stored copy gets its true length).
+    pub framed: bool,
     /// [`crate::stale_key::varied`] of the request it answered.
     pub varied: &'a str,
 }
@@ -70,10 +84,14 @@ pub fn to_store(window: u32, now_ms: f64, origin: &Origin<'_>) -> Edits {
     if let Some(coding) = origin.content_encoding {
         set.push((KEPT_CONTENT_ENCODING, coding.to_owned()));
     }
-    Edits {
-        remove: vec![VARY, CONTENT_ENCODING],
-        set,
+    // An origin's own headers under our names never pose as ours, and
+    // framing is the stored copy's own.
+    let mut remove = vec![VARY, CONTENT_ENCODING, TRANSFER_ENCODING];
+    remove.extend(OURS);
+    if !origin.framed {
+        remove.push(CONTENT_LENGTH);
     }
+    Edits { remove, set }
 }
 
 /// What a stored copy says of itself.
@@ -124,15 +142,7 @@ impl Stored {
             set.push((CONTENT_ENCODING, coding.clone()));
         }
         Edits {
-            remove: vec![
-                STORED_AT,
-                WINDOW,
-                VARIED,
-                KEPT_CACHE_CONTROL,
-                KEPT_VARY,
-                KEPT_CONTENT_ENCODING,
-                CACHE_CONTROL,
-            ],
+            remove: [&OURS[..], &[CACHE_CONTROL]].concat(),
             set,
         }
     }
@@ -183,6 +193,7 @@ mod tests {
                 cache_control: cc,
                 vary,
                 content_encoding: coding,
+                framed: true,
                 varied: "abc",
             };
             let stored = apply(h(&origin), &to_store(60, 1_700_000_000_123.4, &kept));
@@ -200,6 +211,39 @@ mod tests {
             want.extend([("age", "7"), ("x-served-stale", "1")]);
             assert_eq!(served, h(&want), "{cc:?}");
         }
+    }
+
+    #[test]
+    fn an_origins_own_headers_under_our_names_and_a_stray_length_are_dropped() {
+        let origin = h(&[
+            ("x-error-shield-content-encoding", "gzip"),
+            ("x-error-shield-vary", "x-evil"),
+            ("transfer-encoding", "chunked"),
+            ("content-length", "2"),
+        ]);
+        let kept = Origin {
+            varied: "v",
+            ..Origin::default()
+        };
+        let stored = apply(origin, &to_store(60, 1.0, &kept));
+        let get = |n: &str| stored.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+        for gone in [
+            "x-error-shield-content-encoding",
+            "x-error-shield-vary",
+            "transfer-encoding",
+            "content-length",
+        ] {
+            assert_eq!(get(gone), None, "{gone}");
+        }
+        let read = Stored::read(get).expect("ours");
+        assert_eq!((read.content_encoding, read.vary), (None, None));
+        // The control: a framed length stays.
+        let framed = Origin {
+            framed: true,
+            ..kept
+        };
+        let stored = apply(h(&[("content-length", "2")]), &to_store(60, 1.0, &framed));
+        assert!(stored.contains(&("content-length".into(), "2".into())));
     }
 
     #[test]

@@ -9,7 +9,8 @@ use std::sync::OnceLock;
 use error_shield_harness::{raw_send, unique_id, Env, Launch, Origin};
 
 /// In front of one origin: `maintained` (`MAINTENANCE=on`, the echo's
-/// `/any/healthz` bypassed), `routed` (a rule for `/ü/` that fails the
+/// `/any/healthz` bypassed, a rule turning maintenance off under
+/// `/any/live/`), `routed` (a rule for `/ü/` that fails the
 /// origin's 404) and `refused` (a rule whose prefix holds a `?`).
 fn env() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
@@ -17,6 +18,10 @@ fn env() -> &'static Env {
         let maintained = Launch::proxy().vars(&[
             ("MAINTENANCE", "on"),
             ("MAINTENANCE_BYPASS_PATHS", "/any/healthz"),
+            (
+                "ROUTES",
+                r#"[{"prefix": "/any/live/", "maintenance": "off"}]"#,
+            ),
         ]);
         let routed = Launch::proxy().var(
             "ROUTES",
@@ -48,6 +53,10 @@ fn a_bypass_path_never_lets_through_a_path_origins_read_otherwise() {
         ("/any/healthz/%00", false),
         ("/any/healthz/..%3B/admin", false),
         ("/any/admin", false),
+        // A rule that turns maintenance off is no way around it either.
+        ("/any/live/x", true),
+        ("/any/live/..;/admin", false),
+        ("/any/live/..%2Fadmin", false),
     ];
     for (path, passes) in table {
         let key = unique_id("bypass");

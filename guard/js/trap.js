@@ -82,7 +82,7 @@ function settle(request, call, response) {
 function failed(request, call, error, retried) {
   if (calls.get(request) !== call) return;
   if (retried) {
-    settle(request, call, lastResort(describe(error)));
+    settle(request, call, lastResort(kind(error)));
   } else if (call.trap) {
     return;
   } else if (call.guarded) {
@@ -140,4 +140,10 @@ function lastResort(message) {
 
 function describe(error) {
   return String(error?.stack ?? error);
+}
+
+// What the last resort may log of an error it cannot redact (no Rust is
+// left to do it): its kind only, never a message that may quote a URL.
+function kind(error) {
+  return String(error?.name ?? typeof error);
 }

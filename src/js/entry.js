@@ -78,7 +78,7 @@ function record(request, env, context) {
     broken(request, env, context);
   } catch (error) {
     const r = K.lastResort;
-    console.error(r.recordHead + JSON.stringify(describe(error)) + r.recordTail);
+    console.error(r.recordHead + JSON.stringify(kind(error)) + r.recordTail);
   }
 }
 
@@ -92,7 +92,7 @@ function trapped(request, env, exec, error, id, wasm = true) {
     step = trap(request, env, describe(error), id, wasm);
   } catch (again) {
     const r = K.lastResort;
-    console.error(r.recordHead + JSON.stringify(`${describe(error)}; then ${describe(again)}`) + r.recordTail);
+    console.error(r.recordHead + JSON.stringify(`${kind(error)}; then ${kind(again)}`) + r.recordTail);
     return new Response(r.body, { status: r.status, headers: r.headers });
   }
   // The request is on its way now: a failure on that path (null: sent,
@@ -102,4 +102,10 @@ function trapped(request, env, exec, error, id, wasm = true) {
 
 function describe(error) {
   return String(error?.stack ?? error);
+}
+
+// What the last resort may log of an error it cannot redact (no Rust is
+// left to do it): its kind only, never a message that may quote a URL.
+function kind(error) {
+  return String(error?.name ?? typeof error);
 }

@@ -401,7 +401,9 @@ async function excerpt(res, ctx) {
   try {
     // The body arrives as the origin encoded it: decoded as Rust's table
     // says, where the runtime can, so the log shows text.
-    const decoders = K.decoding[spelled(res.headers.get(K.contentEncoding))];
+    const coding = spelled(res.headers.get(K.contentEncoding));
+    // Own entries only: `constructor` or `__proto__` is no decoder.
+    const decoders = Object.hasOwn(K.decoding, coding) ? K.decoding[coding] : undefined;
     const first = decoders === undefined ? null : await Promise.race([raw.read(), late]);
     if (first !== null && first !== LATE && !first.done) reader = decoded(raw, first.value, decoders);
     const take = (value) => {
@@ -470,11 +472,12 @@ function decoded(raw, first, decoders) {
 // the hot path (ctx.waitUntil), never delaying the client. The stored half
 // is collected up to `maxBytes`: a body that grows past it, or breaks, is
 // not stored (a cut copy is never served later); the client's half goes on
-// either way. `release` tells Rust the collecting is over.
-export function stash(response, waitUntil, stored, maxBytes, release, ctx) {
+// either way, and so is one still coming after `withinMs`. `release` tells
+// Rust the collecting is over.
+export function stash(response, waitUntil, stored, maxBytes, withinMs, release, ctx) {
   const [forClient, forCache] = response.body ? response.body.tee() : [null, null];
   const init = asSent(response);
-  const store = collect(forCache, maxBytes).then((parts) => {
+  const store = collect(forCache, maxBytes, withinMs).then((parts) => {
     if (parts === null) return;
     return caches.open(K.cacheName).then((c) => c.put(ctx.cacheKey, new Response(replay(parts), { ...init, headers: stored })));
   });
@@ -487,23 +490,39 @@ export function pass(response, ctx) {
   return watch(response, ctx);
 }
 
-// The body's chunks when it is at most `max` bytes in all, else null.
-async function collect(stream, max) {
+// The body's chunks when it is at most `max` bytes in all and whole
+// within `withinMs`, else null.
+async function collect(stream, max, withinMs) {
   if (stream === null) return [];
   const reader = stream.getReader();
+  // A body still coming after `withinMs` (a stream the client left, a slow
+  // drip) is not stored: the collecting ends before the runtime ends the
+  // request's waitUntil, so what it took of the isolate's bound comes back.
+  let late = false;
+  const timer = setTimeout(() => {
+    late = true;
+    reader.cancel().catch(ignore);
+  }, withinMs);
   const parts = [];
   let n = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    n += value.byteLength;
-    if (n > max) {
-      reader.cancel().catch(ignore);
-      return null;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      // A cancelled read ends as if the body had: never a cut copy.
+      if (late) return null;
+      if (done) return parts;
+      n += value.byteLength;
+      if (n > max) {
+        reader.cancel().catch(ignore);
+        return null;
+      }
+      parts.push(value);
     }
-    parts.push(value);
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
   }
-  return parts;
 }
 
 // The collected chunks as a body of known length (its Content-Length true),

@@ -29,7 +29,7 @@ pub struct Ctx<'a> {
     pub hit: u32,
     pub w: &'a mut Out,
     pub reader: &'a mut BufReader<TcpStream>,
-    pub state: &'a Mutex<State>,
+    pub(crate) state: &'a Mutex<State>,
     pub conn: Conn,
     /// The connection may serve another request once the body is read.
     keep: bool,

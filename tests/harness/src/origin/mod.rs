@@ -64,7 +64,7 @@ pub struct Options {
 
 /// What the origin saw and what tests told it.
 #[derive(Default)]
-struct State {
+pub(crate) struct State {
     /// Requests per path (without query), and per `path?key=K`.
     hits: HashMap<String, u32>,
     /// Switches routes read (e.g. make a cacheable route fail).

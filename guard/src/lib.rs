@@ -69,6 +69,7 @@ mod request_id;
 mod shield;
 mod status;
 mod template;
+mod trace;
 mod url;
 mod vars;
 

@@ -14,6 +14,11 @@ pub use crate::record::{last_resort_halves, line, write, write_record, RequestIn
 pub use crate::render::{Rendered, Renderer, HTML_CSP};
 pub use crate::template::Template;
 
+/// A failure on the request's trace (Workers tracing).
+pub mod trace {
+    pub use crate::trace::*;
+}
+
 /// The statuses an answer may carry and their titles.
 pub mod status {
     pub use crate::status::*;

@@ -36,11 +36,11 @@ mod runtime;
 mod secret;
 pub mod settings;
 mod shim;
-mod trace;
 pub mod stale;
 pub mod stale_key;
 pub mod status;
 pub mod stored;
+mod trace;
 pub mod verdict;
 
 use wasm_bindgen::prelude::wasm_bindgen;

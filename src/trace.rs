@@ -106,7 +106,14 @@ pub fn step(root: &Span, rescue: Rescue, attempt: u32, promise: js_sys::Promise)
     for (k, v) in start_attributes(attempt) {
         let _ = js_sys::Reflect::set(&start, &JsValue::from_str(&k), &JsValue::from(v));
     }
-    step_js(handle, rescue.span_name(), &promise, &start.into(), &table()).into()
+    step_js(
+        handle,
+        rescue.span_name(),
+        &promise,
+        &start.into(),
+        &table(),
+    )
+    .into()
 }
 
 #[cfg(test)]
@@ -120,12 +127,19 @@ mod tests {
             .to_vec();
         assert_eq!(
             names,
-            ["error-shield.retry", "error-shield.fallback", "error-shield.stale"]
+            [
+                "error-shield.retry",
+                "error-shield.fallback",
+                "error-shield.stale"
+            ]
         );
         let mut outcomes: Vec<_> = Kind::ALL.iter().map(|(k, _)| outcome_name(*k)).collect();
         outcomes.sort_unstable();
         outcomes.dedup();
         assert_eq!(outcomes.len(), Kind::ALL.len());
-        assert_eq!(start_attributes(2)[0], ("error_shield.attempt".to_owned(), 2));
+        assert_eq!(
+            start_attributes(2)[0],
+            ("error_shield.attempt".to_owned(), 2)
+        );
     }
 }

@@ -124,10 +124,15 @@ pub fn write(incoming: &Incoming, failure: &Failure, status: u16) {
         status,
     };
     match platform_trace_id {
-        Some(p) => write_record(&failure.clone().with_field("platform_trace_id", p), Some(&info)),
+        Some(p) => write_record(
+            &failure.clone().with_field("platform_trace_id", p),
+            Some(&info),
+        ),
         None => write_record(failure, Some(&info)),
     }
-    incoming.span.annotate(failure, &incoming.id, &incoming.url, status);
+    incoming
+        .span
+        .annotate(failure, &incoming.id, &incoming.url, status);
 }
 
 /// The record of a trap that even the re-instantiated module could not

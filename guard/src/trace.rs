@@ -181,19 +181,22 @@ mod tests {
     const URL: &str = "https://u:pw@h/p?token=s3cret";
 
     fn every_field() -> Failure {
-        Failure::new(Cause::OriginErrorStatus, "origin answered 502 ?token=s3cret")
-            .with_origin_status(502)
-            .with_origin_body("the origin's secret body")
-            .with_context("tenant", "t1")
-            .with_field("route", "/api/")
-            .with_field("attempts", 3)
-            .with_field("served_stale", true)
-            .with_field("fallback", "served")
-            .with_field("fallback_cause", "origin_timeout")
-            .with_field("circuit", "open")
-            .with_field("failed_open", true)
-            .with_field("after_headers", true)
-            .with_field("bytes", 10)
+        Failure::new(
+            Cause::OriginErrorStatus,
+            "origin answered 502 ?token=s3cret",
+        )
+        .with_origin_status(502)
+        .with_origin_body("the origin's secret body")
+        .with_context("tenant", "t1")
+        .with_field("route", "/api/")
+        .with_field("attempts", 3)
+        .with_field("served_stale", true)
+        .with_field("fallback", "served")
+        .with_field("fallback_cause", "origin_timeout")
+        .with_field("circuit", "open")
+        .with_field("failed_open", true)
+        .with_field("after_headers", true)
+        .with_field("bytes", 10)
     }
 
     #[test]
@@ -282,7 +285,10 @@ mod tests {
 
     #[test]
     fn the_record_leads_to_the_platforms_trace() {
-        let (c, p) = ("4bf92f3577b34da6a3ce929d0e0e4736", "0af7651916cd43dd8448eb211c80319c");
+        let (c, p) = (
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+            "0af7651916cd43dd8448eb211c80319c",
+        );
         assert_eq!(record_ids(None, Some(p)), (Some(p), None));
         assert_eq!(record_ids(Some(c), Some(p)), (Some(c), Some(p)));
         assert_eq!(record_ids(Some(c), Some(c)), (Some(c), None));

@@ -39,7 +39,8 @@ function outcome(out, table) {
   const a = {};
   if (out === undefined) {
     a[table.outcome] = table.rejected;
-  } else if (out instanceof Response || out.response instanceof Response) {
+  } else if (out.kind === undefined) {
+    // A Response, or a watched one ({ response, tail }).
     a[table.outcome] = table.answered;
   } else {
     a[table.outcome] = table.kinds[out.kind];

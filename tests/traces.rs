@@ -8,7 +8,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use error_shield_harness::origin::SECRET_BODY;
-use error_shield_harness::{get, poll, unique_id, DeadPort, Env, Launch, Origin, Worker};
+use error_shield_harness::{
+    get, poll, read_until_closed, unique_id, DeadPort, Env, Launch, Origin, Worker,
+};
 use serde_json::{json, Value};
 
 /// `main` (the fake origin, a retry, fault injection) and `falls_back`
@@ -268,4 +270,20 @@ fn no_credential_and_no_origin_body_reaches_the_trace_store() {
     let root_text = span.attributes.to_string();
     assert!(!root_text.contains(&token), "{root_text}");
     assert!(root_text.contains("token=REDACTED"), "{root_text}");
+}
+
+#[test]
+fn a_body_that_breaks_after_the_answer_gets_its_record_only() {
+    let w = env().worker("main");
+    let id = unique_id("cut");
+    let target = format!("/truncated?n=5000&mark={id}");
+    let (head, _) = read_until_closed(&w.base, &target, &id);
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    let record = w.record_for(&id);
+    assert_eq!(record["after_headers"], true, "{record}");
+    // The record still leads to the request's trace…
+    let span = root(w, "json_extract(attributes, '$.\"url.full\"') LIKE '%' || ?", &id);
+    assert_eq!(record["trace_id"], span.trace_id.as_str(), "{record}");
+    // …whose root span ended with the answer: nothing set on it after.
+    assert!(ours(&span.attributes).is_empty(), "{}", span.attributes);
 }

@@ -171,9 +171,10 @@ pub fn broken(env: &JsValue, request: Request, ctx: &Context, span: JsValue) {
     let isolate = Isolate::get(env);
     let carried = Carried::read(ctx);
     let mut incoming = resume(request, &carried);
-    // The root span ended with the answer: the record only (it still
-    // names the trace).
-    incoming.span = Span::new(span).ended();
+    // Under way, the body keeps the root span open: the failure goes on it.
+    // Should the span have ended, the runtime ignores what is set on it:
+    // the record alone tells (and still names the trace).
+    incoming.span = Span::new(span);
     let selected = isolate.rule(carried.rule);
     let recorded = catch(|| {
         let chosen = selected.as_ref().map_err(Clone::clone)?;

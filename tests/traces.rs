@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use error_shield_harness::origin::SECRET_BODY;
 use error_shield_harness::{
-    get, poll, read_until_closed, unique_id, DeadPort, Env, Launch, Origin, Worker,
+    get, poll, read_until_closed, unique_id, until_stale, DeadPort, Env, Launch, Origin, Worker,
 };
 use serde_json::{json, Value};
 
-/// `main` (the fake origin, a retry, fault injection) and `falls_back`
-/// (a dead origin, the backup as its fallback).
+/// `main` (the fake origin, a retry, fault injection), `falls_back` (a
+/// dead origin, the backup as its fallback) and `keeps` (stale-if-error).
 fn env() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
@@ -32,6 +32,7 @@ fn env() -> &'static Env {
                 Launch::proxy().vars(&[("ORIGIN_RETRIES", "1"), ("FAULT_INJECTION", "on")]),
             )
             .worker("falls_back", falls_back)
+            .fronting("keeps", Launch::proxy().var("STALE_IF_ERROR_SECONDS", "60"))
             .start()
     })
 }
@@ -273,17 +274,49 @@ fn no_credential_and_no_origin_body_reaches_the_trace_store() {
 }
 
 #[test]
-fn a_body_that_breaks_after_the_answer_gets_its_record_only() {
+fn a_body_that_breaks_under_way_is_on_the_span_it_keeps_open() {
     let w = env().worker("main");
     let id = unique_id("cut");
-    let target = format!("/truncated?n=5000&mark={id}");
-    let (head, _) = read_until_closed(&w.base, &target, &id);
+    let (head, _) = read_until_closed(&w.base, "/truncated?n=5000", &id);
     assert!(head.starts_with("http/1.1 200"), "{head}");
     let record = w.record_for(&id);
     assert_eq!(record["after_headers"], true, "{record}");
-    // The record still leads to the request's trace…
-    let span = root(w, "json_extract(attributes, '$.\"url.full\"') LIKE '%' || ?", &id);
+    // The body streaming keeps the root span open: the failure is on it,
+    // and the record leads to it.
+    let span = failed(w, &id);
     assert_eq!(record["trace_id"], span.trace_id.as_str(), "{record}");
-    // …whose root span ended with the answer: nothing set on it after.
-    assert!(ours(&span.attributes).is_empty(), "{}", span.attributes);
+    let a = &span.attributes;
+    assert_eq!(a["error.type"], "origin_unreachable", "{a}");
+    assert_eq!(a["error_shield.after_headers"], true, "{a}");
+    assert_eq!(a["error_shield.status"], 200, "{a}");
+}
+
+#[test]
+fn a_stale_look_up_is_a_child_span_and_the_root_says_served_stale() {
+    let e = env();
+    let w = e.worker("keeps");
+    let key = unique_id("stale");
+    let url = w.url(&format!("/cacheable?key={key}"));
+    assert_eq!(get(&url, &[]).status, 200);
+    e.origin().set_flag(&format!("fail:{key}"), "503");
+    until_stale(&url, &[]);
+    let id = unique_id("served");
+    let r = get(&url, &[("x-request-id", &id)]);
+    assert_eq!(r.header("x-served-stale"), Some("1"));
+    let record = w.record_for(&id);
+    assert_eq!(record["served_stale"], true, "{record}");
+    let span = failed(w, &id);
+    assert_eq!(span.attributes["error_shield.served_stale"], true);
+    assert_eq!(span.attributes["error_shield.status"], 200);
+    let steps = poll("the look-up's span", Duration::from_secs(5), || {
+        let c = children(w, &span);
+        c.iter()
+            .any(|(n, _)| n == "error-shield.stale")
+            .then_some(c)
+    });
+    let (_, step) = steps
+        .iter()
+        .find(|(n, _)| n == "error-shield.stale")
+        .unwrap();
+    assert_eq!(step["error_shield.outcome"], "cache_hit", "{step}");
 }

@@ -90,12 +90,12 @@ pub fn record_ids<'a>(
 }
 
 /// The request's root span, taken when the request entered (later work
-/// may run where the active span is another request's), and whether it is
-/// still open: a body that breaks after it ended gets its record only.
+/// may run where the active span is another request's). A span that has
+/// ended ignores what is set on it: a body that breaks after that gets its
+/// record only.
 #[derive(Debug, Clone)]
 pub struct Span {
     handle: JsValue,
-    open: bool,
 }
 
 impl Default for Span {
@@ -107,21 +107,13 @@ impl Default for Span {
 impl Span {
     /// The span the entry took (`undefined`: none).
     pub fn new(handle: JsValue) -> Span {
-        Span { handle, open: true }
-    }
-
-    /// The same span, known to have ended: read, never written.
-    pub fn ended(self) -> Span {
-        Span {
-            open: false,
-            ..self
-        }
+        Span { handle }
     }
 
     /// The span to start child spans under: none when the runtime gave
-    /// none or it ended.
+    /// none.
     pub fn handle(&self) -> Option<&JsValue> {
-        (self.open && self.handle.is_object()).then_some(&self.handle)
+        self.handle.is_object().then_some(&self.handle)
     }
 
     /// The platform's trace id, when the request is traced.
@@ -136,9 +128,9 @@ impl Span {
     }
 
     /// Sets `failure`'s attributes and, for the worker's own failures, its
-    /// exception. Nothing on a span that ended or was never given.
+    /// exception. Nothing on a span that was never given.
     pub fn annotate(&self, failure: &Failure, request_id: &str, url: &str, status: u16) {
-        if !self.open || !self.handle.is_object() {
+        if !self.handle.is_object() {
             return;
         }
         let attrs = js_sys::Object::new();

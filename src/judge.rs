@@ -14,7 +14,7 @@ use crate::hop::Answered;
 use crate::isolate::{Isolate, Selected};
 use crate::plan::{self, Rescue};
 use crate::verdict::{self, Next};
-use crate::{outcome, runtime, upload};
+use crate::{outcome, runtime, trace, upload};
 
 /// What every step of one request works with.
 pub struct Step<'a> {
@@ -130,6 +130,8 @@ fn failed(s: &Step<'_>, carried: &Carried, failure: Failure) -> JsValue {
 /// Carries out the next step after `failure`.
 pub fn then(s: &Step<'_>, rescue: &Rescue, failure: &Failure, next: Next) -> JsValue {
     let (request, ctx) = (&s.incoming.request, s.ctx);
+    let span = &s.incoming.span;
+    let done = ctx.attempts();
     match (next, &rescue.fallback) {
         (
             Next::Retry {
@@ -137,18 +139,22 @@ pub fn then(s: &Step<'_>, rescue: &Rescue, failure: &Failure, next: Next) -> JsV
                 timeout_ms,
             },
             _,
-        ) => runtime::retry(request, ctx, delay_ms, timeout_ms).into(),
+        ) => {
+            let step = runtime::retry(request, ctx, delay_ms, timeout_ms);
+            trace::step(span, trace::Rescue::Retry, done + 1, step)
+        }
         (Next::Fallback, Some(url)) => {
             context::carry_failure(ctx, failure);
             ctx.set_target(url);
             ctx.set_fallen(true);
             // Its good answer comes back to be recorded as served.
             ctx.set_keep(true);
-            runtime::retry(request, ctx, 0, rescue.timeout_ms).into()
+            let step = runtime::retry(request, ctx, 0, rescue.timeout_ms);
+            trace::step(span, trace::Rescue::Fallback, done + 1, step)
         }
         (Next::LookUp, _) => {
             context::carry_failure(ctx, failure);
-            runtime::look_up(ctx).into()
+            trace::step(span, trace::Rescue::Stale, done, runtime::look_up(ctx))
         }
         (Next::Fail | Next::Fallback, _) => s.fail(failure),
     }

@@ -42,6 +42,7 @@ pub mod stale;
 pub mod stale_key;
 pub mod status;
 pub mod stored;
+mod trace;
 mod upload;
 pub mod verdict;
 
@@ -56,6 +57,9 @@ pub fn constants() -> JsValue {
 
 /// The first step of a request: the answer found before the fetch, or the
 /// promise of the origin's response or of an outcome for [`conclude`].
+// One argument per value read by the entry: cheaper across the boundary
+// than an object whose properties Rust would read back one by one.
+#[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
 pub fn decide(
     request: web_sys::Request,
@@ -65,6 +69,7 @@ pub fn decide(
     traceparent: Option<String>,
     cf_ray: Option<String>,
     hop: Option<String>,
+    span: JsValue,
 ) -> JsValue {
     let arrival = pipeline::Arrival {
         request,
@@ -73,6 +78,7 @@ pub fn decide(
         traceparent,
         cf_ray,
         hop,
+        span,
     };
     pipeline::decide(&env, arrival)
 }
@@ -85,21 +91,24 @@ pub fn conclude(
     env: JsValue,
     exec: JsValue,
     ctx: context::Context,
+    span: JsValue,
 ) -> JsValue {
-    pipeline::conclude(&env, request, &exec, &ctx)
+    pipeline::conclude(&env, request, &exec, &ctx, span)
 }
 
 /// The record of a body that broke after its headers reached the client
 /// (the executor's watch saw the origin's stream fail).
 #[wasm_bindgen]
-pub fn broken(request: web_sys::Request, env: JsValue, ctx: context::Context) {
-    pipeline::broken(&env, request, &ctx)
+pub fn broken(request: web_sys::Request, env: JsValue, ctx: context::Context, span: JsValue) {
+    pipeline::broken(&env, request, &ctx, span)
 }
 
 /// The uniform 500 and the record for a request whose instance trapped
 /// (called on the re-instantiated module), or whose promise the entry saw
 /// rejected (`trapped` false: a `worker_error`); with fail-open, before the
 /// request was sent (`id` undefined), the promise of the origin's answer.
+/// `span` is the request's root span as the entry took it (every export
+/// gets it: `undefined` when the runtime has no tracing).
 /// `message` and `id` stay JS values: Rust strings would be copied into the
 /// dead instance's memory before the glue re-instantiates the module.
 #[wasm_bindgen]
@@ -109,8 +118,15 @@ pub fn trap(
     message: JsValue,
     id: JsValue,
     trapped: bool,
+    span: JsValue,
 ) -> JsValue {
     let message = message.as_string().unwrap_or_else(|| "Wasm trap".into());
     let sent = !id.is_undefined();
-    pipeline::trap(&env, request, &message, id.as_string(), trapped, sent)
+    let at = pipeline::At {
+        id: id.as_string(),
+        trapped,
+        sent,
+        span,
+    };
+    pipeline::trap(&env, request, &message, at)
 }

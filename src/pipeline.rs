@@ -6,6 +6,7 @@
 
 use std::cell::Cell;
 
+use error_shield::parts::trace::Span;
 use error_shield::parts::{catch, respond, Ids, Incoming};
 use error_shield::{Cause, Failure};
 use wasm_bindgen::JsValue;
@@ -36,6 +37,20 @@ pub struct Arrival {
     pub cf_ray: Option<String>,
     /// The hop markers it carries: ours when it came back to the worker.
     pub hop: Option<String>,
+    /// Its root span, taken when it entered.
+    pub span: JsValue,
+}
+
+/// Where a trap or a rejected promise caught the request.
+pub struct At {
+    /// The id it already had (none: not sent yet).
+    pub id: Option<String>,
+    /// A trap, not a rejected promise.
+    pub trapped: bool,
+    /// The request is on its way.
+    pub sent: bool,
+    /// Its root span, taken when it entered.
+    pub span: JsValue,
 }
 
 /// The first step: an answer found before the fetch, or the promise of the
@@ -44,7 +59,8 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
     let isolate = Isolate::get(env);
     let ids = Ids::choose(a.client_id, a.traceparent, a.cf_ray);
     let url = a.url.as_string().unwrap_or_default();
-    let incoming = Incoming::known(a.request, url, ids, None);
+    let mut incoming = Incoming::known(a.request, url, ids, None);
+    incoming.span = Span::new(a.span);
     let selected = isolate.select(&incoming.url);
     // Anyone else's marker (a client's, another deployment's) is passed on.
     // Their nonces are read only beside markers: most requests have none.
@@ -141,10 +157,17 @@ fn start(
 /// The next step after the executor handed back the request's context
 /// with what came back: a stored good response, the uniform error, a stale
 /// copy, or the promise of a retry or a cache look-up.
-pub fn conclude(env: &JsValue, request: Request, exec: &JsValue, ctx: &Context) -> JsValue {
+pub fn conclude(
+    env: &JsValue,
+    request: Request,
+    exec: &JsValue,
+    ctx: &Context,
+    span: JsValue,
+) -> JsValue {
     let isolate = Isolate::get(env);
     let carried = Carried::read(ctx);
-    let incoming = resume(request, &carried);
+    let mut incoming = resume(request, &carried);
+    incoming.span = Span::new(span);
     let selected = isolate.rule(carried.rule);
     let step = catch(|| {
         let chosen = selected.as_ref().map_err(Clone::clone)?;
@@ -162,10 +185,14 @@ pub fn conclude(env: &JsValue, request: Request, exec: &JsValue, ctx: &Context) 
 
 /// The one record of a body that broke after its headers went to the
 /// client: no answer, the client already has the origin's status.
-pub fn broken(env: &JsValue, request: Request, ctx: &Context) {
+pub fn broken(env: &JsValue, request: Request, ctx: &Context, span: JsValue) {
     let isolate = Isolate::get(env);
     let carried = Carried::read(ctx);
-    let incoming = resume(request, &carried);
+    let mut incoming = resume(request, &carried);
+    // Under way, the body keeps the root span open: the failure goes on it.
+    // Should the span have ended, the runtime ignores what is set on it:
+    // the record alone tells (and still names the trace).
+    incoming.span = Span::new(span);
     let selected = isolate.rule(carried.rule);
     let recorded = catch(|| {
         let chosen = selected.as_ref().map_err(Clone::clone)?;
@@ -188,16 +215,16 @@ pub fn broken(env: &JsValue, request: Request, ctx: &Context) {
 /// The uniform 500 for a request whose instance trapped (or whose promise
 /// was rejected), under the id it already had when there was one; without
 /// one the request was not sent yet, and fail-open may still send it.
-pub fn trap(
-    env: &JsValue,
-    request: Request,
-    message: &str,
-    id: Option<String>,
-    trapped: bool,
-    sent: bool,
-) -> JsValue {
+pub fn trap(env: &JsValue, request: Request, message: &str, at: At) -> JsValue {
+    let At {
+        id,
+        trapped,
+        sent,
+        span,
+    } = at;
     let isolate = Isolate::get(env);
     let mut incoming = Incoming::new(request);
+    incoming.span = Span::new(span);
     if let Some(id) = id {
         incoming.id = id;
     }

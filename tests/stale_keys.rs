@@ -84,7 +84,10 @@ fn a_copy_keyed_by_a_custom_api_key_never_reaches_another_key_or_none() {
         &[][..],
         &[("x-api-key", "bob-secret")][..],
         &[("x-api-key", "alice-secret"), ("x-tenant", "t2")][..],
-        &[("x-api-key", "alice-secret"), ("cf-access-client-id", "svc-2")][..],
+        &[
+            ("x-api-key", "alice-secret"),
+            ("cf-access-client-id", "svc-2"),
+        ][..],
         &[("x-api-key", "alice-secret"), ("baggage", "userId=bob")][..],
     ] {
         assert_no_copy(&u, other);
@@ -98,7 +101,10 @@ fn a_copy_built_from_a_forwarding_header_never_reaches_clients_without_it() {
     let u = url("poisoned", "&echo=x-forwarded-prefix");
     let poison = [("x-forwarded-prefix", "//evil.example")];
     let fresh = prime_then_fail("poisoned", &u, &poison);
-    assert_eq!(fresh.text(), "fresh poisoned x-forwarded-prefix=//evil.example");
+    assert_eq!(
+        fresh.text(),
+        "fresh poisoned x-forwarded-prefix=//evil.example"
+    );
     // The control: the same request gets it.
     assert_eq!(until_stale(&u, &poison).text(), fresh.text());
     assert_no_copy(&u, &[]);

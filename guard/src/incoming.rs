@@ -60,6 +60,8 @@ pub struct Incoming {
     /// `Date.now()` at arrival; `None` while still in the request's first
     /// synchronous turn, where workerd's clock stands still (so 0 ms).
     pub started: Option<f64>,
+    /// The request's root span, as taken when it entered (none: `undefined`).
+    pub span: crate::trace::Span,
 }
 
 impl Incoming {
@@ -78,6 +80,7 @@ impl Incoming {
             id: ids.id,
             trace_id: ids.trace_id,
             started: Some(js_sys::Date::now()),
+            span: crate::trace::Span::default(),
         }
     }
 
@@ -89,6 +92,7 @@ impl Incoming {
             trace_id: ids.trace_id,
             url,
             started,
+            span: crate::trace::Span::default(),
         }
     }
 

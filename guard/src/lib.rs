@@ -85,6 +85,7 @@ mod served;
 mod shield;
 mod status;
 mod template;
+mod trace;
 #[cfg(feature = "workers-rs")]
 mod trap;
 mod url;

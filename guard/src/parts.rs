@@ -19,6 +19,11 @@ pub mod fit {
     pub use crate::fit::*;
 }
 
+/// A failure on the request's trace (Workers tracing).
+pub mod trace {
+    pub use crate::trace::*;
+}
+
 /// The statuses an answer may carry and their titles.
 pub mod status {
     pub use crate::status::*;

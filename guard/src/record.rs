@@ -163,16 +163,28 @@ pub fn write_record(failure: &Failure, request: Option<&RequestInfo<'_>>) {
 pub fn write(incoming: &Incoming, failure: &Failure, status: u16) {
     let method = incoming.request.method();
     let cf_ray = incoming.header(header::CF_RAY);
+    let platform = incoming.span.trace_id();
+    let (trace_id, platform_trace_id) =
+        crate::trace::record_ids(incoming.trace_id.as_deref(), platform.as_deref());
     let info = RequestInfo {
         request_id: &incoming.id,
-        trace_id: incoming.trace_id.as_deref(),
+        trace_id,
         cf_ray: cf_ray.as_deref(),
         method: &method,
         url: &incoming.url,
         duration_ms: incoming.elapsed_ms(),
         status,
     };
-    write_record(failure, Some(&info));
+    match platform_trace_id {
+        Some(p) => write_record(
+            &failure.clone().with_field("platform_trace_id", p),
+            Some(&info),
+        ),
+        None => write_record(failure, Some(&info)),
+    }
+    incoming
+        .span
+        .annotate(failure, &incoming.id, &incoming.url, status);
 }
 
 /// The record of a trap that even the re-instantiated module could not

@@ -13,16 +13,23 @@
 // Wasm trap always surfaces here as an exception, and Rust's `trap` answers
 // it on the re-instantiated module. Names and the last-resort answer come
 // from Rust once, at load.
+//
+// The request's root span (Workers tracing) is taken here, as the request
+// enters, and handed to every call into Rust: only Rust sets anything on
+// it, and only on a failure. A runtime without `tracing` hands `undefined`.
+import * as platform from "cloudflare:workers";
 import { WorkerEntrypoint } from "cloudflare:workers";
 import Rust from "./shield.js";
 
 const { constants, decide, conclude, broken, trap } = Rust.prototype;
 const K = constants();
+const tracing = platform.tracing;
 
 export default class ErrorShield extends WorkerEntrypoint {
   fetch(request) {
     const { env, ctx: exec } = this;
     const { headers } = request;
+    const span = tracing?.getActiveSpan();
     let step;
     try {
       step = decide(
@@ -33,49 +40,50 @@ export default class ErrorShield extends WorkerEntrypoint {
         headers.get(K.traceparent),
         headers.get(K.cfRay),
         headers.get(K.hop),
+        span,
       );
     } catch (error) {
-      return trapped(request, env, exec, error, undefined);
+      return trapped(request, env, exec, span, error, undefined);
     }
     // From here the request may be on its way: a failure on this path is
     // answered (null: sent, id unknown), never sent again by fail-open.
-    return follow(request, env, exec, step, null);
+    return follow(request, env, exec, span, step, null);
   }
 }
 
 // What came back: a Response, a watched one, or the request's Context for
 // Rust's judgement.
-function settle(request, env, exec, out) {
+function settle(request, env, exec, span, out) {
   if (out instanceof Response) return out;
   if (out.tail !== undefined) {
-    exec.waitUntil(out.tail.then((c) => c && record(request, env, c)));
+    exec.waitUntil(out.tail.then((c) => c && record(request, env, span, c)));
     return out.response;
   }
   let step;
   try {
-    step = conclude(request, env, exec, out);
+    step = conclude(request, env, exec, out, span);
   } catch (error) {
-    return trapped(request, env, exec, error, out.id);
+    return trapped(request, env, exec, span, error, out.id);
   }
-  return follow(request, env, exec, step, out.id);
+  return follow(request, env, exec, span, step, out.id);
 }
 
 // A step is the answer (a Response, a watched one) or the promise of the
 // next. The executor never rejects; should a promise reject all the same,
 // the client still gets the uniform 500 and the record a worker_error.
-function follow(request, env, exec, step, id) {
-  if (typeof step.then !== "function") return settle(request, env, exec, step);
+function follow(request, env, exec, span, step, id) {
+  if (typeof step.then !== "function") return settle(request, env, exec, span, step);
   // `.catch` after `.then`: a throw while settling is answered too.
   return step
-    .then((out) => settle(request, env, exec, out))
-    .catch((error) => trapped(request, env, exec, error, id, false));
+    .then((out) => settle(request, env, exec, span, out))
+    .catch((error) => trapped(request, env, exec, span, error, id, false));
 }
 
 // A body that broke after its headers reached the client: only a record
 // (the last resort's, should even that trap).
-function record(request, env, context) {
+function record(request, env, span, context) {
   try {
-    broken(request, env, context);
+    broken(request, env, context, span);
   } catch (error) {
     const r = K.lastResort;
     console.error(r.recordHead + JSON.stringify(kind(error)) + r.recordTail);
@@ -86,10 +94,10 @@ function record(request, env, context) {
 // already has: the uniform 500, or (fail-open, before the request was sent)
 // the promise of the origin's answer. If even that fails, the prebuilt
 // last-resort answer.
-function trapped(request, env, exec, error, id, wasm = true) {
+function trapped(request, env, exec, span, error, id, wasm = true) {
   let step;
   try {
-    step = trap(request, env, describe(error), id, wasm);
+    step = trap(request, env, describe(error), id, wasm, span);
   } catch (again) {
     const r = K.lastResort;
     console.error(r.recordHead + JSON.stringify(`${kind(error)}; then ${kind(again)}`) + r.recordTail);
@@ -97,7 +105,7 @@ function trapped(request, env, exec, error, id, wasm = true) {
   }
   // The request is on its way now: a failure on that path (null: sent,
   // id unknown) gets the uniform error, never a second send.
-  return step instanceof Response ? step : follow(request, env, exec, step, id ?? null);
+  return step instanceof Response ? step : follow(request, env, exec, span, step, id ?? null);
 }
 
 function describe(error) {

@@ -9,3 +9,20 @@ pub fn same(a: &[u8], b: &[u8]) -> bool {
     }
     std::hint::black_box(diff) == 0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_same_bytes_are_the_same() {
+        assert!(same(b"token-123", b"token-123"), "the control");
+        assert!(same(b"", b""));
+        for other in [&b"token-124"[..], b"token-12", b"token-1234", b"", b"TOKEN-123"] {
+            assert!(!same(b"token-123", other), "{other:?}");
+        }
+        // A longer guess whose first bytes are the secret is no match.
+        assert!(!same(b"ab", b"ab\0"));
+        assert!(!same(b"ab\0", b"ab"));
+    }
+}

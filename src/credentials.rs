@@ -80,7 +80,17 @@ impl Secrets {
             self.0.clear();
             return;
         }
-        for form in [v.to_owned(), json_escaped(v), html_escaped(v)] {
+        let forms = [
+            v.to_owned(),
+            json_escaped(v),
+            json_escaped(v).replace("\\/", "/"),
+            html_escaped(v),
+            percent_decoded(v),
+        ];
+        for form in forms {
+            if form.len() < MIN_LEN {
+                continue;
+            }
             if !self.0.contains(&form) {
                 self.0.push(form);
             }
@@ -181,6 +191,31 @@ fn json_escaped(v: &str) -> String {
         .replace('/', "\\/")
 }
 
+/// As a framework shows a cookie it decoded (`%3D` → `=`, `+` kept).
+fn percent_decoded(v: &str) -> String {
+    let b = v.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (c, ..) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// As an HTML page shows it.
 fn html_escaped(v: &str) -> String {
     v.replace('&', "&amp;")
@@ -265,6 +300,27 @@ mod tests {
             s.cut("page shows value-0001 and plain text", false),
             "page shows REDACTED and plain text"
         );
+    }
+
+    #[test]
+    fn a_cookie_shown_decoded_or_in_plain_json_is_cut_too() {
+        let s = secrets(
+            &[("cookie", "sid=a%2Fb%3Dc%22d-secret; t=x/y\\z-secret")],
+            None,
+        );
+        assert_eq!(
+            s.cut("decoded: a/b=c\"d-secret.", false),
+            "decoded: REDACTED."
+        );
+        assert_eq!(
+            s.cut(r#"json: "x/y\\z-secret""#, false),
+            r#"json: "REDACTED""#
+        );
+        assert_eq!(
+            s.cut(r#"php: "x\/y\\z-secret""#, false),
+            r#"php: "REDACTED""#
+        );
+        assert_eq!(s.cut("plain text", false), "plain text", "the control");
     }
 
     #[test]

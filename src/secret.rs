@@ -18,7 +18,13 @@ mod tests {
     fn only_the_same_bytes_are_the_same() {
         assert!(same(b"token-123", b"token-123"), "the control");
         assert!(same(b"", b""));
-        for other in [&b"token-124"[..], b"token-12", b"token-1234", b"", b"TOKEN-123"] {
+        for other in [
+            &b"token-124"[..],
+            b"token-12",
+            b"token-1234",
+            b"",
+            b"TOKEN-123",
+        ] {
             assert!(!same(b"token-123", other), "{other:?}");
         }
         // A longer guess whose first bytes are the secret is no match.

@@ -38,7 +38,10 @@ pub fn fail(
 ) -> Response {
     let shield = &isolate.shield;
     let Ok(chosen) = selected else {
-        return shield.fail(incoming, failure);
+        let response = shield.fail(incoming, failure);
+        let words = shield.page().words(response.status());
+        crate::pages::mark(&response, &incoming.request, words, false);
+        return response;
     };
     let policy = chosen.settings.response_status;
     let open_for = ctx.map_or(0, Context::open_for);
@@ -61,7 +64,10 @@ pub fn fail(
         .map(|v| ("retry-after", v))
         .into_iter()
         .collect();
-    respond(renderer, &extra, default_format(isolate, chosen), incoming)
+    let response = respond(renderer, &extra, default_format(isolate, chosen), incoming);
+    let words = shield.page().words(renderer.status());
+    crate::pages::mark(&response, &incoming.request, words, false);
+    response
 }
 
 pub fn default_format(isolate: &Isolate, chosen: &Selected<'_>) -> Format {

@@ -27,6 +27,7 @@ mod judge;
 pub mod maintenance;
 pub mod origin;
 mod outcome;
+mod pages;
 pub mod path;
 mod pipeline;
 pub mod plan;
@@ -71,7 +72,8 @@ pub fn decide(
         cf_ray,
         hop,
     };
-    pipeline::decide(&env, arrival)
+    let out = pipeline::decide(&env, arrival);
+    pages::dress(&env, out)
 }
 
 /// The next step after the executor handed back the request's context:
@@ -83,7 +85,8 @@ pub fn conclude(
     exec: JsValue,
     ctx: context::Context,
 ) -> JsValue {
-    pipeline::conclude(&env, request, &exec, &ctx)
+    let out = pipeline::conclude(&env, request, &exec, &ctx);
+    pages::dress(&env, out)
 }
 
 /// The record of a body that broke after its headers reached the client
@@ -109,5 +112,14 @@ pub fn trap(
 ) -> JsValue {
     let message = message.as_string().unwrap_or_else(|| "Wasm trap".into());
     let sent = !id.is_undefined();
-    pipeline::trap(&env, request, &message, id.as_string(), trapped, sent)
+    let out = pipeline::trap(&env, request, &message, id.as_string(), trapped, sent);
+    pages::dress(&env, out)
+}
+
+/// An answer whose pages came back from the pages folder (the carrier the
+/// promise of [`decide`], [`conclude`] or [`trap`] resolved to): the
+/// answer dressed in them.
+#[wasm_bindgen]
+pub fn dressed(env: JsValue, carrier: JsValue) -> JsValue {
+    pages::dressed(&env, &carrier)
 }

@@ -59,6 +59,7 @@ mod html;
 mod incoming;
 mod negotiate;
 mod page;
+mod pages;
 mod panic;
 pub mod parts;
 mod per_isolate;

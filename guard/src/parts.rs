@@ -14,6 +14,11 @@ pub use crate::record::{last_resort_halves, line, write, write_record, RequestIn
 pub use crate::render::{Rendered, Renderer, HTML_CSP};
 pub use crate::template::Template;
 
+/// Pages per status and language from the worker's static assets.
+pub mod pages {
+    pub use crate::pages::*;
+}
+
 /// The statuses an answer may carry and their titles.
 pub mod status {
     pub use crate::status::*;

@@ -7,7 +7,9 @@
 //                       with what came back;
 //   conclude(context) → the same again: a Response (the uniform error, a
 //                       stale copy, a stored good response) or a promise
-//                       (a retry, a cache look-up).
+//                       (a retry, a cache look-up);
+//   either may also give the promise of an answer's pages (the pages
+//   folder's files): `dressed(carrier)` then gives the answer.
 //
 // A pass-through costs one call into Rust. No Rust future ever runs, so a
 // Wasm trap always surfaces here as an exception, and Rust's `trap` answers
@@ -16,7 +18,7 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import Rust from "./shield.js";
 
-const { constants, decide, conclude, broken, trap } = Rust.prototype;
+const { constants, decide, conclude, broken, trap, dressed } = Rust.prototype;
 const K = constants();
 
 export default class ErrorShield extends WorkerEntrypoint {
@@ -47,6 +49,14 @@ export default class ErrorShield extends WorkerEntrypoint {
 // Rust's judgement.
 function settle(request, env, exec, out) {
   if (out instanceof Response) return out;
+  // An answer whose pages came back from the pages folder.
+  if (out.pages !== undefined) {
+    try {
+      return dressed(env, out);
+    } catch (error) {
+      return trapped(request, env, exec, error, out.id);
+    }
+  }
   if (out.tail !== undefined) {
     exec.waitUntil(out.tail.then((c) => c && record(request, env, c)));
     return out.response;

@@ -1,0 +1,211 @@
+//! Pages per status and language (CONTRACT §3f) for the proxy: an answer
+//! of ours is [`mark`]ed where it is built, and on its way out [`dress`]
+//! gives it the page and words of the pages folder (the `ERROR_PAGES`
+//! binding). The guard decides which files, in which order, and remembers
+//! what it found; `js/pages.js` only fetches. Without the binding, or for
+//! any other response, nothing happens: the pass-through pays one
+//! thread-local look.
+
+use std::cell::RefCell;
+
+use error_shield::parts::pages::{self, lang, Pages, Want, MAX_FILE};
+use error_shield::parts::{header, Words};
+use error_shield::Format;
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use web_sys::{Request, Response, ResponseInit};
+
+use crate::isolate::Isolate;
+
+/// The binding the worker looks for.
+pub const BINDING: &str = "ERROR_PAGES";
+/// The origin the binding's files are fetched under (any will do).
+const BASE: &str = "https://assets.local/";
+/// `Vary` of every answer while the binding exists: it cannot list its
+/// files, so any language may have one.
+const VARY: &str = "Accept, Accept-Language";
+
+#[wasm_bindgen(module = "/src/js/pages.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = fetchPages)]
+    fn fetch_pages(
+        binding: &JsValue,
+        base: &str,
+        names: &Array,
+        max: u32,
+        carrier: &Object,
+    ) -> js_sys::Promise;
+}
+
+/// An answer of ours on its way out: its request and what it says.
+struct Mark {
+    response: Response,
+    request: Request,
+    words: Words,
+    maintenance: bool,
+}
+
+thread_local! {
+    static OURS: RefCell<Option<Mark>> = const { RefCell::new(None) };
+    static FOUND: RefCell<Pages> = RefCell::new(Pages::default());
+}
+
+/// Marks `response` as the answer of `request` saying `words`, for
+/// [`dress`] to find.
+pub fn mark(response: &Response, request: &Request, words: Words, maintenance: bool) {
+    let mark = Mark {
+        response: Clone::clone(response),
+        request: Clone::clone(request),
+        words,
+        maintenance,
+    };
+    OURS.with(|o| *o.borrow_mut() = Some(mark));
+}
+
+/// `out` as it goes to the client: the marked answer dressed from the pages
+/// folder (or the promise of its files), anything else untouched.
+pub fn dress(env: &JsValue, out: JsValue) -> JsValue {
+    let Some(mark) = OURS.with(|o| o.borrow_mut().take()) else {
+        return out;
+    };
+    if !Object::is(&out, &mark.response) {
+        return out;
+    }
+    let Some(binding) = Reflect::get(env, &JsValue::from_str(BINDING))
+        .ok()
+        .filter(JsValue::is_object)
+    else {
+        return out;
+    };
+    let _ = mark.response.headers().set("vary", VARY);
+    let (want, tags) = wanted(&mark);
+    let unknown = FOUND.with(|f| f.borrow().unknown(&want, &tags));
+    if unknown.is_empty() {
+        return answer(env, &mark).into();
+    }
+    let names: Array = unknown.iter().map(|n| JsValue::from_str(n)).collect();
+    fetch_pages(&binding, BASE, &names, MAX_FILE as u32, &carrier(&mark)).into()
+}
+
+/// The marked answer once its files came back on `carrier`: remembered
+/// (one warn line for a file that cannot be used), then the answer.
+pub fn dressed(env: &JsValue, carrier: &JsValue) -> JsValue {
+    let get = |k: &str| Reflect::get(carrier, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+    let (Ok(response), Ok(request)) = (get("response").dyn_into(), get("request").dyn_into())
+    else {
+        return Response::error().into();
+    };
+    let mark = Mark {
+        response,
+        request,
+        words: Words {
+            status: get("status").as_f64().unwrap_or(500.0) as u16,
+            title: get("title").as_string().unwrap_or_default(),
+            message: get("message").as_string().unwrap_or_default(),
+        },
+        maintenance: get("maintenance").is_truthy(),
+    };
+    let files: Array = get("pages").dyn_into().unwrap_or_default();
+    FOUND.with(|f| {
+        let mut found = f.borrow_mut();
+        for file in files.iter() {
+            let file: Array = file.dyn_into().unwrap_or_default();
+            let (name, bytes) = (file.get(0).as_string().unwrap_or_default(), file.get(1));
+            let warn = if bytes.is_null() {
+                found.store(&name, None)
+            } else if let Some(size) = bytes.as_f64() {
+                // Bigger than a page may be: not read, known unusable.
+                let _ = size;
+                found.store(&name, Some(&vec![0; MAX_FILE + 1]))
+            } else if let Ok(b) = bytes.dyn_into::<Uint8Array>() {
+                found.store(&name, Some(&b.to_vec()))
+            } else {
+                None // the binding failed: not remembered
+            };
+            if let Some(line) = warn {
+                web_sys::console::warn_1(&JsValue::from_str(&line));
+            }
+        }
+    });
+    answer(env, &mark).into()
+}
+
+/// What the answer wants and the client's languages.
+fn wanted(mark: &Mark) -> (Want, Vec<String>) {
+    let format = format_of(&mark.response);
+    let want = Want {
+        status: mark.response.status(),
+        maintenance: mark.maintenance,
+        html: format == Format::Html,
+    };
+    let header = mark.request.headers().get("accept-language").ok().flatten();
+    (want, lang::tags(header.as_deref()))
+}
+
+/// The answer from what is known: the marked one when the folder has
+/// nothing for it, else its body rebuilt with the same headers.
+fn answer(env: &JsValue, mark: &Mark) -> Response {
+    let (want, tags) = wanted(mark);
+    let format = format_of(&mark.response);
+    let headers = mark.response.headers();
+    let id = headers
+        .get(header::REQUEST_ID)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let built = FOUND.with(|f| {
+        let found = f.borrow();
+        let choice = found.choose(&want, &tags);
+        if choice.lang.is_none() && choice.page.is_none() {
+            return None;
+        }
+        let page = Isolate::get(env).shield.page();
+        let body = pages::body(&choice, page, &mark.words, format, &id);
+        Some((body, choice.lang.map(str::to_owned)))
+    });
+    let Some((body, lang)) = built else {
+        return Clone::clone(&mark.response);
+    };
+    if let Some(lang) = lang {
+        let _ = headers.set("content-language", &lang);
+    }
+    let init = ResponseInit::new();
+    init.set_status(mark.response.status());
+    init.set_headers(&headers);
+    let head = mark.request.method() == "HEAD";
+    let body = (!head).then_some(body.as_str());
+    Response::new_with_opt_str_and_init(body, &init)
+        .unwrap_or_else(|_| Clone::clone(&mark.response))
+}
+
+/// The format of an answer of ours, by the one content type it was given.
+fn format_of(response: &Response) -> Format {
+    let ct = response
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    Format::ALL
+        .into_iter()
+        .find(|f| f.content_type() == ct)
+        .unwrap_or(Format::Json)
+}
+
+/// The marked answer as plain data for the trip through the fetches.
+fn carrier(mark: &Mark) -> Object {
+    let o = Object::new();
+    let set = |k: &str, v: &JsValue| {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), v);
+    };
+    set("response", &mark.response);
+    set("request", &mark.request);
+    set("status", &JsValue::from(mark.words.status));
+    set("title", &JsValue::from_str(&mark.words.title));
+    set("message", &JsValue::from_str(&mark.words.message));
+    set("maintenance", &JsValue::from(mark.maintenance));
+    if let Ok(Some(id)) = mark.response.headers().get(header::REQUEST_ID) {
+        set("id", &JsValue::from_str(&id));
+    }
+    o
+}

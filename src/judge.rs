@@ -51,7 +51,10 @@ pub fn judge(s: &Step<'_>, exec: &JsValue, carried: &Carried, outcome: Outcome) 
             // The inner hop of a loop answered and wrote the one record.
             let status = verdict::status_for(settings.response_status, &plan::loop_failure());
             let format = default_format(s.isolate, s.chosen);
-            s.isolate.shield.respond(s.incoming, status, format).into()
+            let response = s.isolate.shield.respond(s.incoming, status, format);
+            let words = s.isolate.shield.page().words(response.status());
+            crate::pages::mark(&response, &s.incoming.request, words, false);
+            response.into()
         }
         Outcome::CacheHit(hit) => {
             let failure = context::carried_failure(s.ctx).unwrap_or_else(lost);

@@ -183,6 +183,19 @@ fn a_localised_page_says_its_language_beside_an_unlocalised_control() {
 }
 
 #[test]
+fn head_gets_the_pages_headers_and_no_body() {
+    let p = env().worker("pages");
+    let headers = [("accept", "text/html"), ("accept-language", "de")];
+    let head = error_shield_harness::send("HEAD", &p.url("/status/503"), &headers, None);
+    let got = get(&p.url("/status/503"), &headers);
+    assert_eq!((head.status, got.status), (503, 503));
+    assert_eq!(head.header("content-language"), Some("de"));
+    assert!(head.text().is_empty(), "{}", head.text());
+    assert!(!got.text().is_empty(), "the control: GET has the page");
+    assert_safe(&head, "HEAD");
+}
+
+#[test]
 fn every_placeholder_of_a_file_page_is_escaped() {
     let r = html(env().worker("pages"), "/status/503", None);
     let id = r.request_id();

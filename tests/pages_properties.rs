@@ -117,11 +117,21 @@ fn the_example_pages_are_usable_and_self_contained() {
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).expect("error-pages/") {
         let path = entry.expect("an entry").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
         let bytes = std::fs::read(&path).expect("a file");
         assert_eq!(pages.store(&name, Some(&bytes)), None, "{name}");
         let text = String::from_utf8_lossy(&bytes).to_ascii_lowercase();
-        for banned in ["<script", "src=\"http", "href=\"http", "url(http", "@import"] {
+        for banned in [
+            "<script",
+            "src=\"http",
+            "href=\"http",
+            "url(http",
+            "@import",
+        ] {
             assert!(!text.contains(banned), "{name} has {banned}");
         }
         seen += 1;

@@ -1,7 +1,7 @@
 //! Pages per status and language from the worker's static assets (a pages
 //! folder of the test's own, bound as `ERROR_PAGES`), end to end.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -22,7 +22,7 @@ fn folder(name: &str, files: &[(&str, Vec<u8>)]) -> PathBuf {
     dir
 }
 
-fn assets(dir: &PathBuf) -> String {
+fn assets(dir: &Path) -> String {
     format!(
         "[assets]\ndirectory = {}\nbinding = \"ERROR_PAGES\"\nrun_worker_first = true\n",
         serde_json::Value::from(dir.display().to_string())

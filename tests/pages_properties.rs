@@ -67,7 +67,7 @@ proptest! {
             ranges.insert(from.cloned());
             prop_assert!(!tag.contains(['/', '.', ' ', '*']), "{tag}");
         }
-        prop_assert!(tags.len() <= 3 * 8);
+        prop_assert!(tags.len() <= lang::MAX_TAGS_TRIED);
         let unique: std::collections::BTreeSet<_> = tags.iter().collect();
         prop_assert_eq!(unique.len(), tags.len());
     }

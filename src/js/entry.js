@@ -49,12 +49,14 @@ export default class ErrorShield extends WorkerEntrypoint {
 // Rust's judgement.
 function settle(request, env, exec, out) {
   if (out instanceof Response) return out;
-  // An answer whose pages came back from the pages folder.
+  // An answer whose pages came back from the pages folder. Should dressing
+  // it fail, the answer as it was (complete, recorded) goes out: never a
+  // second answer, never a loop through the folder again.
   if (out.pages !== undefined) {
     try {
       return dressed(env, out);
-    } catch (error) {
-      return trapped(request, env, exec, error, out.id);
+    } catch {
+      return out.response;
     }
   }
   if (out.tail !== undefined) {

@@ -4,13 +4,16 @@
 
 /// At most this many of the client's ranges are tried (cost per request).
 pub const MAX_RANGES: usize = 3;
+/// At most this many tags (ranges and their prefixes) are tried.
+pub const MAX_TAGS_TRIED: usize = 6;
 /// A tag longer than this is no language we keep a file for.
 const MAX_TAG: usize = 35;
 
 /// The tags to try, lowercased, most wanted first: ranges ordered by q
 /// (ties in the client's order), `q=0` and everything under it excluded,
 /// `*` (also `*;q=0`) and malformed ranges ignored, at most [`MAX_RANGES`] ranges, each
-/// followed by its prefixes. Empty: the unlocalised files.
+/// followed by its prefixes, at most [`MAX_TAGS_TRIED`] in all. Empty: the
+/// unlocalised files.
 pub fn tags(header: Option<&str>) -> Vec<String> {
     let Some(header) = header else {
         return Vec::new();
@@ -41,7 +44,7 @@ pub fn tags(header: Option<&str>) -> Vec<String> {
             continue;
         }
         for tag in fallbacks(&range) {
-            if !shut(&tag) && !out.contains(&tag) {
+            if !shut(&tag) && !out.contains(&tag) && out.len() < MAX_TAGS_TRIED {
                 out.push(tag);
             }
         }
@@ -157,5 +160,16 @@ mod tests {
     fn at_most_three_ranges_are_tried() {
         assert_eq!(t("en-gb, c, d, e"), ["en-gb", "en", "c", "d"]);
         assert_eq!(t("e;q=0.1, a, c, d"), ["a", "c", "d"]);
+        assert_eq!(
+            t("zh-hant-tw-a1-b2, de-ch, fr"),
+            [
+                "zh-hant-tw-a1-b2",
+                "zh-hant-tw-a1",
+                "zh-hant-tw",
+                "zh-hant",
+                "zh",
+                "de-ch"
+            ]
+        );
     }
 }

@@ -8,22 +8,13 @@
 
 use std::cell::RefCell;
 
-use error_shield::parts::pages::{self, lang, Pages, Want, MAX_FILE};
+use error_shield::parts::pages::{self, Pages, BASE, BINDING, MAX_FILE};
 use error_shield::parts::{header, Words};
-use error_shield::Format;
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
-use web_sys::{Request, Response, ResponseInit};
+use web_sys::{Request, Response};
 
 use crate::isolate::Isolate;
-
-/// The binding the worker looks for.
-pub const BINDING: &str = "ERROR_PAGES";
-/// The origin the binding's files are fetched under (any will do).
-const BASE: &str = "https://assets.local/";
-/// `Vary` of every answer while the binding exists: it cannot list its
-/// files, so any language may have one.
-const VARY: &str = "Accept, Accept-Language";
 
 #[wasm_bindgen(module = "/src/js/pages.js")]
 extern "C" {
@@ -77,8 +68,8 @@ pub fn dress(env: &JsValue, out: JsValue) -> JsValue {
     else {
         return out;
     };
-    let _ = mark.response.headers().set("vary", VARY);
-    let (want, tags) = wanted(&mark);
+    let _ = mark.response.headers().set("vary", pages::VARY);
+    let (want, tags) = pages::wanted(&mark.response, &mark.request, mark.maintenance);
     let unknown = FOUND.with(|f| f.borrow().unknown(&want, &tags));
     if unknown.is_empty() {
         return answer(env, &mark).into();
@@ -132,66 +123,19 @@ pub fn dressed(env: &JsValue, carrier: &JsValue) -> JsValue {
     answer(env, &mark).into()
 }
 
-/// What the answer wants and the client's languages.
-fn wanted(mark: &Mark) -> (Want, Vec<String>) {
-    let format = format_of(&mark.response);
-    let want = Want {
-        status: mark.response.status(),
-        maintenance: mark.maintenance,
-        html: format == Format::Html,
-    };
-    let header = mark.request.headers().get("accept-language").ok().flatten();
-    (want, lang::tags(header.as_deref()))
-}
-
-/// The answer from what is known: the marked one when the folder has
-/// nothing for it, else its body rebuilt with the same headers.
+/// The marked answer from what this isolate knows of the folder.
 fn answer(env: &JsValue, mark: &Mark) -> Response {
-    let (want, tags) = wanted(mark);
-    let format = format_of(&mark.response);
-    let headers = mark.response.headers();
-    let id = headers
-        .get(header::REQUEST_ID)
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    let built = FOUND.with(|f| {
-        let found = f.borrow();
-        let choice = found.choose(&want, &tags);
-        if choice.lang.is_none() && choice.page.is_none() {
-            return None;
-        }
-        let page = Isolate::get(env).shield.page();
-        let body = pages::body(&choice, page, &mark.words, format, &id);
-        Some((body, choice.lang.map(str::to_owned)))
-    });
-    let Some((body, lang)) = built else {
-        return Clone::clone(&mark.response);
-    };
-    if let Some(lang) = lang {
-        let _ = headers.set("content-language", &lang);
-    }
-    let init = ResponseInit::new();
-    init.set_status(mark.response.status());
-    init.set_headers(&headers);
-    let head = mark.request.method() == "HEAD";
-    let body = (!head).then_some(body.as_str());
-    Response::new_with_opt_str_and_init(body, &init)
-        .unwrap_or_else(|_| Clone::clone(&mark.response))
-}
-
-/// The format of an answer of ours, by the one content type it was given.
-fn format_of(response: &Response) -> Format {
-    let ct = response
-        .headers()
-        .get("content-type")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    Format::ALL
-        .into_iter()
-        .find(|f| f.content_type() == ct)
-        .unwrap_or(Format::Json)
+    let page = Isolate::get(env).shield.page();
+    FOUND.with(|f| {
+        pages::dress(
+            &f.borrow(),
+            page,
+            &mark.words,
+            &mark.response,
+            &mark.request,
+            mark.maintenance,
+        )
+    })
 }
 
 /// The marked answer as plain data for the trip through the fetches.

@@ -141,8 +141,11 @@ impl Shield {
     {
         // `Clone::clone` copies the handle; `Request::clone` would tee the body.
         let incoming = Incoming::new(Clone::clone(req.inner()));
+        // A handle: the app's pages folder is looked up only on a failure.
+        let app_env = Clone::clone(&env);
+        let dress = |r| crate::pages::fetch::dressed(&app_env, self.page(), &incoming, r);
         if let Some(failure) = self.config_error() {
-            return Ok(self.fail(&incoming, failure).into());
+            return Ok(dress(self.fail(&incoming, failure)).await.into());
         }
         // Built inside the guarded future, so a panic while building it is caught too.
         let work = Caught(async move {
@@ -153,7 +156,7 @@ impl Shield {
         });
         Ok(match work.await {
             Ok(response) => response.into(),
-            Err(failure) => self.fail(&incoming, &failure).into(),
+            Err(failure) => dress(self.fail(&incoming, &failure)).await.into(),
         })
     }
 }

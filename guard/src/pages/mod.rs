@@ -4,15 +4,24 @@
 //! worker's; everything decided here is pure and tested natively.
 
 mod answer;
+mod dress;
+#[cfg(feature = "workers-rs")]
+pub(crate) mod fetch;
 mod files;
 pub mod lang;
 
 use std::collections::HashMap;
 
 pub use answer::body;
+pub use dress::{dress, wanted, VARY};
 pub use files::{Messages, Said, MAX_FILE};
 
 use crate::template::Template;
+
+/// The binding a worker's pages folder is read through.
+pub const BINDING: &str = "ERROR_PAGES";
+/// The origin the binding's files are fetched under (any will do).
+pub const BASE: &str = "https://assets.local/";
 
 /// At most this many languages are remembered per isolate: a client's
 /// tags beyond them are not tried, so they cannot grow the cache.

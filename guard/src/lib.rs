@@ -28,7 +28,10 @@
 //!
 //! The variables `ERROR_TITLE`, `ERROR_MESSAGE`, `SUPPORT_URL`,
 //! `PROBLEM_TYPE`, `ERROR_PAGE_HTML` and `DEFAULT_FORMAT` shape the answer
-//! ([`Page`]); an invalid one makes every request a `config_error`. Build
+//! ([`Page`]); an invalid one makes every request a `config_error`. An
+//! app that binds a folder of pages as `ERROR_PAGES` (Workers static
+//! assets) gets a page per status and language from it (`503.html`,
+//! `5xx.de.html`, `messages.de.json`, …; see the README). Build
 //! with `worker-build --release --panic-unwind` so that panics unwind. The
 //! panic hook is chained: hooks installed before it keep running, and a
 //! panic outside [`Shield::run`] (a `ctx.wait_until` future, a `Drop`) still

@@ -39,8 +39,7 @@ pub fn fail(
     let shield = &isolate.shield;
     let Ok(chosen) = selected else {
         let response = shield.fail(incoming, failure);
-        let words = shield.page().words(response.status());
-        crate::pages::mark(&response, &incoming.request, words, false);
+        crate::pages::mark(&response, &incoming.request, false);
         return response;
     };
     let policy = chosen.settings.response_status;
@@ -65,8 +64,7 @@ pub fn fail(
         .into_iter()
         .collect();
     let response = respond(renderer, &extra, default_format(isolate, chosen), incoming);
-    let words = shield.page().words(renderer.status());
-    crate::pages::mark(&response, &incoming.request, words, false);
+    crate::pages::mark(&response, &incoming.request, false);
     response
 }
 

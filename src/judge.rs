@@ -52,8 +52,7 @@ pub fn judge(s: &Step<'_>, exec: &JsValue, carried: &Carried, outcome: Outcome) 
             let status = verdict::status_for(settings.response_status, &plan::loop_failure());
             let format = default_format(s.isolate, s.chosen);
             let response = s.isolate.shield.respond(s.incoming, status, format);
-            let words = s.isolate.shield.page().words(response.status());
-            crate::pages::mark(&response, &s.incoming.request, words, false);
+            crate::pages::mark(&response, &s.incoming.request, false);
             response.into()
         }
         Outcome::CacheHit(hit) => {

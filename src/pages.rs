@@ -8,8 +8,8 @@
 
 use std::cell::RefCell;
 
+use error_shield::parts::header;
 use error_shield::parts::pages::{self, Pages, BASE, BINDING, MAX_FILE};
-use error_shield::parts::{header, Words};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{Request, Response};
@@ -28,11 +28,10 @@ extern "C" {
     ) -> js_sys::Promise;
 }
 
-/// An answer of ours on its way out: its request and what it says.
+/// An answer of ours on its way out, and its request.
 struct Mark {
     response: Response,
     request: Request,
-    words: Words,
     maintenance: bool,
 }
 
@@ -41,13 +40,13 @@ thread_local! {
     static FOUND: RefCell<Pages> = RefCell::new(Pages::default());
 }
 
-/// Marks `response` as the answer of `request` saying `words`, for
-/// [`dress`] to find.
-pub fn mark(response: &Response, request: &Request, words: Words, maintenance: bool) {
+/// Marks `response` as the answer of `request` (the maintenance 503 or a
+/// failure's), for [`dress`] to find: two handles, nothing more, so an
+/// answer without the binding costs what it did.
+pub fn mark(response: &Response, request: &Request, maintenance: bool) {
     let mark = Mark {
         response: Clone::clone(response),
         request: Clone::clone(request),
-        words,
         maintenance,
     };
     OURS.with(|o| *o.borrow_mut() = Some(mark));
@@ -91,11 +90,6 @@ pub fn dressed(env: &JsValue, carrier: &JsValue) -> JsValue {
     let mark = Mark {
         response,
         request,
-        words: Words {
-            status: get("status").as_f64().unwrap_or(500.0) as u16,
-            title: get("title").as_string().unwrap_or_default(),
-            message: get("message").as_string().unwrap_or_default(),
-        },
         maintenance: get("maintenance").is_truthy(),
     };
     let files: Array = get("pages").dyn_into().unwrap_or_default();
@@ -125,12 +119,20 @@ pub fn dressed(env: &JsValue, carrier: &JsValue) -> JsValue {
 
 /// The marked answer from what this isolate knows of the folder.
 fn answer(env: &JsValue, mark: &Mark) -> Response {
-    let page = Isolate::get(env).shield.page();
+    let isolate = Isolate::get(env);
+    let page = isolate.shield.page();
+    // What the marked answer says: the maintenance notice's words, or the
+    // page's for its status (as `Shield::answer` built it).
+    let words = if mark.maintenance {
+        isolate.notice().words.clone()
+    } else {
+        page.words(mark.response.status())
+    };
     FOUND.with(|f| {
         pages::dress(
             &f.borrow(),
             page,
-            &mark.words,
+            &words,
             &mark.response,
             &mark.request,
             mark.maintenance,
@@ -146,9 +148,6 @@ fn carrier(mark: &Mark) -> Object {
     };
     set("response", &mark.response);
     set("request", &mark.request);
-    set("status", &JsValue::from(mark.words.status));
-    set("title", &JsValue::from_str(&mark.words.title));
-    set("message", &JsValue::from_str(&mark.words.message));
     set("maintenance", &JsValue::from(mark.maintenance));
     if let Ok(Some(id)) = mark.response.headers().get(header::REQUEST_ID) {
         set("id", &JsValue::from_str(&id));

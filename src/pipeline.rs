@@ -242,7 +242,7 @@ fn maintenance_answer(
         default_format(isolate, chosen),
         incoming,
     );
-    crate::pages::mark(&response, &incoming.request, notice.words.clone(), true);
+    crate::pages::mark(&response, &incoming.request, true);
     Some(response)
 }
 

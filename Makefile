@@ -56,7 +56,8 @@ clean:
 
 # What Cloudflare serves when the worker cannot answer (errors 1101, 1102):
 # build/error-assets/{page.html,problem.json,custom-error-rules.json}. The
-# page's variables come from the environment, e.g. ERROR_TITLE=… make error-assets.
+# page's variables come from the environment, e.g. ERROR_TITLE=… make error-assets;
+# the page from a pages folder with ERROR_PAGES_DIR=error-pages make error-assets.
 error-assets: bootstrap
 	cargo run -q --example error_assets -- build/error-assets
 

@@ -5,12 +5,18 @@
 //! page's variables (`ERROR_TITLE`, `ERROR_MESSAGE`, `SUPPORT_URL`,
 //! `PROBLEM_TYPE`, `ERROR_PAGE_HTML`) are read from the environment.
 //!
+//! With `ERROR_PAGES_DIR` naming a pages folder (the one bound as
+//! `ERROR_PAGES`), the page is the one the worker answers a 500 with from it
+//! (`500.html`, else `5xx.html`, else `default.html`; unlocalised: a Custom
+//! Error Rule cannot tell languages apart).
+//!
 //! Writes `page.html`, `problem.json` and `custom-error-rules.json` (the
 //! rules for the zone's `http_custom_errors` phase) into the folder given as
 //! the first argument (default `build/error-assets`).
 
 use std::path::PathBuf;
 
+use error_shield::parts::pages::{self, Pages, Want};
 use error_shield::parts::Renderer;
 use error_shield::{Format, Page};
 use serde_json::json;
@@ -34,7 +40,10 @@ fn main() {
         }
     };
     let renderer = Renderer::new(&page);
-    let html = renderer.render(Format::Html, RAY_ID, false).body;
+    let html = match std::env::var_os("ERROR_PAGES_DIR") {
+        Some(dir) => from_folder(&PathBuf::from(dir), &page),
+        None => renderer.render(Format::Html, RAY_ID, false).body,
+    };
     let problem = renderer.render(Format::Json, RAY_ID, false).body;
     let rules = rules(&html, &problem);
     std::fs::create_dir_all(&out).unwrap_or_else(|e| die(&out, e));
@@ -47,6 +56,25 @@ fn main() {
         std::fs::write(&path, text).unwrap_or_else(|e| die(&path, e));
         println!("{} ({} bytes)", path.display(), text.len());
     }
+}
+
+/// The 500's page from the pages folder, chosen and filled in as the worker
+/// does (an unusable file skipped with its warning).
+fn from_folder(dir: &std::path::Path, page: &Page) -> String {
+    let want = Want {
+        status: 500,
+        maintenance: false,
+        html: true,
+    };
+    let mut found = Pages::default();
+    for name in found.unknown(&want, &[]) {
+        let bytes = std::fs::read(dir.join(&name)).ok();
+        if let Some(warning) = found.store(&name, bytes.as_deref()) {
+            eprintln!("{warning}");
+        }
+    }
+    let choice = found.choose(&want, &[]);
+    pages::body(&choice, page, &page.words(500), Format::Html, RAY_ID)
 }
 
 /// Two rules for Workers' own errors: browsers get the page, everyone else

@@ -13,11 +13,13 @@ W="http://127.0.0.1:$PORT"
 BY_CAUSE_PORT=$((PORT + 1))
 MAINT_PORT=$((PORT + 2))
 RESILIENT_PORT=$((PORT + 4)) # PORT + 3 is the demo origin's with the defaults
+PAGES_PORT=$((PORT + 5))
 B2="http://127.0.0.1:$BY_CAUSE_PORT"
 M="http://127.0.0.1:$MAINT_PORT"
 RES="http://127.0.0.1:$RESILIENT_PORT"
+PG="http://127.0.0.1:$PAGES_PORT"
 
-for p in "$ORIGIN_PORT" "$PORT" "$BY_CAUSE_PORT" "$MAINT_PORT" "$RESILIENT_PORT"; do
+for p in "$ORIGIN_PORT" "$PORT" "$BY_CAUSE_PORT" "$MAINT_PORT" "$RESILIENT_PORT" "$PAGES_PORT"; do
   if (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
     echo "port $p is busy: stop what listens there, or set ORIGIN_PORT / PORT" >&2
     exit 1
@@ -75,6 +77,14 @@ ON_WORKER_FAILURE=fail-open; rule /dr/: a dead primary with the demo origin as i
                       ${D}# slow 500s until three failures in a row, then "circuit_open" and 503s at once with Retry-After; one probe after 15 s${N}
   ${G}fail-open${N}           curl -i -H 'X-Fault-Inject: panic' '$RES/echo'   ${D}# the origin answers; "failed_open":true in the record${N}
 
+${B}Pages${N} from error-pages/ (the ERROR_PAGES assets binding) on $PG (RESPONSE_STATUS=origin,
+maintenance on for every path but /status/):
+  ${R}503.html${N}            curl -i -H 'Accept: text/html' '$PG/status/503'
+  ${R}503.de.html${N}         curl -i -H 'Accept: text/html' -H 'Accept-Language: de-CH' '$PG/status/503'
+  ${R}5xx.html${N}            curl -i -H 'Accept: text/html' '$PG/status/502'
+  ${R}German JSON${N}         curl -i -H 'Accept-Language: de' '$PG/status/504'   ${D}# messages.de.json${N}
+  ${R}maintenance.html${N}    curl -i -H 'Accept: text/html' '$PG/echo'
+
 Open $W/status/500 in a browser for the HTML page.
 After ${B}wrangler deploy${N}: ${B}npx wrangler tail --format json${N} shows the records live.
 
@@ -98,4 +108,6 @@ wrangler "$MAINT_PORT" 9231 --var MAINTENANCE:on --var MAINTENANCE_BYPASS_PATHS:
 wrangler "$RESILIENT_PORT" 9232 --var FAULT_INJECTION:on --var RESPONSE_STATUS:origin \
   --var CIRCUIT_FAILURES:3 --var CIRCUIT_OPEN_SECONDS:15 --var ON_WORKER_FAILURE:fail-open \
   --var "ROUTES:[{\"prefix\":\"/dr/\",\"origin_url\":\"http://127.0.0.1:9\",\"fallback_origin_url\":\"http://127.0.0.1:$ORIGIN_PORT\"}]"
+wrangler "$PAGES_PORT" 9233 --config scripts/pages.toml --var RESPONSE_STATUS:origin \
+  --var MAINTENANCE:on --var MAINTENANCE_BYPASS_PATHS:/status/
 wait "${PIDS[1]}"

@@ -39,7 +39,9 @@ pub fn fail(
 ) -> Response {
     let shield = &isolate.shield;
     let Ok(chosen) = selected else {
-        return shield.fail(incoming, failure);
+        let response = shield.fail(incoming, failure);
+        crate::pages::mark(&response, &incoming.request, false);
+        return response;
     };
     let policy = chosen.settings.response_status;
     let open_for = ctx.map_or(0, Context::open_for);
@@ -62,7 +64,9 @@ pub fn fail(
         .map(|v| ("retry-after", v))
         .into_iter()
         .collect();
-    respond(renderer, &extra, default_format(isolate, chosen), incoming)
+    let response = respond(renderer, &extra, default_format(isolate, chosen), incoming);
+    crate::pages::mark(&response, &incoming.request, false);
+    response
 }
 
 pub fn default_format(isolate: &Isolate, chosen: &Selected<'_>) -> Format {

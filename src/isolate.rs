@@ -43,6 +43,8 @@ pub struct Notice {
     pub renderer: Renderer,
     /// Its headers besides the fixed set.
     pub headers: Vec<(&'static str, String)>,
+    /// What it says.
+    pub words: Words,
 }
 
 /// The settings that apply to one request.
@@ -202,5 +204,6 @@ fn notice(shield: &Shield, s: Option<&Settings>) -> Notice {
     Notice {
         renderer: Renderer::with_words(shield.page(), &words),
         headers,
+        words,
     }
 }

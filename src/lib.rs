@@ -29,6 +29,7 @@ mod judge;
 pub mod maintenance;
 pub mod origin;
 mod outcome;
+mod pages;
 pub mod path;
 mod pipeline;
 pub mod plan;
@@ -80,7 +81,8 @@ pub fn decide(
         hop,
         span,
     };
-    pipeline::decide(&env, arrival)
+    let out = pipeline::decide(&env, arrival);
+    pages::dress(&env, out)
 }
 
 /// The next step after the executor handed back the request's context:
@@ -93,7 +95,8 @@ pub fn conclude(
     ctx: context::Context,
     span: JsValue,
 ) -> JsValue {
-    pipeline::conclude(&env, request, &exec, &ctx, span)
+    let out = pipeline::conclude(&env, request, &exec, &ctx, span);
+    pages::dress(&env, out)
 }
 
 /// The record of a body that broke after its headers reached the client
@@ -128,5 +131,14 @@ pub fn trap(
         sent,
         span,
     };
-    pipeline::trap(&env, request, &message, at)
+    let out = pipeline::trap(&env, request, &message, at);
+    pages::dress(&env, out)
+}
+
+/// An answer whose pages came back from the pages folder (the carrier the
+/// promise of [`decide`], [`conclude`] or [`trap`] resolved to): the
+/// answer dressed in them.
+#[wasm_bindgen]
+pub fn dressed(env: JsValue, carrier: JsValue) -> JsValue {
+    pages::dressed(&env, &carrier)
 }

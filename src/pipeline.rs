@@ -288,12 +288,14 @@ fn maintenance_answer(
         web_sys::console::info_1(&JsValue::from_str(&maintenance::notice(m)));
     }
     let notice = isolate.notice();
-    Some(respond(
+    let response = respond(
         &notice.renderer,
         &notice.headers,
         default_format(isolate, chosen),
         incoming,
-    ))
+    );
+    crate::pages::mark(&response, &incoming.request, true);
+    Some(response)
 }
 
 /// The error and its first frames: enough to find the trap, short enough

@@ -16,7 +16,7 @@ mod problems;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use error_shield_harness::{get, node_path, root, Env};
+use error_shield_harness::{get, node_path, root, Env, Launch, Origin};
 use problems::{dark_problems, problems, Expect, MAX_BYTES};
 use serde_json::Value;
 
@@ -32,7 +32,7 @@ const BROWSER_ACCEPT: &str =
 const PATH: &str = "/status/502";
 
 /// Runs check.mjs against `url`, screenshots into `out`; its JSON result.
-fn run_check(url: &str, out: &Path) -> Value {
+fn run_check(url: &str, out: &Path, locale: Option<&str>) -> Value {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         Path::new(&chromium).exists(),
@@ -49,6 +49,7 @@ fn run_check(url: &str, out: &Path) -> Value {
         .arg(out)
         .current_dir(root())
         .env("PATH", node_path())
+        .env("LOCALE", locale.unwrap_or(""))
         .output()
         .expect("run node tests/browser/check.mjs");
     let stdout = String::from_utf8_lossy(&run.stdout);
@@ -80,7 +81,7 @@ fn check_page(vars: &[(&str, &str)], want: &Expect, artifacts: &str) -> PathBuf 
     eprintln!("{artifacts}: page is {} bytes", direct.body.len());
 
     let out = root().join("tests/artifacts/browser").join(artifacts);
-    let result = run_check(&url, &out);
+    let result = run_check(&url, &out, None);
     let variants = result["variants"].as_array().expect("variants");
     assert_eq!(variants.len(), 4, "{result}");
     let mut report = dark_problems(variants);
@@ -111,6 +112,7 @@ fn check_page(vars: &[(&str, &str)], want: &Expect, artifacts: &str) -> PathBuf 
 #[test]
 fn configured_page_in_desktop_and_phone_light_and_dark() {
     let want = Expect {
+        status: 500,
         title: TITLE,
         message: MESSAGE.into(),
         support: Some(SUPPORT),
@@ -141,6 +143,7 @@ fn configured_page_in_desktop_and_phone_light_and_dark() {
 #[test]
 fn default_page_without_support_link() {
     let want = Expect {
+        status: 500,
         title: "Internal Server Error",
         message: error_shield::parts::DEFAULT_MESSAGE.into(),
         support: None,
@@ -158,7 +161,7 @@ fn a_page_without_dark_styles_fails_the_dark_scheme_check() {
     let env = Env::proxy(&[("ERROR_PAGE_HTML", LIGHT_ONLY)]);
     let worker = env.worker("main");
     let out = root().join("tests/artifacts/browser/light-only");
-    let result = run_check(&worker.url(PATH), &out);
+    let result = run_check(&worker.url(PATH), &out, None);
     let variants = result["variants"].as_array().expect("variants");
     let problems = dark_problems(variants);
     for size in ["desktop", "phone"] {
@@ -168,5 +171,69 @@ fn a_page_without_dark_styles_fails_the_dark_scheme_check() {
                 .any(|p| p.starts_with(&format!("[{size}] page is"))),
             "a light-only page passed the dark check at {size}: {problems:?}"
         );
+    }
+}
+
+/// The designed pages of the example folder (error-pages/, bound as
+/// `ERROR_PAGES`): the 503 in English and, for a German browser, in German,
+/// each passing every check above. `UPDATE_SCREENSHOTS=1` puts their
+/// desktop-light shots in docs/ for the README.
+#[test]
+fn designed_pages_in_two_languages() {
+    let dir = root().join("error-pages");
+    let toml = format!(
+        "[assets]\ndirectory = {}\nbinding = \"ERROR_PAGES\"\nrun_worker_first = true\n",
+        Value::from(dir.display().to_string())
+    );
+    let launch = Launch::proxy().toml(&toml).var("RESPONSE_STATUS", "origin");
+    let env = Env::build()
+        .origin(Origin::start())
+        .fronting("main", launch)
+        .start();
+    let url = env.worker("main").url("/status/503");
+    let german =
+        "Der Dienst ist gerade nicht erreichbar. Bitte versuchen Sie es gleich noch einmal.";
+    for (locale, title, message, shot) in [
+        (
+            "en-US",
+            "Service Unavailable",
+            error_shield::parts::DEFAULT_MESSAGE,
+            "en",
+        ),
+        ("de-DE", "Vorübergehend nicht verfügbar", german, "de"),
+    ] {
+        let want = Expect {
+            status: 503,
+            title,
+            message: message.into(),
+            support: None,
+        };
+        let out = root().join("tests/artifacts/browser/pages").join(shot);
+        let result = run_check(&url, &out, Some(locale));
+        let variants = result["variants"].as_array().expect("variants");
+        let mut report = dark_problems(variants);
+        for v in variants {
+            assert_eq!(
+                v["content_language"].as_str(),
+                (shot == "de").then_some("de"),
+                "{locale}"
+            );
+            for p in problems(v, &url, &want) {
+                report.push(format!(
+                    "[{locale} {}] {p}",
+                    v["name"].as_str().unwrap_or("?")
+                ));
+            }
+        }
+        assert!(
+            report.is_empty(),
+            "{}:\n{}",
+            out.display(),
+            report.join("\n")
+        );
+        if std::env::var_os("UPDATE_SCREENSHOTS").is_some() {
+            let to = root().join("docs").join(format!("pages-503-{shot}.png"));
+            std::fs::copy(out.join("desktop-light.png"), &to).expect("copy the screenshot");
+        }
     }
 }

@@ -94,3 +94,45 @@ fn the_page_variables_shape_the_assets_and_a_bad_one_fails_the_command() {
         .unwrap();
     assert_eq!(status.code(), Some(2));
 }
+
+/// With a pages folder (`ERROR_PAGES_DIR`, `make error-assets` passes
+/// error-pages/), the page is the one the worker answers a 500 with from
+/// the same folder: its 500 → 5xx → default choice, `::RAY_ID::` as the id.
+#[test]
+fn the_page_comes_from_the_pages_folder_as_the_worker_chooses_it() {
+    let dir = std::env::temp_dir().join(unique_id("assets-pages"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = "<p>FOLDER {{status}} {{title}}</p><code>{{request_id}}</code>";
+    std::fs::write(dir.join("5xx.html"), page).unwrap();
+    std::fs::write(
+        dir.join("default.html"),
+        "<p>LESS SPECIFIC {{request_id}}</p>",
+    )
+    .unwrap();
+    let toml = format!(
+        "[assets]\ndirectory = {}\nbinding = \"ERROR_PAGES\"\nrun_worker_first = true\n",
+        Value::from(dir.display().to_string())
+    );
+    let env = Env::build()
+        .origin(error_shield_harness::Origin::start())
+        .fronting("pages", error_shield_harness::Launch::proxy().toml(&toml))
+        .start();
+    let out = generate(&[("ERROR_PAGES_DIR", dir.to_str().unwrap())]);
+    let asset = std::fs::read_to_string(out.join("page.html")).unwrap();
+    let id = unique_id("asset");
+    let r = get(
+        &env.worker("pages").url("/status/500"),
+        &[("x-request-id", &id), ("accept", "text/html")],
+    );
+    assert_eq!(r.status, 500);
+    assert!(
+        r.text()
+            .starts_with("<p>FOLDER 500 Internal Server Error</p>"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(r.text().replace(&id, "::RAY_ID::"), asset);
+    // The control: without the folder, the built-in page.
+    let plain = std::fs::read_to_string(generate(&[]).join("page.html")).unwrap();
+    assert!(!plain.contains("FOLDER") && plain.contains("<code>::RAY_ID::</code>"));
+}

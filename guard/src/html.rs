@@ -14,19 +14,8 @@ pub(crate) fn body(c: &Page, w: &Words) -> Body {
         .as_deref()
         .map(escape_html)
         .unwrap_or_default();
-    if let Some(Template(parts)) = &c.template {
-        let mut pieces = vec![String::new()];
-        for part in parts {
-            let last = pieces.last_mut().expect("pieces starts non-empty");
-            match part {
-                Part::Text(t) => last.push_str(t),
-                Part::Slot("request_id") => pieces.push(String::new()),
-                Part::Slot("title") => last.push_str(&escape_html(&w.title)),
-                Part::Slot("message") => last.push_str(&escape_html(&w.message)),
-                Part::Slot(_) => last.push_str(&support),
-            }
-        }
-        return Body(pieces);
+    if let Some(template) = &c.template {
+        return fill(template, w, &support, "");
     }
     let title = escape_html(&w.title);
     let link = if support.is_empty() {
@@ -45,6 +34,25 @@ pub(crate) fn body(c: &Page, w: &Words) -> Body {
     );
     let tail = format!("</code></p>{link}</main></body></html>\n");
     Body(vec![head, tail])
+}
+
+/// An operator's page with every placeholder filled in (escaped) but the
+/// request id, left as the slots between the pieces.
+pub(crate) fn fill(template: &Template, w: &Words, support: &str, lang: &str) -> Body {
+    let mut pieces = vec![String::new()];
+    for part in &template.0 {
+        let last = pieces.last_mut().expect("pieces starts non-empty");
+        match part {
+            Part::Text(t) => last.push_str(t),
+            Part::Slot("request_id") => pieces.push(String::new()),
+            Part::Slot("title") => last.push_str(&escape_html(&w.title)),
+            Part::Slot("message") => last.push_str(&escape_html(&w.message)),
+            Part::Slot("status") => last.push_str(&w.status.to_string()),
+            Part::Slot("lang") => last.push_str(&escape_html(lang)),
+            Part::Slot(_) => last.push_str(support),
+        }
+    }
+    Body(pieces)
 }
 
 const CSS: &str = ":root{color-scheme:light dark;--bg:#f7f7f8;--fg:#1c1c1f;--mu:#55555c;--ac:#0b57d0;--card:#fff}\

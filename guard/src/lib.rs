@@ -29,7 +29,10 @@
 //!
 //! The variables `ERROR_TITLE`, `ERROR_MESSAGE`, `SUPPORT_URL`,
 //! `PROBLEM_TYPE`, `ERROR_PAGE_HTML` and `DEFAULT_FORMAT` shape the answer
-//! ([`Page`]); an invalid one makes every request a `config_error`. Build
+//! ([`Page`]); an invalid one makes every request a `config_error`. An
+//! app that binds a folder of pages as `ERROR_PAGES` (Workers static
+//! assets) gets a page per status and language from it (`503.html`,
+//! `5xx.de.html`, `messages.de.json`, …; see the README). Build
 //! with `worker-build --release --panic-unwind` (a nightly toolchain with
 //! `rust-src`): a wasm32 build without unwinding does not compile. The
 //! guard's panic hook replaces the one it finds, so a panic's record is its
@@ -73,6 +76,7 @@ mod html;
 mod incoming;
 mod negotiate;
 mod page;
+mod pages;
 mod panic;
 pub mod parts;
 mod per_isolate;

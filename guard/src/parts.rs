@@ -24,6 +24,11 @@ pub mod trace {
     pub use crate::trace::*;
 }
 
+/// Pages per status and language from the worker's static assets.
+pub mod pages {
+    pub use crate::pages::*;
+}
+
 /// The statuses an answer may carry and their titles.
 pub mod status {
     pub use crate::status::*;

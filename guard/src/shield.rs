@@ -172,12 +172,24 @@ impl Shield {
     {
         // `Clone::clone` copies the handle; `Request::clone` would tee the body.
         let incoming = Incoming::new(Clone::clone(req.inner()));
+        // A handle: the app's pages folder is looked up only on a failure.
+        let app_env = Clone::clone(&env);
+        let page = self.page();
+        use crate::pages::fetch::dressed as dress;
         // Back after its instance trapped: answered, the handler not run again.
         if let Some(failure) = crate::trap::pending(&incoming.request) {
-            return Ok(self.fail(&incoming, &failure).into());
+            return Ok(
+                dress(&app_env, page, &incoming, self.fail(&incoming, &failure))
+                    .await
+                    .into(),
+            );
         }
         if let Some(failure) = self.config_error() {
-            return Ok(self.fail(&incoming, failure).into());
+            return Ok(
+                dress(&app_env, page, &incoming, self.fail(&incoming, failure))
+                    .await
+                    .into(),
+            );
         }
         let served = Rc::new(Served {
             incoming,
@@ -196,7 +208,10 @@ impl Shield {
         };
         let response = match work.await {
             Ok(response) => response,
-            Err(failure) => self.fail(&served.incoming, &failure),
+            Err(failure) => {
+                let answer = self.fail(&served.incoming, &failure);
+                dress(&app_env, page, &served.incoming, answer).await
+            }
         };
         served.status.set(response.status());
         Ok(response.into())

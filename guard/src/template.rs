@@ -4,6 +4,17 @@
 /// The placeholders a page may use.
 pub const PLACEHOLDERS: [&str; 4] = ["title", "message", "request_id", "support_url"];
 
+/// The placeholders of a page file (the worker's static assets): these
+/// and the status and language of the answer.
+pub const FILE_PLACEHOLDERS: [&str; 6] = [
+    "title",
+    "message",
+    "request_id",
+    "support_url",
+    "status",
+    "lang",
+];
+
 /// A parsed page: literal text and placeholders, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Template(pub(crate) Vec<Part>);
@@ -19,6 +30,11 @@ impl Template {
     /// Parses a page; `Err` carries the first unknown placeholder. An
     /// unterminated `{{` is literal text.
     pub fn parse(src: &str) -> Result<Template, String> {
+        Template::parse_with(src, &PLACEHOLDERS)
+    }
+
+    /// Parses a page that may use `allowed` placeholders.
+    pub fn parse_with(src: &str, allowed: &[&'static str]) -> Result<Template, String> {
         let mut parts = Vec::new();
         let mut rest = src;
         while let Some(open) = rest.find("{{") {
@@ -26,7 +42,7 @@ impl Template {
                 break;
             };
             let name = rest[open + 2..open + close].trim();
-            let slot = PLACEHOLDERS
+            let slot = allowed
                 .iter()
                 .find(|p| **p == name)
                 .ok_or_else(|| format!("{{{{{}}}}}", name.chars().take(40).collect::<String>()))?;

@@ -7,7 +7,9 @@
 //                       with what came back;
 //   conclude(context) → the same again: a Response (the uniform error, a
 //                       stale copy, a stored good response) or a promise
-//                       (a retry, a cache look-up).
+//                       (a retry, a cache look-up);
+//   either may also give the promise of an answer's pages (the pages
+//   folder's files): `dressed(carrier)` then gives the answer.
 //
 // A pass-through costs one call into Rust. No Rust future ever runs, so a
 // Wasm trap always surfaces here as an exception, and Rust's `trap` answers
@@ -21,7 +23,7 @@ import * as platform from "cloudflare:workers";
 import { WorkerEntrypoint } from "cloudflare:workers";
 import Rust from "./shield.js";
 
-const { constants, decide, conclude, broken, trap } = Rust.prototype;
+const { constants, decide, conclude, broken, trap, dressed } = Rust.prototype;
 const K = constants();
 const tracing = platform.tracing;
 
@@ -55,6 +57,16 @@ export default class ErrorShield extends WorkerEntrypoint {
 // Rust's judgement.
 function settle(request, env, exec, span, out) {
   if (out instanceof Response) return out;
+  // An answer whose pages came back from the pages folder. Should dressing
+  // it fail, the answer as it was (complete, recorded) goes out: never a
+  // second answer, never a loop through the folder again.
+  if (out.pages !== undefined) {
+    try {
+      return dressed(env, out);
+    } catch {
+      return out.response;
+    }
+  }
   if (out.tail !== undefined) {
     exec.waitUntil(out.tail.then((c) => c && record(request, env, span, c)));
     return out.response;

@@ -5,7 +5,8 @@
 //
 //   node tests/browser/check.mjs URL OUT_DIR
 //
-// Screenshots go to OUT_DIR/<variant>.png. Exit status 0 with the JSON on
+// LOCALE=de-DE sets the browser's language. Screenshots go to
+// OUT_DIR/<variant>.png. Exit status 0 with the JSON on
 // stdout; anything else is a broken run (message on stderr).
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -140,7 +141,10 @@ function measure(requestId) {
     doc_title: document.title,
     h1_count: document.querySelectorAll('h1').length,
     scripts: document.scripts.length,
-    external: [...document.querySelectorAll('link[href],img[src],iframe,object,embed,video,audio,source')].length,
+    // A `data:` image is part of the page (the CSP allows it); anything else
+    // would be loaded from elsewhere.
+    external: [...document.querySelectorAll('link[href],img[src],iframe,object,embed,video,audio,source')]
+      .filter((e) => !(e.getAttribute('src') ?? '').startsWith('data:')).length,
     scroll_width: document.documentElement.scrollWidth,
     widest_right: widest,
     title: box(h1),
@@ -193,6 +197,7 @@ async function variant(context, v) {
     status: resp.status(),
     content_type: headers['content-type'] || null,
     csp: headers['content-security-policy'] || null,
+    content_language: headers['content-language'] || null,
     header_request_id: requestId,
     bytes: body.length,
     ...(await page.evaluate(measure, requestId)),
@@ -263,6 +268,8 @@ try {
     ],
     viewport: { width: 1280, height: 800 },
     deviceScaleFactor: 1,
+    // The browser's language (its Accept-Language), when the test sets one.
+    ...(process.env.LOCALE ? { locale: process.env.LOCALE } : {}),
   });
   for (const p of context.pages()) await p.close();
   const result = { url, chromium: context.browser()?.version() ?? null, variants: [] };

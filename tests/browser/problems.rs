@@ -12,17 +12,21 @@ const MIN_FOCUS_CONTRAST: f64 = 3.0;
 
 /// What the page must say.
 pub struct Expect {
+    pub status: u16,
     pub title: &'static str,
     pub message: String,
     pub support: Option<&'static str>,
 }
 
-/// Chromium's own console line for a document with status 500.
-fn is_status_notice(m: &Value, url: &str) -> bool {
+/// Chromium's own console line for a document with an error status.
+fn is_status_notice(m: &Value, url: &str, status: u16) -> bool {
+    let reason = error_shield::parts::status::title(status);
     m["type"] == "error"
         && m["url"] == url
-        && m["text"]
-            == "Failed to load resource: the server responded with a status of 500 (Internal Server Error)"
+        && m["text"].as_str()
+            == Some(&*format!(
+                "Failed to load resource: the server responded with a status of {status} ({reason})"
+            ))
 }
 
 /// Everything wrong with one variant (empty when it passes).
@@ -35,7 +39,10 @@ pub fn problems(v: &Value, url: &str, want: &Expect) -> Vec<String> {
     };
     let num = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
 
-    check(v["status"] == 500, format!("status {}", v["status"]));
+    check(
+        v["status"] == want.status,
+        format!("status {}", v["status"]),
+    );
     check(
         v["content_type"]
             .as_str()
@@ -62,7 +69,11 @@ pub fn problems(v: &Value, url: &str, want: &Expect) -> Vec<String> {
     // status is the contract's 500 itself, not a fault of the page.
     let noise: Vec<&Value> = v["console"]
         .as_array()
-        .map(|a| a.iter().filter(|m| !is_status_notice(m, url)).collect())
+        .map(|a| {
+            a.iter()
+                .filter(|m| !is_status_notice(m, url, want.status))
+                .collect()
+        })
         .unwrap_or_default();
     check(
         noise.is_empty(),

@@ -164,17 +164,29 @@ pub fn accepts(accept_encoding: Option<&str>, content_encoding: Option<&str>) ->
     for item in accept.split(',') {
         let mut parts = item.split(';');
         let token = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-        let q = parts
-            .filter_map(|p| p.trim().strip_prefix("q=").or(p.trim().strip_prefix("Q=")))
-            .find_map(|v| v.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
+        let positive = parts
+            .find_map(|p| p.trim().strip_prefix("q=").or(p.trim().strip_prefix("Q=")))
+            .is_none_or(|v| q_positive(v.trim()));
         if token == coding {
-            named = Some(q);
+            named = Some(positive);
         } else if token == "*" {
-            star = Some(q);
+            star = Some(positive);
         }
     }
-    named.or(star).is_some_and(|q| q > 0.0)
+    named.or(star).unwrap_or(false)
+}
+
+/// Whether a qvalue (RFC 9110 §12.4.2: `0`–`1`, three decimals at most)
+/// is above zero; a malformed one is not (as content negotiation reads it).
+/// Read by hand: float parsing would cost the module more than this.
+fn q_positive(v: &str) -> bool {
+    let (int, frac) = v.split_once('.').unwrap_or((v, ""));
+    let digits = frac.len() <= 3 && frac.bytes().all(|b| b.is_ascii_digit());
+    match int {
+        "1" => digits && frac.bytes().all(|b| b == b'0'),
+        "0" => digits && frac.bytes().any(|b| b != b'0'),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -328,6 +340,12 @@ mod tests {
             (Some("identity"), Some("gzip"), false),
             (Some(""), Some("gzip"), false),
             (Some("identity;q=0"), None, true),
+            (Some("gzip;q=0.000"), Some("gzip"), false),
+            (Some("gzip;q=0.001"), Some("gzip"), true),
+            (Some("gzip;q=1.000"), Some("gzip"), true),
+            (Some("gzip;q=1.5"), Some("gzip"), false),
+            (Some("gzip;q=soon"), Some("gzip"), false),
+            (Some("gzip;q=0.0001"), Some("gzip"), false),
         ];
         for (accept, coding, want) in table {
             assert_eq!(accepts(accept, coding), want, "{accept:?} {coding:?}");

@@ -197,7 +197,10 @@ fn hostile_request_ids_are_replaced() {
         let shown = String::from_utf8_lossy(bad);
         let page = r.text();
         assert!(page.contains(&id), "the minted id is shown: {page}");
-        assert!(!page.contains(shown.as_ref()), "hostile id reflected: {page}");
+        assert!(
+            !page.contains(shown.as_ref()),
+            "hostile id reflected: {page}"
+        );
         assert_eq!(e.worker("main").record_for(&id)["request_id"], id);
     }
     // A well-formed cf-ray is the id when the client sends none, and is logged.

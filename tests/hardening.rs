@@ -297,7 +297,7 @@ fn a_body_that_breaks_after_the_headers_is_recorded_once_and_a_length_ends_short
         read_until_closed(&unwatched().worker("main").base, "/truncated?n=5000", &id);
     assert!(head.contains("content-length: 10001"), "{head}");
     assert_eq!(body.len(), 5000);
-    assert!(unwatched().worker("main").records_for(&id).is_empty());
+    unwatched().worker("main").assert_no_records(&[&id]);
     // The controls: whole bodies of the same size, a chunked one ending
     // with its last chunk, write no record.
     for target in ["/bytes?n=5000", "/bytes?n=5000&chunked=1"] {
@@ -311,7 +311,7 @@ fn a_body_that_breaks_after_the_headers_is_recorded_once_and_a_length_ends_short
             body
         };
         assert_eq!(body.len(), 5000, "{target}");
-        assert!(e.worker("main").records_for(&id).is_empty());
+        e.worker("main").assert_no_records(&[&id]);
     }
 }
 

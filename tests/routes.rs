@@ -153,7 +153,7 @@ fn maintenance_of_one_route_leaves_the_others_alone() {
     let before = e.origin().hits("/r/maint/echo");
     let (r, id) = fetch(e.worker("string"), "/r/maint/echo", &[]);
     assert_eq!((r.status, r.header("retry-after")), (503, Some("300")));
-    assert!(e.worker("string").records_for(&id).is_empty());
+    e.worker("string").assert_no_records(&[&id]);
     assert_eq!(e.origin().hits("/r/maint/echo"), before);
     assert_eq!(fetch(e.worker("string"), "/echo", &[]).0.status, 200);
 }

@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use error_shield_harness::{get, poll, raw_get, read_until_closed, unique_id, Env};
+use error_shield_harness::{dechunk, get, poll, raw_get, read_until_closed, unique_id, Env};
 
 const TIMEOUT_MS: u64 = 1500;
 
@@ -312,21 +312,5 @@ fn a_body_that_breaks_after_the_headers_is_recorded_once_and_a_length_ends_short
         };
         assert_eq!(body.len(), 5000, "{target}");
         e.worker("main").assert_no_records(&[&id]);
-    }
-}
-
-/// The payload of a whole chunked body (framing and last chunk dropped).
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let eol = (raw.windows(2).position(|w| w == b"\r\n")).expect("a chunk size line");
-        let size = std::str::from_utf8(&raw[..eol]).expect("ASCII size");
-        let size = usize::from_str_radix(size.split(';').next().unwrap_or(""), 16).expect("hex");
-        raw = &raw[eol + 2..];
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&raw[..size]);
-        raw = &raw[size + 2..];
     }
 }

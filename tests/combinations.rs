@@ -303,7 +303,7 @@ fn a_kept_429_in_failure_statuses_keeps_its_retry_after() {
 }
 
 #[test]
-fn a_fallbacks_body_that_breaks_gets_a_second_record_of_its_own() {
+fn a_fallbacks_body_that_breaks_gets_its_own_record_naming_the_fallback() {
     let e = env();
     let w = e.worker("dead_fallback");
     let id = unique_id("fb-cut");
@@ -325,5 +325,5 @@ fn a_fallbacks_body_that_breaks_gets_a_second_record_of_its_own() {
         (Some("origin_unreachable"), Some(true)),
         "{cut}"
     );
-    // Not checked: that `cut` names the fallback (`origin`); it does not yet.
+    assert_eq!(cut["origin"], e.other_origin("backup").url(), "{cut}");
 }

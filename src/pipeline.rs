@@ -6,6 +6,7 @@
 
 use std::cell::Cell;
 
+use error_shield::parts::redact;
 use error_shield::parts::trace::Span;
 use error_shield::parts::{catch, respond, Ids, Incoming};
 use error_shield::{Cause, Failure};
@@ -204,6 +205,11 @@ pub fn broken(env: &JsValue, request: Request, ctx: &Context, span: JsValue) {
         // A broken body has no excerpt: no credentials to read.
         let failure =
             outcome::failure_of(chosen.settings, outcome, carried.attempts, Default::default);
+        // The fallback's body: a second failure, naming the origin that failed.
+        let failure = match (carried.fallen, &chosen.settings.fallback) {
+            (true, Some(url)) => failure.with_field("origin", redact::configured(url)),
+            _ => failure,
+        };
         record(Some(chosen), &incoming, &failure, status);
         Ok(())
     });

@@ -89,10 +89,7 @@ fn a_stray_content_length_beside_chunked_framing_is_not_the_bodys_length() {
             assert!(body.ends_with(b"0\r\n\r\n"), "{name} {target}: {text:?}");
             let unchunked: String = text.split("\r\n").skip(1).step_by(2).collect();
             assert_eq!(unchunked, "hello", "{name} {target}: {text:?}");
-            assert!(
-                e.worker(name).records_for(&id).is_empty(),
-                "{name} {target}"
-            );
+            e.worker(name).assert_no_records(&[&id]);
         }
     }
     // The control: a body that does end short of its length is recorded.

@@ -31,6 +31,6 @@ pub use origin::{echo_header, Options, Origin};
 pub use process::{free_port, node_path, poll, root, DeadPort, Group};
 pub use records::parse_record;
 pub use wire::{
-    header_lines, raw_exchange, raw_get, raw_request, raw_send, read_until_closed, RawReq,
+    dechunk, header_lines, raw_exchange, raw_get, raw_request, raw_send, read_until_closed, RawReq,
 };
 pub use worker::{ensure_built, Launch, Project, Worker};

@@ -254,3 +254,19 @@ impl Wire {
         }
     }
 }
+
+/// The payload of a whole chunked body (framing and last chunk dropped).
+pub fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let eol = (raw.windows(2).position(|w| w == b"\r\n")).expect("a chunk size line");
+        let size = std::str::from_utf8(&raw[..eol]).expect("ASCII size");
+        let size = usize::from_str_radix(size.split(';').next().unwrap_or(""), 16).expect("hex");
+        raw = &raw[eol + 2..];
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&raw[..size]);
+        raw = &raw[size + 2..];
+    }
+}

@@ -106,7 +106,9 @@ fn failed(s: &Step<'_>, carried: &Carried, failure: Failure) -> JsValue {
     let mut failure = if carried.fallen {
         // The record names the primary's failure and the fallback's cause.
         let primary = context::carried_failure(s.ctx).unwrap_or_else(lost);
-        primary.with_field("fallback_cause", failure.cause.as_str())
+        primary
+            .with_field("fallback_cause", failure.cause.as_str())
+            .with_field("origin", primary_origin(s))
     } else {
         failure
     };
@@ -167,7 +169,9 @@ fn good(s: &Step<'_>, exec: &JsValue, carried: &Carried, response: Response) -> 
     if carried.fallen || carried.failed_open {
         let failure = context::carried_failure(s.ctx).unwrap_or_else(lost);
         let failure = if carried.fallen {
-            failure.with_field("fallback", "served")
+            failure
+                .with_field("fallback", "served")
+                .with_field("origin", primary_origin(s))
         } else {
             failure
         };
@@ -185,6 +189,15 @@ fn good(s: &Step<'_>, exec: &JsValue, carried: &Carried, response: Response) -> 
         return outcome::keep(s, response, exec);
     }
     runtime::pass(&response, s.ctx)
+}
+
+/// The primary origin, as a record names it when the fallback was tried
+/// too (redacted): the configured one, or the incoming host on a zone route.
+fn primary_origin(s: &Step<'_>) -> String {
+    match &s.chosen.settings.origin {
+        Some(base) => error_shield::parts::redact::configured(base),
+        None => crate::origin::host(&s.incoming.url).to_owned(),
+    }
 }
 
 /// A failure judged before a step that did not survive it (it always

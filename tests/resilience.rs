@@ -130,6 +130,15 @@ fn a_request_whose_primary_failed_is_served_by_the_fallback_once() {
         (Some("served"), Some(200))
     );
     assert!(record.get("fallback_cause").is_none());
+    assert_names_the_primary(e, &record);
+}
+
+/// A record of a request that also tried the fallback names the origin that
+/// failed: the primary (a dead port on loopback), never the backup.
+fn assert_names_the_primary(e: &Env, record: &Value) {
+    let origin = record["origin"].as_str().unwrap_or_default();
+    assert!(origin.starts_with("http://127.0.0.1:"), "{record}");
+    assert_ne!(origin, e.other_origin("backup").url(), "{record}");
 }
 
 #[test]
@@ -155,6 +164,7 @@ fn a_failing_fallback_is_judged_like_the_primary_and_named_in_the_one_record() {
     );
     assert_eq!(record["fallback_cause"], "origin_error_status");
     assert!(record.get("fallback").is_none());
+    assert_names_the_primary(e, &record);
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Pages per status and language (CONTRACT §3f) for the proxy: an answer
+//! Pages per status and language for the proxy: an answer
 //! of ours is [`mark`]ed where it is built, and on its way out [`dress`]
 //! gives it the page and words of the pages folder (the `ERROR_PAGES`
 //! binding). The guard decides which files, in which order, and remembers

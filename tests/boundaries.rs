@@ -8,11 +8,11 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use error_shield_harness::props::{config, over};
 use error_shield_proxy::path::normalise;
 use error_shield_proxy::routes::Routes;
 use proptest::prelude::*;
 use proptest::sample::select;
-use proptest::test_runner::RngAlgorithm;
 
 // ---------------------------------------------------------------------------
 // Allocations, counted per thread (the properties run on several threads)
@@ -41,29 +41,6 @@ fn allocations_of<T>(f: impl FnOnce() -> T) -> (T, u64) {
     let before = ALLOCATIONS.with(Cell::get);
     let out = f();
     (out, ALLOCATIONS.with(Cell::get) - before)
-}
-
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(20_000);
-    ProptestConfig {
-        failure_persistence: None,
-        rng_algorithm: RngAlgorithm::XorShift,
-        ..ProptestConfig::with_cases(cases)
-    }
-}
-
-fn over(
-    alphabet: &'static [u8],
-    len: std::ops::RangeInclusive<usize>,
-) -> impl Strategy<Value = String> {
-    prop::collection::vec(any::<u8>(), len).prop_map(move |v| {
-        v.into_iter()
-            .map(|b| char::from(alphabet[usize::from(b) % alphabet.len()]))
-            .collect()
-    })
 }
 
 // ---------------------------------------------------------------------------

@@ -7,7 +7,6 @@
 //! here). `make fuzz` runs the same file in release mode with a million.
 
 use std::cell::Cell;
-use std::ops::RangeInclusive;
 
 use error_shield::parts::redact::{
     credentials as redact_url, query as redact_query, text as redact_text,
@@ -17,6 +16,7 @@ use error_shield::parts::{
     escape_html, line as log_line_of, negotiate, Renderer, RequestInfo, Template,
 };
 use error_shield::{Cause, Failure, Format, Page};
+use error_shield_harness::props::over;
 use error_shield_proxy::excerpt::text as excerpt;
 use error_shield_proxy::settings::Settings;
 use error_shield_proxy::status::StatusSet;
@@ -117,15 +117,6 @@ fn nasty_char() -> impl Strategy<Value = char> {
 /// characters and assorted Unicode.
 fn nasty(max: usize) -> impl Strategy<Value = String> {
     prop::collection::vec(any::<u32>(), 0..=max).prop_map(|v| v.into_iter().map(to_char).collect())
-}
-
-/// Strings over a fixed ASCII alphabet, `len` characters long.
-fn over(alphabet: &'static [u8], len: RangeInclusive<usize>) -> impl Strategy<Value = String> {
-    prop::collection::vec(any::<u8>(), len).prop_map(move |v| {
-        v.into_iter()
-            .map(|b| char::from(alphabet[usize::from(b) % alphabet.len()]))
-            .collect()
-    })
 }
 
 /// Like `nasty`, but about one case in 200 is huge (up to ~100 KB, often

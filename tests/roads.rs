@@ -9,6 +9,7 @@
 
 use error_shield::parts::{line, Renderer, RequestInfo};
 use error_shield::{Cause, Failure, Format, Page};
+use error_shield_harness::props::{config, over};
 use error_shield_proxy::credentials::{Secrets, MIN_LEN};
 use error_shield_proxy::excerpt::logged;
 use error_shield_proxy::origin::outbound_url;
@@ -16,30 +17,6 @@ use error_shield_proxy::routes::Routes;
 use error_shield_proxy::settings::Settings;
 use proptest::prelude::*;
 use proptest::sample::select;
-use proptest::test_runner::RngAlgorithm;
-
-fn config() -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(20_000);
-    ProptestConfig {
-        failure_persistence: None,
-        rng_algorithm: RngAlgorithm::XorShift,
-        ..ProptestConfig::with_cases(cases)
-    }
-}
-
-fn over(
-    alphabet: &'static [u8],
-    len: std::ops::RangeInclusive<usize>,
-) -> impl Strategy<Value = String> {
-    prop::collection::vec(any::<u8>(), len).prop_map(move |v| {
-        v.into_iter()
-            .map(|b| char::from(alphabet[usize::from(b) % alphabet.len()]))
-            .collect()
-    })
-}
 
 /// A credential: `ZQ` and lowercase letters, which nothing else generated
 /// here contains (and `REDACTED` does not either).

@@ -14,12 +14,14 @@
 //! - [`env`](mod@env) — [`Env`], the fixture every test file keeps: an origin and
 //!   named workers.
 //! - [`checks`] — assertions several test files make.
+//! - [`props`] — the property-test files' configuration and strategies.
 
 pub mod checks;
 pub mod client;
 pub mod env;
 pub mod origin;
 pub mod process;
+pub mod props;
 pub mod records;
 pub mod wire;
 pub mod worker;

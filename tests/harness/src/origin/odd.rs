@@ -21,7 +21,6 @@
 //! [`Origin::ended`]: super::Origin::ended
 
 use std::io::{self, Write};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use super::conn::Ctx;
@@ -94,7 +93,6 @@ fn stall(ctx: &mut Ctx<'_>, status: u16) -> io::Result<()> {
     let start = Instant::now();
     let end = start + Duration::from_millis(ms);
     let mut late = (ctx.req.num::<u64>("late_ms")).map(|l| start + Duration::from_millis(l));
-    let mut byte = [0u8; 1];
     while let Some(left) = end
         .checked_duration_since(Instant::now())
         .filter(|l| !l.is_zero())
@@ -106,19 +104,8 @@ fn stall(ctx: &mut Ctx<'_>, status: u16) -> io::Result<()> {
         let wait = late.map_or(left, |at| {
             at.saturating_duration_since(Instant::now()).min(left)
         });
-        let stream = ctx.reader.get_ref();
-        stream.set_read_timeout(Some(wait.max(Duration::from_millis(1))))?;
-        match stream.peek(&mut byte) {
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) => {}
-            Ok(0) | Err(_) => {
-                let how = format!("closed after {} ms", start.elapsed().as_millis());
-                return ctx.end(&key, Err(io::Error::other(how)));
-            }
-            Ok(_) => thread::sleep(Duration::from_millis(10)),
+        if let Some(how) = super::routes::let_go(ctx.reader.get_ref(), start, wait)? {
+            return ctx.end(&key, Err(io::Error::other(how)));
         }
     }
     ctx.end(&key, Ok(()))

@@ -8,6 +8,7 @@
 //! breaks the exchange leaves the body unread.
 
 use std::io::{self, Write};
+use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -182,6 +183,35 @@ fn sleep(ctx: &mut Ctx<'_>) -> io::Result<()> {
     }
 }
 
+/// Watches `stream` for up to `wait`: `Some("closed after T ms")` (T since
+/// `start`) when the worker let the request go (closed or reset), `None`
+/// when the wait ran out or bytes of another request came (not expected).
+pub(super) fn let_go(
+    stream: &TcpStream,
+    start: Instant,
+    wait: Duration,
+) -> io::Result<Option<String>> {
+    stream.set_read_timeout(Some(wait.max(Duration::from_millis(1))))?;
+    match stream.peek(&mut [0u8; 1]) {
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) =>
+        {
+            Ok(None)
+        }
+        Ok(0) | Err(_) => Ok(Some(format!(
+            "closed after {} ms",
+            start.elapsed().as_millis()
+        ))),
+        Ok(_) => {
+            thread::sleep(Duration::from_millis(10));
+            Ok(None)
+        }
+    }
+}
+
 /// `/hold?key=K&ms=N`: no answer for `ms`, watching the connection. How
 /// the hold ended is [`super::Origin::ended`] of `K`: `error: closed after
 /// T ms` when the worker let the request go first, else `complete` (it
@@ -192,26 +222,13 @@ fn hold(ctx: &mut Ctx<'_>) -> io::Result<()> {
     let start = Instant::now();
     let end = start + Duration::from_millis(ctx.req.num("ms").unwrap_or(5000));
     let stream = ctx.reader.get_ref();
-    let mut byte = [0u8; 1];
     loop {
         let left = end.saturating_duration_since(Instant::now());
         if left.is_zero() {
             break;
         }
-        stream.set_read_timeout(Some(left))?;
-        match stream.peek(&mut byte) {
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) => {}
-            // Closed (0) or reset: the worker let the request go.
-            Ok(0) | Err(_) => {
-                let how = format!("closed after {} ms", start.elapsed().as_millis());
-                return ctx.end(&key, Err(io::Error::other(how)));
-            }
-            // Bytes of another request (not expected): hold on.
-            Ok(_) => thread::sleep(Duration::from_millis(10)),
+        if let Some(how) = let_go(stream, start, left)? {
+            return ctx.end(&key, Err(io::Error::other(how)));
         }
     }
     stream.set_read_timeout(None)?;

@@ -7,6 +7,8 @@
 
 use std::hash::{Hash, Hasher};
 
+use error_shield::parts::parse_q;
+
 /// Request headers known not to carry a user's identity, left out of the
 /// key (every other header is in it, so a custom key header needs no
 /// listing): content negotiation, caching and conditionals, tracing,
@@ -166,7 +168,7 @@ pub fn accepts(accept_encoding: Option<&str>, content_encoding: Option<&str>) ->
         let token = parts.next().unwrap_or("").trim().to_ascii_lowercase();
         let positive = parts
             .find_map(|p| p.trim().strip_prefix("q=").or(p.trim().strip_prefix("Q=")))
-            .is_none_or(|v| q_positive(v.trim()));
+            .is_none_or(|v| parse_q(v.trim()).is_some_and(|q| q > 0));
         if token == coding {
             named = Some(positive);
         } else if token == "*" {
@@ -174,19 +176,6 @@ pub fn accepts(accept_encoding: Option<&str>, content_encoding: Option<&str>) ->
         }
     }
     named.or(star).unwrap_or(false)
-}
-
-/// Whether a qvalue (RFC 9110 §12.4.2: `0`–`1`, three decimals at most)
-/// is above zero; a malformed one is not (as content negotiation reads it).
-/// Read by hand: float parsing would cost the module more than this.
-fn q_positive(v: &str) -> bool {
-    let (int, frac) = v.split_once('.').unwrap_or((v, ""));
-    let digits = frac.len() <= 3 && frac.bytes().all(|b| b.is_ascii_digit());
-    match int {
-        "1" => digits && frac.bytes().all(|b| b == b'0'),
-        "0" => digits && frac.bytes().any(|b| b != b'0'),
-        _ => false,
-    }
 }
 
 #[cfg(test)]

@@ -101,7 +101,9 @@ fn quality<'a>(params: impl Iterator<Item = &'a str>) -> u16 {
 }
 
 /// A qvalue per RFC 9110 §12.4.2, in thousandths; `None` when malformed.
-fn parse_q(v: &str) -> Option<u16> {
+/// The one reading of a qvalue: `Accept`, `Accept-Language` (the pages)
+/// and the proxy's `Accept-Encoding` all use it.
+pub fn parse_q(v: &str) -> Option<u16> {
     let (int, frac) = v.split_once('.').unwrap_or((v, ""));
     if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;

@@ -7,7 +7,7 @@ pub use crate::answer::respond;
 pub use crate::failure::RESERVED;
 pub use crate::html::escape_html;
 pub use crate::incoming::{header, Ids, Incoming};
-pub use crate::negotiate::negotiate;
+pub use crate::negotiate::{negotiate, parse_q};
 pub use crate::page::{default_format, Words, DEFAULT_MESSAGE};
 pub use crate::panic::catch;
 pub use crate::record::{last_resort_halves, line, write, write_record, RequestInfo, MAX_LINE};

@@ -64,24 +64,10 @@ fn parse_item(item: &str) -> Option<(String, u16)> {
     for param in parts {
         let (k, v) = param.split_once('=')?;
         if k.trim().eq_ignore_ascii_case("q") {
-            q = qvalue(v.trim())?;
+            q = crate::negotiate::parse_q(v.trim())?;
         }
     }
     Some((range, q))
-}
-
-/// RFC 9110 qvalue: `0`, `1`, `0.xyz`, `1.000`.
-fn qvalue(v: &str) -> Option<u16> {
-    let (int, frac) = v.split_once('.').unwrap_or((v, ""));
-    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let thousandths = format!("{frac:0<3}").parse::<u16>().ok()?;
-    match int {
-        "0" => Some(thousandths),
-        "1" if thousandths == 0 => Some(1000),
-        _ => None,
-    }
 }
 
 /// `*` or subtags of 1–8 letters and digits, the first letters only.

@@ -171,7 +171,9 @@ impl Shield {
         E: Into<Failure>,
     {
         // `Clone::clone` copies the handle; `Request::clone` would tee the body.
-        let incoming = Incoming::new(Clone::clone(req.inner()));
+        let mut incoming = Incoming::new(Clone::clone(req.inner()));
+        // Taken by the JS half as the request entered: a failure goes on it.
+        incoming.span = crate::trap::span(&incoming.request);
         // A handle: the app's pages folder is looked up only on a failure.
         let app_env = Clone::clone(&env);
         let page = self.page();

@@ -39,6 +39,12 @@ async fn routes(req: Request, env: Env, ctx: Context) -> Result<Response> {
                 .with_context("store", "orders-eu")
                 .into())
         })
+        // An error that quotes the request's URL: the record and the span
+        // show its query values as `REDACTED`.
+        .get("/report", |req, _| {
+            let url = req.url()?;
+            Err(worker::Error::RustError(format!("no report for {url}")))
+        })
         // A failure with every field set travels through `worker::Error`.
         .get("/upstream", |_, _| {
             let failure = Failure::new(Cause::OriginErrorStatus, "inventory answered 503")

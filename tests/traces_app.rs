@@ -144,3 +144,21 @@ fn a_credential_in_the_url_never_reaches_the_trace_store() {
     let error = span.error.as_str().unwrap_or_default();
     assert!(error.contains("/report?token=REDACTED"), "{error}");
 }
+
+#[test]
+fn a_panic_in_work_after_the_response_is_on_the_span_that_work_keeps_open() {
+    let w = app();
+    let (id, tag) = (unique_id("later"), unique_id("tag"));
+    // `Shield::wait_until` work that panics once the client has its 200.
+    let r = get(&w.url(&format!("/later/{tag}")), &[("x-request-id", &id)]);
+    assert_eq!((r.status, r.text().as_str()), (200, "accepted"));
+    let record = w.record_for(&id);
+    assert_eq!(record["cause"], "worker_panic", "{record}");
+    // The runtime keeps the root span open while `waitUntil` work runs.
+    let span = w.failed_span(&id);
+    assert_eq!(span.attributes["error.type"], "worker_panic");
+    assert_eq!(span.attributes["error_shield.status"], 200);
+    let error = span.error.as_str().unwrap_or_default();
+    assert!(error.contains(&format!("later panic {tag}")), "{error}");
+    assert_eq!(record["trace_id"], span.trace_id.as_str(), "{record}");
+}

@@ -24,7 +24,7 @@ import * as platform from "cloudflare:workers";
 // `tracing` export, and a named import of it would fail to load.
 const { WorkerEntrypoint, tracing } = platform;
 
-// Request → its pending call: { guarded, trap, settle, again }.
+// Request → its pending call: { guarded, trap, settle, again, span }.
 const calls = new Map();
 // What the guard said to answer when even the fresh instance fails.
 let last = null;

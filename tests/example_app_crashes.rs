@@ -88,6 +88,19 @@ fn a_panic_in_shield_wait_until_is_one_line_its_record_under_the_request() {
 }
 
 #[test]
+fn a_panic_in_wait_until_work_before_the_answer_is_recorded_with_the_status_sent() {
+    let (id, tag) = (unique_id("early"), unique_id("tag"));
+    let r = get(
+        &app().url(&format!("/early/{tag}")),
+        &[("x-request-id", &id)],
+    );
+    assert_eq!((r.status, r.text().as_str()), (200, "answered after"));
+    let record = app().record_for(&id);
+    assert_eq!(record["message"], format!("early panic {tag}"), "{record}");
+    assert_eq!(record["status"], 200, "the client got the 200: {record}");
+}
+
+#[test]
 fn a_panic_is_one_line_its_record() {
     let (id, tag) = (unique_id("oneline"), unique_id("tag"));
     let r = get(

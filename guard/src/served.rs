@@ -17,7 +17,47 @@ use crate::record;
 /// it is answered).
 pub struct Served {
     pub incoming: Incoming,
-    pub status: Cell<u16>,
+    status: Cell<u16>,
+    /// Failures of its `wait_until` work that came before its answer: their
+    /// records wait for the status the client gets.
+    early: RefCell<Vec<Failure>>,
+}
+
+impl Served {
+    pub fn new(incoming: Incoming) -> Served {
+        Served {
+            incoming,
+            status: Cell::new(0),
+            early: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The request was answered with `status`: the records that waited
+    /// for it are written.
+    pub fn answered(&self, status: u16) {
+        self.status.set(status);
+        for failure in self.early.take() {
+            record::write(&self.incoming, &failure, status);
+        }
+    }
+
+    /// The record of `failure`, now or, before the answer, once it is known.
+    fn record(&self, failure: Failure) {
+        match self.status.get() {
+            0 => self.early.borrow_mut().push(failure),
+            status => record::write(&self.incoming, &failure, status),
+        }
+    }
+}
+
+impl Drop for Served {
+    /// Never answered (the runtime dropped the request): the records that
+    /// waited are written all the same, with no status to give (0).
+    fn drop(&mut self) {
+        for failure in self.early.take() {
+            record::write(&self.incoming, &failure, 0);
+        }
+    }
 }
 
 thread_local! {
@@ -57,7 +97,7 @@ pub fn wait_until(ctx: &worker::Context, future: impl Future<Output = ()> + 'sta
         });
         if let Err(failure) = caught.await {
             match served {
-                Some(s) => record::write(&s.incoming, &failure, s.status.get()),
+                Some(s) => s.record(failure),
                 None => record::write_record(&failure, None),
             }
         }

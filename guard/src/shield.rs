@@ -195,10 +195,7 @@ impl Shield {
                     .into(),
             );
         }
-        let served = Rc::new(Served {
-            incoming,
-            status: Cell::new(0),
-        });
+        let served = Rc::new(Served::new(incoming));
         // Built inside the guarded future, so a panic while building it is caught too.
         let work = Caught(async move {
             handler(req, env, ctx)
@@ -217,7 +214,7 @@ impl Shield {
                 dress(&app_env, page, &served.incoming, answer).await
             }
         };
-        served.status.set(response.status());
+        served.answered(response.status());
         Ok(response.into())
     }
 }

@@ -23,6 +23,14 @@ async fn routes(req: Request, env: Env, ctx: Context) -> Result<Response> {
         }
         return Response::ok("accepted");
     }
+    if let Some(tag) = req.path().strip_prefix("/early/") {
+        // Work that fails before the response is ready: its record waits
+        // for the status the client gets.
+        let tag = tag.to_owned();
+        Shield::wait_until(&ctx, async move { panic!("early panic {tag}") });
+        worker::Delay::from(std::time::Duration::from_millis(50)).await;
+        return Response::ok("answered after");
+    }
     Router::new()
         .get("/hello", |_, _| Response::ok("hello from a guarded app"))
         // An `Err` from workers-rs: a `worker_error` with its message in the log.

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 pub use answer::body;
 pub use dress::{dress, wanted, VARY};
-pub use files::{Messages, Said, MAX_FILE};
+pub use files::{Messages, MAX_FILE};
 
 use crate::template::Template;
 

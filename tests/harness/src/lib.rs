@@ -14,17 +14,19 @@
 //! - [`env`](mod@env) — [`Env`], the fixture every test file keeps: an origin and
 //!   named workers.
 //! - [`checks`] — assertions several test files make.
-//! - [`props`] — the property-test files' configuration and strategies.
+//! - [`props`] — the property-test files' configuration and strategies
+//!   (the `error-shield-props` crate, shared with the guard's own).
 
 pub mod checks;
 pub mod client;
 pub mod env;
 pub mod origin;
 pub mod process;
-pub mod props;
 pub mod records;
 pub mod wire;
 pub mod worker;
+
+pub use error_shield_props as props;
 
 pub use checks::{assert_traps_answered, is_stale, until_stale};
 pub use client::{get, send, unique_id, Resp};

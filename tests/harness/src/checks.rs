@@ -5,8 +5,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::client::{get, unique_id, Resp};
-use crate::process::poll;
 use crate::worker::Worker;
+use error_shield_rig::poll;
 
 /// The `content-security-policy` of every HTML answer: no scripts, no
 /// external loads. Written out here, so a change to it fails a test.

@@ -17,7 +17,7 @@ use error_shield::parts::parse_q;
 /// `*` is a prefix. Forwarding headers an origin may build links from
 /// (`X-Forwarded-Prefix`, `-Port`, `Forwarded`, `Via`) stay in the key, so
 /// no client can plant a poisoned copy for everyone else.
-pub const NOT_IDENTIFYING: [&str; 33] = [
+pub const NOT_IDENTIFYING: [&str; 39] = [
     // Content negotiation (`Accept`, `Accept-Encoding`, `Accept-Language`…).
     "accept",
     "accept-*",
@@ -27,7 +27,8 @@ pub const NOT_IDENTIFYING: [&str; 33] = [
     "cache-control",
     "pragma",
     "if-*",
-    // Tracing and request ids (`baggage` may carry a user: in the key).
+    // Tracing and request ids (`baggage`, `uberctx-*` and `x-datadog-tags`
+    // may carry a user: in the key).
     "traceparent",
     "tracestate",
     "b3",
@@ -37,6 +38,12 @@ pub const NOT_IDENTIFYING: [&str; 33] = [
     "x-amzn-trace-id",
     "x-cloud-trace-context",
     "sentry-trace",
+    "uber-trace-id",
+    "x-datadog-trace-id",
+    "x-datadog-parent-id",
+    "x-datadog-sampling-priority",
+    "x-datadog-origin",
+    "grpc-trace-bin",
     // The client's address and the forwarding the platform or this worker
     // sets (`X-Forwarded-Host` is replaced before the origin sees it).
     "x-forwarded-for",

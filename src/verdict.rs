@@ -41,6 +41,17 @@ pub fn classify(s: &Settings, attempt: Attempt<'_>, attempts: u32) -> Failure {
             status,
             excerpt,
             secrets,
+        } if handshake_failed(status, excerpt) => Failure::new(
+            Cause::OriginUnreachable,
+            format!(
+                "the origin's WebSocket handshake failed: {}",
+                crate::excerpt::logged(excerpt, HANDSHAKE_TEXT_MAX, secrets)
+            ),
+        ),
+        Attempt::Status {
+            status,
+            excerpt,
+            secrets,
         } => {
             let f = Failure::new(
                 Cause::OriginErrorStatus,
@@ -71,6 +82,18 @@ pub fn classify(s: &Settings, attempt: Attempt<'_>, attempts: u32) -> Failure {
         failure.set_field("attempts", attempts);
     }
     failure
+}
+
+/// How the runtime answers an upgrade whose `101` it refused (a wrong
+/// `Sec-WebSocket-Accept`, no `Upgrade`): a 502 of its own making, with
+/// this text. Not the origin's status nor its body: its protocol failed.
+const HANDSHAKE: &[u8] = b"Server failed WebSocket handshake";
+
+/// The runtime's text is short; more would be an origin's own body.
+const HANDSHAKE_TEXT_MAX: usize = 256;
+
+fn handshake_failed(status: u16, excerpt: &[u8]) -> bool {
+    status == 502 && excerpt.starts_with(HANDSHAKE)
 }
 
 /// What to do after a failed attempt.

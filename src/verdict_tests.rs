@@ -213,3 +213,23 @@ fn backoff_doubles_from_25_ms_with_up_to_25_ms_of_jitter() {
         assert_eq!(backoff_ms(attempt, jitter), want, "{attempt} {jitter}");
     }
 }
+
+#[test]
+fn a_refused_websocket_handshake_is_the_origins_protocol_failure_not_its_status() {
+    let runtime = b"Server failed WebSocket handshake: incorrect Sec-WebSocket-Accept header";
+    let status = |status, excerpt: &[u8]| {
+        let attempt = Attempt::Status {
+            status,
+            excerpt,
+            secrets: &Secrets::default(),
+        };
+        classify(&settings(0, 2048), attempt, 1)
+    };
+    let f = status(502, runtime);
+    assert_eq!(f.cause, Cause::OriginUnreachable);
+    assert!(f.message.ends_with("incorrect Sec-WebSocket-Accept header"));
+    assert_eq!((f.origin_status, f.origin_body), (None, None));
+    // The controls: the same text on another status, another text on a 502.
+    assert_eq!(status(500, runtime).cause, Cause::OriginErrorStatus);
+    assert_eq!(status(502, b"Bad gateway").cause, Cause::OriginErrorStatus);
+}

@@ -1,8 +1,8 @@
 //! An origin's odd answers end to end, each written malformed on the
 //! socket by the fake origin's `/odd/` routes: a failing body that stalls,
 //! a stray `Content-Length` beside chunked framing, a status outside
-//! 100–599, a failing 3xx's `Retry-After`, a body of control bytes, and
-//! encoded excerpts. Every "never" runs next to its positive control.
+//! 100–599, a failing 3xx's `Retry-After`, a body of control bytes,
+//! encoded excerpts and a refused WebSocket handshake. Every "never" runs next to its positive control.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -229,4 +229,44 @@ fn encoded_excerpts_are_decoded_where_the_runtime_can() {
         let body = record["origin_body"].as_str().unwrap_or("");
         assert_eq!(body == ENCODED_TEXT, decoded, "{path}: {body:?}");
     }
+}
+
+/// The head of `w`'s answer to a raw WebSocket upgrade of `path`.
+fn upgrade_head(w: &Worker, path: &str, id: &str) -> String {
+    use std::io::{Read, Write};
+    let addr = w.base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let head = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         X-Request-Id: {id}\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[test]
+fn a_refused_websocket_handshake_is_the_origins_failure_not_its_502() {
+    let main = env().worker("main");
+    let id = unique_id("ws-refused");
+    let head = upgrade_head(main, "/odd/ws-accept", &id);
+    assert!(head.starts_with("HTTP/1.1 500 "), "{head}");
+    let record = main.record_for(&id);
+    assert_eq!(record["cause"], "origin_unreachable", "{record}");
+    let message = record["message"].as_str().unwrap_or("");
+    assert!(message.contains("WebSocket handshake failed"), "{record}");
+    assert!(record.get("origin_status").is_none(), "{record}");
+    assert!(record.get("origin_body").is_none(), "{record}");
+    // The control: the origin's proper 101 passes as it is.
+    let head = upgrade_head(main, "/ws?key=ws-control", &unique_id("ws-ok"));
+    assert!(head.starts_with("HTTP/1.1 101 "), "{head}");
 }

@@ -9,9 +9,8 @@ use std::time::Duration;
 
 use error_shield_harness::origin::SECRET_BODY;
 use error_shield_harness::{
-    get, poll, read_until_closed, unique_id, until_stale, DeadPort, Env, Launch, Origin, Worker,
+    get, ours, poll, read_until_closed, unique_id, until_stale, DeadPort, Env, Launch, Origin,
 };
-use serde_json::{json, Value};
 
 /// `main` (the fake origin, a retry, fault injection), `falls_back` (a
 /// dead origin, the backup as its fallback) and `keeps` (stale-if-error).
@@ -37,77 +36,6 @@ fn env() -> &'static Env {
     })
 }
 
-/// The rows `sql` selects from the worker's local trace store.
-fn query(worker: &Worker, sql: &str, params: &[&str]) -> Vec<Vec<Value>> {
-    let body = json!({ "sql": sql, "params": params }).to_string();
-    let text = ureq::post(&worker.url("/cdn-cgi/explorer/api/local/observability/query"))
-        .set("content-type", "application/json")
-        .send_string(&body)
-        .expect("the local trace store answers")
-        .into_string()
-        .expect("a body");
-    let answer: Value = serde_json::from_str(&text).expect("JSON");
-    assert_eq!(answer["success"], true, "{answer}");
-    serde_json::from_value(answer["result"]["rows"].clone()).expect("rows")
-}
-
-/// A root span as stored: its trace, span id, error and attributes.
-struct Root {
-    trace_id: String,
-    span_id: String,
-    error: Value,
-    attributes: Value,
-}
-
-/// The one root span `filter` (SQL on `attributes`, one `?`) selects,
-/// waited for: spans are stored once the request is done.
-fn root(worker: &Worker, filter: &str, param: &str) -> Root {
-    let sql = format!(
-        "SELECT trace_id, span_id, error, json(attributes) FROM spans \
-         WHERE parent_id IS NULL AND {filter}"
-    );
-    let mut rows = poll("the root span", Duration::from_secs(10), || {
-        let rows = query(worker, &sql, &[param]);
-        (!rows.is_empty()).then_some(rows)
-    });
-    assert_eq!(rows.len(), 1, "{rows:?}");
-    let row = rows.remove(0);
-    Root {
-        trace_id: row[0].as_str().unwrap().to_owned(),
-        span_id: row[1].as_str().unwrap().to_owned(),
-        error: row[2].clone(),
-        attributes: serde_json::from_str(row[3].as_str().unwrap()).unwrap(),
-    }
-}
-
-/// The root span of the failure with request id `id`.
-fn failed(worker: &Worker, id: &str) -> Root {
-    root(
-        worker,
-        "json_extract(attributes, '$.\"error_shield.request_id\"') = ?",
-        id,
-    )
-}
-
-/// The children of `parent`: (name, attributes).
-fn children(worker: &Worker, parent: &Root) -> Vec<(String, Value)> {
-    let sql = "SELECT name, json(attributes) FROM spans WHERE trace_id = ? AND parent_id = ? ORDER BY start_ms";
-    let rows = query(worker, sql, &[&parent.trace_id, &parent.span_id]);
-    rows.into_iter()
-        .map(|r| {
-            let a = serde_json::from_str(r[1].as_str().unwrap()).unwrap();
-            (r[0].as_str().unwrap().to_owned(), a)
-        })
-        .collect()
-}
-
-fn ours(attributes: &Value) -> Vec<&String> {
-    let map = attributes.as_object().unwrap();
-    map.keys()
-        .filter(|k| *k == "error.type" || k.starts_with("error_shield."))
-        .collect()
-}
-
 #[test]
 fn a_failure_is_on_its_root_span_and_its_record_names_that_trace() {
     let w = env().worker("main");
@@ -116,11 +44,7 @@ fn a_failure_is_on_its_root_span_and_its_record_names_that_trace() {
     let passed = unique_id("passed");
     let r = get(&w.url(&format!("/echo?id={passed}")), &[]);
     assert_eq!(r.status, 200);
-    let span = root(
-        w,
-        "json_extract(attributes, '$.\"url.full\"') LIKE '%' || ?",
-        &passed,
-    );
+    let span = w.span_of_url(&passed);
     assert!(ours(&span.attributes).is_empty(), "{}", span.attributes);
     assert!(span.error.is_null());
 
@@ -128,7 +52,7 @@ fn a_failure_is_on_its_root_span_and_its_record_names_that_trace() {
     let r = get(&w.url("/status/503?page=2"), &[("x-request-id", &id)]);
     assert_eq!(r.status, 500);
     let record = w.record_for(&id);
-    let span = failed(w, &id);
+    let span = w.failed_span(&id);
     let a = &span.attributes;
     assert_eq!(a["error.type"], "origin_error_status", "{a}");
     assert_eq!(a["error_shield.status"], 500, "{a}");
@@ -152,7 +76,7 @@ fn a_client_trace_the_platform_did_not_take_puts_the_platforms_in_the_record() {
     );
     assert_eq!(r.status, 500);
     let record = w.record_for(&id);
-    let span = failed(w, &id);
+    let span = w.failed_span(&id);
     // The local runtime starts its own trace whatever the client sent.
     assert_ne!(span.trace_id, client);
     assert_eq!(record["trace_id"], client, "{record}");
@@ -177,7 +101,7 @@ fn a_panic_and_a_trap_are_exceptions_on_their_spans() {
             &[("x-request-id", &id), ("x-fault-inject", kind)],
         );
         assert_eq!(r.status, 500, "{kind}");
-        let span = failed(w, &id);
+        let span = w.failed_span(&id);
         assert_eq!(span.attributes["error.type"], cause, "{kind}");
         let error = span.error.as_str().unwrap_or_default();
         assert!(error.contains(says), "{kind}: {error}");
@@ -196,10 +120,10 @@ fn a_retry_is_a_child_span_with_its_outcome() {
     let id = unique_id("retry");
     let r = get(&w.url("/reset"), &[("x-request-id", &id)]);
     assert_eq!(r.status, 500);
-    let span = failed(w, &id);
+    let span = w.failed_span(&id);
     assert_eq!(span.attributes["error_shield.attempts"], 2);
     let steps = poll("the retry's span", Duration::from_secs(5), || {
-        let c = children(w, &span);
+        let c = w.children(&span);
         c.iter()
             .any(|(n, _)| n == "error-shield.retry")
             .then_some(c)
@@ -226,13 +150,13 @@ fn a_fallback_attempt_is_a_child_span_and_the_root_says_served() {
     assert_eq!(r.status, 200);
     let record = w.record_for(&id);
     assert_eq!(record["fallback"], "served");
-    let span = failed(w, &id);
+    let span = w.failed_span(&id);
     assert_eq!(span.attributes["error.type"], "origin_unreachable");
     assert_eq!(span.attributes["error_shield.fallback"], "served");
     assert_eq!(span.attributes["error_shield.status"], 200);
     assert_eq!(record["trace_id"], span.trace_id.as_str());
     let steps = poll("the fallback's span", Duration::from_secs(5), || {
-        let c = children(w, &span);
+        let c = w.children(&span);
         c.iter()
             .any(|(n, _)| n == "error-shield.fallback")
             .then_some(c)
@@ -258,9 +182,8 @@ fn no_credential_and_no_origin_body_reaches_the_trace_store() {
     // The control: the record has the body, so the worker did read it.
     let record = w.record_for(&id);
     assert!(record["origin_body"].as_str().unwrap().contains("hunter2"));
-    let span = failed(w, &id);
-    let everything = query(w, "SELECT * , json(attributes) FROM spans", &[]);
-    let text = serde_json::to_string(&everything).unwrap();
+    let span = w.failed_span(&id);
+    let text = w.every_span();
     assert!(text.contains(&id), "the store holds the failure");
     for never in [&SECRET_BODY[..20], "hunter2", "sekrit-span-token"] {
         assert!(!text.contains(never), "{never} reached the trace store");
@@ -283,7 +206,7 @@ fn a_body_that_breaks_under_way_is_on_the_span_it_keeps_open() {
     assert_eq!(record["after_headers"], true, "{record}");
     // The body streaming keeps the root span open: the failure is on it,
     // and the record leads to it.
-    let span = failed(w, &id);
+    let span = w.failed_span(&id);
     assert_eq!(record["trace_id"], span.trace_id.as_str(), "{record}");
     let a = &span.attributes;
     assert_eq!(a["error.type"], "origin_unreachable", "{a}");
@@ -305,11 +228,11 @@ fn a_stale_look_up_is_a_child_span_and_the_root_says_served_stale() {
     assert_eq!(r.header("x-served-stale"), Some("1"));
     let record = w.record_for(&id);
     assert_eq!(record["served_stale"], true, "{record}");
-    let span = failed(w, &id);
+    let span = w.failed_span(&id);
     assert_eq!(span.attributes["error_shield.served_stale"], true);
     assert_eq!(span.attributes["error_shield.status"], 200);
     let steps = poll("the look-up's span", Duration::from_secs(5), || {
-        let c = children(w, &span);
+        let c = w.children(&span);
         c.iter()
             .any(|(n, _)| n == "error-shield.stale")
             .then_some(c)

@@ -116,16 +116,25 @@ fn a_stalled_or_broken_upload_is_a_warning_not_the_origins_failure() {
     assert_eq!(warned.len(), 1, "{warned:?}");
     assert_eq!(warned[0]["event"], "upload_stalled");
     assert_eq!(warned[0]["bytes"], 1000, "{}", warned[0]);
-    // Broken: the client sends part of its body and ends it there. Under
-    // `wrangler dev` its proxy in front of the worker may answer that
-    // itself before the worker sees the break (then the worker writes
-    // nothing at all), so only what must never follow is asserted below:
-    // an error record, a breaker count.
+    // Broken: the client sends part of its body and ends it there, once
+    // the origin has it (before that, `wrangler dev`'s own proxy may answer
+    // the half-sent request itself and the worker never sees it).
     let broken = unique_id("broken");
     let mut conn = upload(w, "broken", &broken, 6000);
     conn.write_all(&[b'b'; 1000]).expect("a part");
+    poll("the origin has the part", Duration::from_secs(10), || {
+        (e.origin().progress("upload:broken") >= 1000).then_some(())
+    });
     conn.shutdown(Shutdown::Write).expect("half-close");
-    let _ = answer(conn);
+    let text = answer(conn);
+    assert!(text.starts_with("HTTP/1.1 500"), "{text}");
+    let warned = poll("the upload_broken line", Duration::from_secs(10), || {
+        let l = lines(w, &broken, "warn");
+        (!l.is_empty()).then_some(l)
+    });
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert_eq!(warned[0]["event"], "upload_broken");
+    assert_eq!(warned[0]["bytes"], 1000, "{}", warned[0]);
     // Neither counted toward the breaker (one failure would open it) …
     let r = get(&w.url("/echo?after-upload=1"), &[]);
     assert_eq!(r.status, 200, "the breaker counted an upload: {}", r.text());

@@ -1,6 +1,13 @@
-// Answering a Wasm trap in library mode: the guard's JS half, bundled into
-// the app by worker-build like any wasm-bindgen snippet. Rust decides; this
-// only carries requests from a trapped instance to the fresh one.
+// The guard's JS half in library mode, bundled into the app by worker-build
+// like any wasm-bindgen snippet: it takes each request's root span as the
+// request enters, and answers a Wasm trap. Rust decides; this only holds
+// the span and carries requests from a trapped instance to the fresh one.
+//
+// The span (Workers tracing) is taken in the request's first synchronous
+// turn, the only place the runtime's active span is surely its own: Rust
+// futures run later on a shared microtask queue. Nothing is set on it here;
+// Rust sets the failure's facts, and only on a failure. A runtime without
+// `tracing` leaves it `undefined`.
 //
 // A trap kills the instance: the promise of every request it was serving
 // never settles, and no Rust runs again there. worker-build's entry sets its
@@ -11,9 +18,13 @@
 // request Shield::run had begun is handed once more to the app's fetch on
 // the fresh instance, where Shield::run finds it here (`guarded`) and
 // answers it with the uniform 500 and its one `worker_trap` record.
-import { WorkerEntrypoint } from "cloudflare:workers";
+import * as platform from "cloudflare:workers";
 
-// Request → its pending call: { guarded, trap, settle, again }.
+// Read off the namespace: a runtime without Workers tracing has no
+// `tracing` export, and a named import of it would fail to load.
+const { WorkerEntrypoint, tracing } = platform;
+
+// Request → its pending call: { guarded, trap, settle, again, span }.
 const calls = new Map();
 // What the guard said to answer when even the fresh instance fails.
 let last = null;
@@ -31,14 +42,16 @@ try {
     },
   });
 } catch {
-  // A frozen prototype: traps stay unanswered, as without the guard.
+  // A frozen prototype: traps stay unanswered and failures off the trace,
+  // as without the guard.
 }
 
 function wrap(handler) {
   return function fetch(request, ...rest) {
     const again = () => handler.call(this, request, ...rest);
     return new Promise((resolve, reject) => {
-      const call = { guarded: false, trap: null, again, resolve, reject, wake: null };
+      const span = entered();
+      const call = { guarded: false, trap: null, again, resolve, reject, wake: null, span };
       rearm(call);
       calls.set(request, call);
       run(request, call, again, false);
@@ -124,6 +137,21 @@ export function guarded(request) {
   if (call === undefined) return undefined;
   call.guarded = true;
   return call.trap ?? undefined;
+}
+
+// The request's root span, as it entered (undefined: not traced, or no
+// Workers tracing in this runtime).
+export function span(request) {
+  return calls.get(request)?.span;
+}
+
+function entered() {
+  try {
+    return tracing?.getActiveSpan?.() ?? undefined;
+  } catch {
+    // The trace is a help, never a reason for another failure.
+    return undefined;
+  }
 }
 
 // The guard's last resort, once per instance: the text answer and the

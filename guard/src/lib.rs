@@ -41,6 +41,10 @@
 //! [`Shield::wait_until`] gets nothing else. A trap is answered from the
 //! fresh instance, for the request that trapped and every other request
 //! the dead instance was serving under [`Shield::run`] (see the README).
+//! Each failure also goes on the request's root span (Workers tracing:
+//! `error.type`, `error_shield.request_id`, …, an exception for an `Err`, a
+//! panic or a trap), taken as the request entered; its record's `trace_id`
+//! names that trace.
 //!
 //! The pure parts work anywhere, which is how they are tested:
 //!

@@ -25,7 +25,12 @@ thread_local! {
 /// Installs the hook in place of the one it finds, once per instance.
 pub fn install() {
     static ONCE: Once = Once::new();
-    ONCE.call_once(|| std::panic::set_hook(Box::new(hook)));
+    ONCE.call_once(replace);
+}
+
+/// Puts the guard's hook in place of the one installed, dropping that one.
+fn replace() {
+    std::panic::set_hook(Box::new(hook));
 }
 
 /// The guard's hook: the failure for the guarded scope that will catch the
@@ -182,7 +187,7 @@ mod tests {
         let _ = std::panic::catch_unwind(|| panic!("control"));
         let seen = THEIRS.load(Ordering::SeqCst);
         assert_eq!(seen, 1, "control: their hook runs while it is installed");
-        std::panic::set_hook(Box::new(hook));
+        replace();
         let out = catch(|| -> Result<(), Failure> { panic!("replaced") });
         assert_eq!(out.unwrap_err().message, "replaced");
         assert_eq!(THEIRS.load(Ordering::SeqCst), seen, "theirs ran after ours");

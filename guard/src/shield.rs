@@ -156,7 +156,9 @@ impl Shield {
     /// [`worker::Error`](https://docs.rs/worker/0.8/worker/enum.Error.html),
     /// a [`Failure`], or anything that converts into one), its panic or its
     /// trap becomes the uniform 500 in the negotiated format and one
-    /// record. Never returns `Err`.
+    /// record, its facts also on the request's root span (Workers tracing)
+    /// as the guard's JS half took it when the request entered. Never
+    /// returns `Err`.
     #[cfg(feature = "workers-rs")]
     pub async fn run<F, Fut, E>(
         &'static self,
@@ -171,7 +173,9 @@ impl Shield {
         E: Into<Failure>,
     {
         // `Clone::clone` copies the handle; `Request::clone` would tee the body.
-        let incoming = Incoming::new(Clone::clone(req.inner()));
+        let mut incoming = Incoming::new(Clone::clone(req.inner()));
+        // Taken by the JS half as the request entered: a failure goes on it.
+        incoming.span = crate::trap::span(&incoming.request);
         // A handle: the app's pages folder is looked up only on a failure.
         let app_env = Clone::clone(&env);
         let page = self.page();

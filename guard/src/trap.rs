@@ -3,7 +3,8 @@
 //! kills the instance, so nothing here runs after one but the abort hook,
 //! which only tells the JS half; the request is then handed once more to
 //! the app's fetch on the fresh instance, and `Shield::run` answers it from
-//! what [`pending`] says instead of running the handler again.
+//! what [`pending`] says instead of running the handler again. The JS half
+//! also takes each request's root span as it enters ([`span`]).
 
 use std::cell::Cell;
 use std::sync::Once;
@@ -16,6 +17,8 @@ use crate::failure::{Cause, Failure};
 extern "C" {
     fn arm(status: u16, body: &str, content_type: &str, record_head: &str, record_tail: &str);
     fn guarded(request: &web_sys::Request) -> JsValue;
+    #[wasm_bindgen(js_name = span)]
+    fn span_js(request: &web_sys::Request) -> JsValue;
     fn aborted();
 }
 
@@ -78,4 +81,10 @@ pub fn pending(request: &web_sys::Request) -> Option<Failure> {
     let message = message.unwrap_or_else(|| "Wasm trap".into());
     let message: Vec<&str> = message.lines().take(4).collect();
     Some(Failure::new(cause, message.join("\n")))
+}
+
+/// The root span `request` had as it entered the app's `fetch` (none when
+/// the runtime traces nothing, or the entry was not wrapped).
+pub fn span(request: &web_sys::Request) -> crate::trace::Span {
+    crate::trace::Span::new(span_js(request))
 }

@@ -1,5 +1,7 @@
 //! A workers-rs app guarded by error-shield: every route's `Err` or panic
-//! becomes the uniform 500 with a request id, and one log record.
+//! becomes the uniform 500 with a request id, and one log record; the
+//! failure also goes on the request's root span (`wrangler.toml` turns
+//! traces on), and the record's `trace_id` names that trace.
 
 use error_shield::{Cause, Failure, Shield};
 use worker::{event, Context, Env, Request, Response, Result, Router};
@@ -38,6 +40,13 @@ async fn routes(req: Request, env: Env, ctx: Context) -> Result<Response> {
                 .with_context("order_id", id)
                 .with_context("store", "orders-eu")
                 .into())
+        })
+        // An error that quotes the request's URL: the record and the span
+        // show its query values as `REDACTED`.
+        .get("/report", |req, _| {
+            // The URL as a string (`req.url()` would link the `url` crate).
+            let url = req.inner().url();
+            Err(worker::Error::RustError(format!("no report for {url}")))
         })
         // A failure with every field set travels through `worker::Error`.
         .get("/upstream", |_, _| {

@@ -9,6 +9,8 @@
 //! - [`client`] — [`Resp`], the one response type, and an HTTP client.
 //! - [`wire`] — hand-written HTTP/1.1 exchanges, answered as [`Resp`] too.
 //! - [`records`] — the JSON log records a worker printed.
+//! - [`spans`] — the spans its requests left in `wrangler dev`'s local
+//!   trace store.
 //! - [`origin`] — the fake origin, a table of routes.
 //! - [`env`](mod@env) — [`Env`], the fixture every test file keeps: an origin and
 //!   named workers.
@@ -21,6 +23,7 @@ pub mod client;
 pub mod env;
 pub mod origin;
 pub mod records;
+pub mod spans;
 pub mod wire;
 pub mod worker;
 
@@ -32,6 +35,7 @@ pub use env::{Env, EnvBuilder};
 pub use error_shield_rig::{free_port, node_path, poll, root, DeadPort, Group};
 pub use origin::{echo_header, Options, Origin};
 pub use records::parse_record;
+pub use spans::{ours, Root};
 pub use wire::{
     dechunk, header_lines, raw_exchange, raw_get, raw_request, raw_send, read_until_closed, RawReq,
 };

@@ -17,6 +17,9 @@
 //!   [`ENCODED_TEXT`] compressed with gzip `layers` times (`raw=1`: raw
 //!   deflate, `raw=z`: zlib deflate, `raw=plain`: not at all), sent with
 //!   `Content-Encoding: coding`.
+//! - `/odd/ws-accept`: a `101` to a WebSocket upgrade whose
+//!   `Sec-WebSocket-Accept` is not the one the key asks for, so the
+//!   handshake fails in the runtime (a 426 when no upgrade was asked).
 //!
 //! [`Origin::ended`]: super::Origin::ended
 
@@ -68,6 +71,7 @@ pub fn serve(ctx: &mut Ctx<'_>) -> io::Result<()> {
             };
             respond(ctx.w, status, &[("content-encoding", coding)], &body)
         }
+        "/odd/ws-accept" => wrong_accept(ctx),
         _ => super::routes::not_found(ctx),
     }
 }
@@ -127,4 +131,13 @@ fn deflate(b: &[u8], zlib: bool) -> Vec<u8> {
     let mut d = flate2::write::DeflateEncoder::new(Vec::new(), level);
     d.write_all(b).expect("deflate");
     d.finish().expect("deflate")
+}
+
+/// A `101` whose `Sec-WebSocket-Accept` answers another key.
+fn wrong_accept(ctx: &mut Ctx<'_>) -> io::Result<()> {
+    if ctx.req.header("sec-websocket-key").is_none() {
+        return respond(ctx.w, 426, &[("upgrade", "websocket".into())], b"upgrade");
+    }
+    let head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bm90IHRoZSBhY2NlcHQ=\r\n\r\n";
+    write_all(ctx, &[head.as_bytes()])
 }

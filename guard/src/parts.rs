@@ -37,7 +37,7 @@ pub use crate::record::last_resort_halves;
 pub use crate::record::line;
 /// Writes the one record of a failure on a request.
 pub use crate::record::write;
-/// What the record knows of the request, for [`line`].
+/// What the record knows of the request, for [`line`](fn@line).
 pub use crate::record::RequestInfo;
 
 /// Text measured as the record writes it (after JSON escaping).

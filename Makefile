@@ -67,9 +67,11 @@ app: bootstrap examples/app/build/index.js
 examples/app/build/index.js: $(GUARD) $(shell find examples/app/src -type f) examples/app/Cargo.toml
 	cd examples/app && CARGO_TARGET_DIR=$(CURDIR)/target/app $(PINNED) worker-build --release --panic-unwind
 
-# A long property-test run: 10^6 cases per property (about 10x `make test`).
+# A long property-test run: 10^6 cases per property (about 10x `make test`):
+# the guard's (guard/src/properties/) and the proxy's.
 fuzz: bootstrap
-	PROPTEST_CASES=1000000 cargo test --release --test properties
+	PROPTEST_CASES=1000000 cargo test --release -p error-shield --lib properties::
+	PROPTEST_CASES=1000000 cargo test --release --test settings_properties --test excerpt_properties
 
 # Mutation testing of the pure modules against the unit and property tests
 # (installs the pinned cargo-mutants when missing; see docs/mutants.md).

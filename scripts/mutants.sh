@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Mutation testing of the pure modules (`make mutants`): installs the pinned
 # cargo-mutants when missing, runs it as configured in .cargo/mutants.toml
-# (the native unit tests of both packages plus tests/properties.rs, never the
-# e2e tests) and prints the score. Extra arguments go to cargo-mutants, e.g.
+# (the native unit tests of the workspace, the guard's properties among
+# them, plus the proxy's property files, never the e2e tests) and prints the score. Extra arguments go to cargo-mutants, e.g.
 # `scripts/mutants.sh -f src/status.rs`. Fails when fewer than
 # MUTANTS_MIN_SCORE % (default 97) of the viable mutants are caught.
 set -euo pipefail

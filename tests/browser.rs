@@ -145,7 +145,7 @@ fn default_page_without_support_link() {
     let want = Expect {
         status: 500,
         title: "Internal Server Error",
-        message: error_shield::parts::DEFAULT_MESSAGE.into(),
+        message: error_shield::Page::default().message,
         support: None,
     };
     check_page(&[], &want, "default");
@@ -193,11 +193,12 @@ fn designed_pages_in_two_languages() {
     let url = env.worker("main").url("/status/503");
     let german =
         "Der Dienst ist gerade nicht erreichbar. Bitte versuchen Sie es gleich noch einmal.";
+    let default_message = error_shield::Page::default().message;
     for (locale, title, message, shot) in [
         (
             "en-US",
             "Service Unavailable",
-            error_shield::parts::DEFAULT_MESSAGE,
+            default_message.as_str(),
             "en",
         ),
         ("de-DE", "Vorübergehend nicht verfügbar", german, "de"),

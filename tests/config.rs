@@ -7,9 +7,11 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use error_shield::parts::{DEFAULT_MESSAGE, HTML_CSP};
+use error_shield::Page;
 use error_shield_harness::origin::SECRET_BODY;
-use error_shield_harness::{echo_header, free_port, get, raw_send, unique_id, Env, Launch, Origin};
+use error_shield_harness::{
+    checks::HTML_CSP, echo_header, free_port, get, raw_send, unique_id, Env, Launch, Origin,
+};
 use serde_json::{json, Value};
 
 /// (variable, bad value, what the record's `context.value` must be). The
@@ -133,7 +135,7 @@ fn each_bad_config_gives_the_uniform_500_and_names_the_variable_and_value() {
         assert_eq!(r.header("content-type"), Some("application/problem+json"));
         // The default answer, byte for byte: nothing of the config leaks.
         let want = json!({"type": "about:blank", "title": "Internal Server Error",
-            "status": 500, "detail": DEFAULT_MESSAGE, "request_id": id});
+            "status": 500, "detail": Page::default().message, "request_id": id});
         assert_eq!(r.json(), want, "{var}={value}");
         let record = worker.record_for(&id);
         assert_eq!(record["cause"], "config_error", "{record}");
@@ -248,7 +250,10 @@ fn default_format_applies_when_accept_does_not_decide() {
     );
     assert_eq!(
         String::from_utf8_lossy(&plain.body),
-        format!("Internal Server Error\n\n{DEFAULT_MESSAGE}\n\nRequest ID: fmt-1\n")
+        format!(
+            "Internal Server Error\n\n{}\n\nRequest ID: fmt-1\n",
+            Page::default().message
+        )
     );
 }
 

@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use error_shield::parts::HTML_CSP;
+use error_shield_harness::checks::HTML_CSP;
 use error_shield_harness::{
     ensure_built, get, raw_send, root, unique_id, Env, Launch, Project, Worker,
 };

@@ -5,11 +5,16 @@
 
 use std::time::Duration;
 
-use crate::http::get;
+use error_shield_rig::{fetch, Answer};
+
+use crate::exit::die;
 use crate::origin::{FAIL, FAIL_SECRET, SMALL};
-use crate::sys::die;
 
 const LIMIT: Duration = Duration::from_secs(30);
+
+fn get(url: &str, limit: Duration) -> Result<Answer, String> {
+    fetch("GET", url, &[], None, limit)
+}
 
 /// `small` is the origin's 4 KiB file; `passes` the servers of pass-through
 /// rows (the origin first), `fails` those of failure rows.
@@ -37,7 +42,7 @@ pub fn sanity(small: &[u8], origin: &str, passes: &[(&str, String)], fails: &[(&
             Ok(g) if g.status == 500 && !contains(&g.body, FAIL_SECRET) => {}
             Ok(g) if g.status == 500 => die(&format!(
                 "{what}: {url} passed the origin's 500 through ({})",
-                g.content_type
+                g.header("content-type").unwrap_or_default()
             )),
             Ok(g) => die(&format!(
                 "{what}: {url} answered {}, expected 500",

@@ -1,6 +1,6 @@
 //! The knobs of a run, from the environment (`BENCH_*`).
 
-use crate::sys::die;
+use crate::exit::die;
 
 pub struct Knobs {
     /// Seconds per measurement (`BENCH_DURATION`, 10).

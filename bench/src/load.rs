@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::sys::{clk_tck, group_ticks};
+use crate::machine::{clk_tck, group_ticks};
 
 /// One wrk run against one row.
 #[derive(Clone, Debug, PartialEq)]

@@ -15,14 +15,15 @@
 
 mod capnp;
 mod checks;
-mod http;
+mod download;
+mod exit;
 mod knobs;
 mod load;
+mod machine;
 mod origin;
 mod report;
 mod results;
 mod rows;
-mod sys;
 mod targets;
 mod tools;
 mod workers;
@@ -33,15 +34,18 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use error_shield_harness::process::{root, Group};
+use error_shield_rig::{root, Group};
 
+use exit::die;
 use knobs::Knobs;
 use load::Wrk;
 use results::Results;
 use rows::{Row, Server, Worker};
-use sys::die;
 use tools::Tools;
 use wrangler::Wrangler;
+
+/// How often the bench looks again while it waits for a server.
+const EVERY: Duration = Duration::from_millis(20);
 
 /// The servers of a run, each in its process group.
 struct Servers {
@@ -84,14 +88,14 @@ struct Bench {
 fn main() {
     let started = Instant::now();
     let knobs = Knobs::from_env();
-    sys::watch(Duration::from_secs(knobs.time_limit));
+    exit::watch(Duration::from_secs(knobs.time_limit));
     let root = root();
     let toml = fs::read_to_string(root.join("wrangler.toml"))
         .unwrap_or_else(|e| die(&format!("wrangler.toml: {e}")));
     let b = Bench {
         wrangler: Wrangler::parse(&toml).unwrap_or_else(|e| die(&e)),
         tools: Tools::find(&root),
-        scratch: sys::scratch(),
+        scratch: exit::scratch(),
         knobs,
         root,
     };
@@ -102,7 +106,7 @@ fn main() {
     let load = b.measure(&servers, &mut results);
     sizes(&b.tools, &bundle, &mut results);
     let setting = report::Setting {
-        date: sys::utc_now(),
+        date: report::utc_now(),
         workerd: b.tools.workerd_version(),
         compat: b.wrangler.compatibility_date.clone(),
         load,
@@ -114,7 +118,7 @@ fn main() {
     let written = fs::create_dir_all(&out).and_then(|()| fs::write(out.join("latest.md"), &text));
     written.unwrap_or_else(|e| die(&format!("bench/out/latest.md: {e}")));
     servers.stop();
-    sys::exit(0)
+    exit::exit(0)
 }
 
 impl Bench {
@@ -174,7 +178,7 @@ impl Bench {
             wrk.run(&url, seconds, servers.pgid(row.server()))
                 .unwrap_or_else(|e| die(&e))
         };
-        let load_start = sys::load();
+        let load_start = machine::load();
         crate::say!("warming each target {}s", k.warmup);
         for row in Row::ALL {
             run(row, k.warmup);
@@ -186,7 +190,7 @@ impl Bench {
                 results.load.entry(row).or_default().push(r);
             }
         }
-        (load_start, sys::load())
+        (load_start, machine::load())
     }
 }
 
@@ -200,7 +204,7 @@ fn pick_ports(base: u16) -> HashMap<Server, u16> {
     for (server, offset) in servers {
         let first = base.saturating_add(offset);
         let port = (first..first.saturating_add(200))
-            .find(|p| !taken.contains(p) && !sys::port_busy(*p))
+            .find(|p| !taken.contains(p) && !error_shield_rig::ports::busy(*p))
             .unwrap_or_else(|| die(&format!("no free port in {first}..{}", first + 200)));
         taken.push(port);
         ports.insert(server, port);
@@ -261,7 +265,7 @@ fn streams(servers: &Servers, runs: u32, results: &mut Results) {
     for server in all {
         let url = format!("{}{}", servers.base(server), origin::BIG);
         for _ in 0..runs {
-            match http::download(&url, Duration::from_secs(60)) {
+            match download::download(&url, Duration::from_secs(60)) {
                 Ok((200, origin::BIG_BYTES, secs)) => {
                     let s = results.stream.entry(server).or_default();
                     s.speeds.push(origin::BIG_BYTES as f64 / secs);

@@ -8,9 +8,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use error_shield_harness::process::Group;
+use error_shield_rig::{fetch, poll_every, Group};
 
-use crate::sys::{die, tail, wait_for};
+use crate::exit::{die, tail};
+use crate::EVERY;
 
 pub const SMALL: &str = "/small.bin";
 pub const SMALL_BYTES: u64 = 4096;
@@ -37,8 +38,11 @@ pub fn start(nginx: &Path, dir: &Path, port: u16) -> Group {
     cmd.arg("-c").arg(&conf);
     let group = Group::spawn(&cmd).unwrap_or_else(|e| die(&format!("nginx: {e}")));
     let url = format!("http://127.0.0.1:{port}{SMALL}");
-    let served = || crate::http::get(&url, Duration::from_secs(5)).is_ok_and(|g| g.status == 200);
-    if !wait_for(Duration::from_secs(15), served) {
+    let served = || {
+        let got = fetch("GET", &url, &[], None, Duration::from_secs(5));
+        got.is_ok_and(|g| g.status == 200).then_some(())
+    };
+    if poll_every(EVERY, Duration::from_secs(15), served).is_none() {
         let log = fs::read_to_string(dir.join("error.log")).unwrap_or_default();
         die(&format!(
             "nginx did not start:\n{}\n{}",

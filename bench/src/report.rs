@@ -45,7 +45,7 @@ fn header(out: &mut String, s: &Setting, k: &Knobs) {
          `wrangler deploy --dry-run` bundle; vars: {} (stale+retries row adds {})\n",
         s.workerd,
         s.compat,
-        crate::sys::cpus(),
+        crate::machine::cpus(),
         s.load.0,
         s.load.1,
         k.threads,
@@ -208,4 +208,24 @@ fn verdict(holds: bool) -> &'static str {
     } else {
         "missed"
     }
+}
+
+/// "YYYY-MM-DD HH:MM UTC", now.
+pub fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m) = (rem / 3600, rem % 3600 / 60);
+    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02} UTC")
 }

@@ -2,10 +2,11 @@
 //! nginx (the origin), wrk (the load), gzip (the size figure); workerd and
 //! wrangler come from the project's node_modules (scripts/bootstrap.sh).
 
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::sys::{die, which};
+use crate::exit::die;
 
 pub struct Tools {
     pub workerd: PathBuf,
@@ -100,4 +101,18 @@ pub fn gzip_size(gzip: &Path, file: &Path) -> u64 {
         die(&format!("gzip -9c {} failed", file.display()));
     }
     out.stdout.len() as u64
+}
+
+/// The program `name` on PATH, or in one of `also`.
+pub fn which(name: &str, also: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(also.iter().map(PathBuf::from))
+        .map(|d| d.join(name))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }

@@ -8,14 +8,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use error_shield_harness::process::{node_path, Group};
+use error_shield_rig::{fetch, node_path, poll_every, ports, Group};
 
 use crate::capnp::{config, Module};
+use crate::exit::{die, tail};
+use crate::machine::group_runs;
 use crate::origin::SMALL;
 use crate::rows::Worker;
-use crate::sys::{die, group_runs, port_busy, tail, wait_for};
 use crate::tools::Tools;
 use crate::wrangler::{Binding, Wrangler};
+use crate::EVERY;
 
 /// error-shield as production runs it: what `wrangler deploy` uploads.
 pub struct Bundle {
@@ -42,8 +44,8 @@ pub fn bundle(tools: &Tools, root: &Path, scratch: &Path) -> Bundle {
         .env("CI", "true")
         .env("WRANGLER_SEND_METRICS", "false");
     let group = Group::spawn(&cmd).unwrap_or_else(|e| die(&format!("wrangler: {e}")));
-    wait_for(Duration::from_secs(24 * 3600), || {
-        group.printed("bench: wrangler exited ")
+    poll_every(EVERY, Duration::from_secs(24 * 3600), || {
+        group.printed("bench: wrangler exited ").then_some(())
     });
     let out = group.output();
     drop(group);
@@ -132,7 +134,8 @@ pub struct Started {
 /// Starts workerd on `dir`'s config and waits for the worker's first 200 on
 /// `port` (polled every 2 ms on fresh connections).
 pub fn start(workerd: &Path, dir: &Path, port: u16) -> Started {
-    if port_busy(port) && !wait_for(Duration::from_millis(300), || !port_busy(port)) {
+    let free = || (!ports::busy(port)).then_some(());
+    if poll_every(EVERY, Duration::from_millis(300), free).is_none() {
         die(&format!("port {port} still busy"));
     }
     let url = format!("http://127.0.0.1:{port}{SMALL}");
@@ -144,7 +147,7 @@ pub fn start(workerd: &Path, dir: &Path, port: u16) -> Started {
     let group = Group::spawn(&cmd).unwrap_or_else(|e| die(&format!("workerd: {e}")));
     loop {
         let t = Instant::now();
-        let got = crate::http::get(&url, Duration::from_secs(10));
+        let got = fetch("GET", &url, &[], None, Duration::from_secs(10));
         if got.as_ref().is_ok_and(|g| g.status == 200) {
             return Started {
                 cold_ms: t0.elapsed().as_millis() as u64,

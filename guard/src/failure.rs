@@ -109,7 +109,7 @@ pub struct Failure {
     pub context: Vec<(String, String)>,
     /// Fields of the record's top level that a worker adds for its own
     /// features (a proxy's `attempts`, `route`, …). Never one of the
-    /// record's own names ([`RESERVED`](crate::parts::RESERVED)).
+    /// record's own names (`level`, `cause`, `request_id`, `message`, …).
     pub fields: Vec<(String, Value)>,
 }
 
@@ -153,7 +153,8 @@ impl Failure {
 
     /// Sets a top-level field of the record (replacing one of that name),
     /// for a worker's own features; one of the record's own names
-    /// ([`RESERVED`](crate::parts::RESERVED)) is ignored, so a record never has a key twice.
+    /// (`level`, `cause`, `request_id`, `message`, …) is ignored, so a
+    /// record never has a key twice.
     pub fn with_field(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.set_field(key, value);
         self

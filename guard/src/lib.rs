@@ -49,13 +49,11 @@
 //! The pure parts work anywhere, which is how they are tested:
 //!
 //! ```
-//! use error_shield::parts::{negotiate, Renderer};
+//! use error_shield::parts::Renderer;
 //! use error_shield::{Format, Page};
 //!
 //! let page = Page::default();
-//! let format = negotiate(Some("text/html;q=0.5, application/json"), page.default_format);
-//! assert_eq!(format, Format::Json);
-//! let rendered = Renderer::new(&page).render(format, "req-1", false);
+//! let rendered = Renderer::new(&page).render(Format::Json, "req-1", false);
 //! assert!(rendered.body.contains(r#""request_id":"req-1""#));
 //! ```
 //!
@@ -103,3 +101,6 @@ pub use failure::{Cause, Failure};
 pub use format::Format;
 pub use page::Page;
 pub use shield::Shield;
+
+#[cfg(test)]
+mod properties;

@@ -68,8 +68,8 @@ pub const MAX_LINE: usize = 128 * 1024;
 
 /// The JSON line for `failure` on `request` (`None`: a panic outside any
 /// request the guard knows of). The only place a failure becomes log text.
-/// Never over [`MAX_LINE`]: past it, `origin_body`, then `message`, then
-/// `url` are shortened and marked as cut ([`fit::CUT_MARK`]).
+/// Never over `MAX_LINE` (128 KiB): past it, `origin_body`, then `message`,
+/// then `url` are shortened and marked as cut (`…[cut]`).
 pub fn line(failure: &Failure, request: Option<&RequestInfo<'_>>) -> String {
     // Messages and context may quote a URL (a runtime's fetch error quotes
     // its whole target): redacted like the request's own, before anything

@@ -122,7 +122,7 @@ pub fn parsed<T>(
 }
 
 /// An absolute `http(s)://host[:port][/path]` URL the runtime can fetch:
-/// [`crate::url::is_http`].
+/// the URL rules of `url::is_http`.
 pub fn is_http_url(v: &str) -> bool {
     crate::url::is_http(v)
 }

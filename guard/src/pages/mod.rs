@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 pub use answer::body;
 pub use dress::{dress, wanted, VARY};
-pub use files::{Messages, Said, MAX_FILE};
+pub use files::{Messages, MAX_FILE};
 
 use crate::template::Template;
 
@@ -151,7 +151,7 @@ impl Pages {
 
     /// Remembers what the binding had under `name` (`None`: no such file).
     /// Returns the one warn line when the file cannot be used; a file of a
-    /// language beyond [`MAX_TAGS`] is not remembered.
+    /// language beyond the first `MAX_TAGS` (16) is not remembered.
     pub fn store(&mut self, name: &str, bytes: Option<&[u8]>) -> Option<String> {
         if self.entries.contains_key(name) || !self.admit(name) {
             return None;

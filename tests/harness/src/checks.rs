@@ -5,8 +5,12 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::client::{get, unique_id, Resp};
-use crate::process::poll;
 use crate::worker::Worker;
+use error_shield_rig::poll;
+
+/// The `content-security-policy` of every HTML answer: no scripts, no
+/// external loads. Written out here, so a change to it fails a test.
+pub const HTML_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// Makes `worker` trap each way (`abort`, `stack_overflow`), checks the
 /// uniform 500 and its one `worker_trap` record, and returns the records.

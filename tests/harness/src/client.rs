@@ -2,9 +2,7 @@
 //! whether an ordinary HTTP client ([`send`], [`get`]) or a hand-written
 //! exchange on the wire (`crate::wire`) asked.
 
-use std::io::Read;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -89,55 +87,17 @@ pub fn unique_id(tag: &str) -> String {
     format!("{tag}-{}-{n}", std::process::id())
 }
 
-/// One agent for every request: no redirects followed (a 3xx is an answer
-/// to check), no idle connections kept (each request is its own).
-fn agent() -> ureq::Agent {
-    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
-    AGENT
-        .get_or_init(|| {
-            ureq::AgentBuilder::new()
-                .redirects(0)
-                .timeout(Duration::from_secs(60))
-                .max_idle_connections(0)
-                .build()
-        })
-        .clone()
-}
-
-/// Sends a request and returns whatever came back (any status).
+/// Sends a request and returns whatever came back (any status), on a
+/// fresh connection, no redirect followed; panics (with the worker's last
+/// output) when nothing came back.
 pub fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Resp {
-    let mut req = agent().request(method, url);
-    for (k, v) in headers {
-        req = req.set(k, v);
-    }
-    let result = match body {
-        Some(b) => req.send_bytes(b),
-        None => req.call(),
-    };
-    let resp = match result {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
+    match error_shield_rig::fetch(method, url, headers, body, Duration::from_secs(60)) {
+        Ok(a) => Resp {
+            status: a.status,
+            headers: a.headers,
+            body: a.body,
+        },
         Err(e) => panic!("{method} {url}: {e}{}", wrangler_tail(url)),
-    };
-    let status = resp.status();
-    let mut names = resp.headers_names();
-    names.sort();
-    names.dedup();
-    let headers = names
-        .iter()
-        .flat_map(|name| resp.all(name).into_iter().map(|v| (name.clone(), v.into())))
-        .collect();
-    let mut body = Vec::new();
-    if method != "HEAD" {
-        resp.into_reader()
-            .take(256 * 1024 * 1024)
-            .read_to_end(&mut body)
-            .expect("read body");
-    }
-    Resp {
-        status,
-        headers,
-        body,
     }
 }
 

@@ -5,8 +5,8 @@
 use std::thread::JoinHandle;
 
 use crate::origin::Origin;
-use crate::process::{free_port, DeadPort};
 use crate::worker::{Launch, Worker};
+use error_shield_rig::{free_port, DeadPort};
 
 /// A fake origin (when the workers need one), other origins by name (a
 /// fallback, say), and named workers.

@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
+use error_shield_rig::poll;
 use serde_json::{json, Value};
 
-use crate::process::poll;
+use crate::client::send;
 use crate::worker::Worker;
 
 /// A root span as stored: its trace, span id, error and attributes.
@@ -26,13 +27,11 @@ impl Worker {
     /// The rows `sql` selects from the worker's local trace store.
     pub fn spans(&self, sql: &str, params: &[&str]) -> Vec<Vec<Value>> {
         let body = json!({ "sql": sql, "params": params }).to_string();
-        let text = ureq::post(&self.url("/cdn-cgi/explorer/api/local/observability/query"))
-            .set("content-type", "application/json")
-            .send_string(&body)
-            .expect("the local trace store answers")
-            .into_string()
-            .expect("a body");
-        let answer: Value = serde_json::from_str(&text).expect("JSON");
+        let url = self.url("/cdn-cgi/explorer/api/local/observability/query");
+        let json = [("content-type", "application/json")];
+        let r = send("POST", &url, &json, Some(body.as_bytes()));
+        assert_eq!(r.status, 200, "the local trace store: {}", r.text());
+        let answer = r.json();
         assert_eq!(answer["success"], true, "{answer}");
         serde_json::from_value(answer["result"]["rows"].clone()).expect("rows")
     }

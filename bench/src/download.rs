@@ -1,15 +1,9 @@
-//! The few single requests of the bench (readiness, the sanity checks, the
-//! 48 MiB downloads), each on a fresh connection like one curl call.
+//! The 48 MiB downloads of the streaming rows, each on a fresh connection
+//! like one curl call, counted without being kept. (The bench's single
+//! requests, readiness and the sanity checks, are `error_shield_rig::fetch`.)
 
 use std::io::Read;
 use std::time::{Duration, Instant};
-
-/// What one GET gave.
-pub struct Got {
-    pub status: u16,
-    pub content_type: String,
-    pub body: Vec<u8>,
-}
 
 fn agent(timeout: Duration) -> ureq::Agent {
     ureq::AgentBuilder::new()
@@ -17,25 +11,6 @@ fn agent(timeout: Duration) -> ureq::Agent {
         .redirects(0)
         .max_idle_connections(0)
         .build()
-}
-
-/// GET `url` and its whole body, whatever the status; `Err` when no answer.
-pub fn get(url: &str, timeout: Duration) -> Result<Got, String> {
-    let resp = match agent(timeout).get(url).call() {
-        Ok(r) | Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => return Err(e.to_string()),
-    };
-    let status = resp.status();
-    let content_type = resp.header("content-type").unwrap_or("").to_string();
-    let mut body = Vec::new();
-    resp.into_reader()
-        .read_to_end(&mut body)
-        .map_err(|e| format!("{url}: reading the body: {e}"))?;
-    Ok(Got {
-        status,
-        content_type,
-        body,
-    })
 }
 
 /// GET `url`, counting the body's bytes without keeping them: (status,

@@ -4,9 +4,11 @@
 
 use std::{fs, thread};
 
-/// One process of /proc: its group, command name and CPU time so far.
+/// One process of /proc: its group, command name, whether it has exited
+/// (a zombie not yet reaped) and CPU time so far.
 struct Proc {
     pgrp: u32,
+    zombie: bool,
     comm: String,
     ticks: u64,
 }
@@ -31,6 +33,7 @@ fn parse_stat(stat: &str) -> Option<Proc> {
     let num = |i: usize| fields.get(i)?.parse::<u64>().ok();
     Some(Proc {
         pgrp: num(2)? as u32,
+        zombie: fields.first() == Some(&"Z"),
         comm: stat[open + 1..close].to_string(),
         ticks: num(11)? + num(12)?,
     })
@@ -46,9 +49,11 @@ pub fn group_ticks(pgid: u32) -> u64 {
         .sum()
 }
 
-/// Whether group `pgid` has a process called `comm`.
+/// Whether group `pgid` has a live process called `comm`.
 pub fn group_runs(pgid: u32, comm: &str) -> bool {
-    procs().iter().any(|p| p.pgrp == pgid && p.comm == comm)
+    procs()
+        .iter()
+        .any(|p| p.pgrp == pgid && p.comm == comm && !p.zombie)
 }
 
 /// Clock ticks per second.
@@ -82,6 +87,9 @@ mod tests {
     fn stat_lines_give_group_and_ticks() {
         let p = parse_stat("42 (work erd) S 1 40 40 0 -1 4194560 1 0 0 0 7 3 0 0").unwrap();
         assert_eq!((p.pgrp, p.comm.as_str(), p.ticks), (40, "work erd", 10));
+        assert!(!p.zombie);
+        let z = parse_stat("42 (workerd) Z 1 40 40 0 -1 4194560 1 0 0 0 7 3 0 0").unwrap();
+        assert!(z.zombie, "an exited process not yet reaped");
     }
 
     #[test]

@@ -1,20 +1,22 @@
 //! `make bench`: error-shield's deploy bundle (what `wrangler deploy`
 //! uploads) against the bare origin, a minimal JavaScript pass-through
-//! worker and a JavaScript worker doing error-shield's job (bench/equal.js),
-//! in one run.
+//! worker, a JavaScript worker doing error-shield's job (bench/equal.js)
+//! and the same worker watching its bodies (bench/watching.js), in one run.
 //!
 //! Workers run under workerd itself (wrangler dev's proxy caps ~500 req/s),
 //! from generated capnp configs; the origin is nginx; load comes from wrk.
 //! Everything listens on 127.0.0.1 only; every server runs in a process
 //! group of its own that dies with this process, whatever the exit.
 //!
-//! Knobs (environment): BENCH_DURATION (s per measurement, 10), BENCH_WARMUP
-//! (s, 3), BENCH_CONNECTIONS (32), BENCH_THREADS (2), BENCH_COLD_RUNS (3),
-//! BENCH_STREAM_RUNS (3), BENCH_PORT_BASE (28080), BENCH_TIME_LIMIT (420).
+//! Knobs (environment): BENCH_DURATION (s per run, 6), BENCH_WARMUP (s, 2),
+//! BENCH_RUNS (interleaved load runs, 3), BENCH_CONNECTIONS (32),
+//! BENCH_THREADS (2), BENCH_COLD_RUNS (9), BENCH_STREAM_RUNS (3),
+//! BENCH_PORT_BASE (28080), BENCH_TIME_LIMIT (600).
 //! The report also lands in bench/out/latest.md.
 
 mod capnp;
 mod checks;
+mod cold;
 mod download;
 mod exit;
 mod knobs;
@@ -147,7 +149,7 @@ impl Bench {
             "origin {origin_url}; cold starts (x{})",
             self.knobs.cold_runs
         );
-        let workers = cold_starts(
+        let workers = cold::starts(
             &self.tools.workerd,
             scratch,
             &worker_ports,
@@ -162,8 +164,8 @@ impl Bench {
         (servers, bundle)
     }
 
-    /// Warms each row, then loads them all twice, interleaved (A B A B); gives
-    /// the load average before and after.
+    /// Warms each row, then loads them all `runs` times, interleaved (A B …
+    /// A B …); gives the load average before and after.
     fn measure(&self, servers: &Servers, results: &mut Results) -> (String, String) {
         let (k, tools) = (&self.knobs, &self.tools);
         let script = self.root.join("bench/report.lua");
@@ -183,7 +185,7 @@ impl Bench {
         for row in Row::ALL {
             run(row, k.warmup);
         }
-        for i in 1..=2 {
+        for i in 1..=k.runs {
             for row in Row::ALL {
                 crate::say!("run {i}: {} ({}s)", row.label(), k.duration);
                 let r = run(row, k.duration);
@@ -212,35 +214,6 @@ fn pick_ports(base: u16) -> HashMap<Server, u16> {
     ports
 }
 
-/// Cold start of each timed worker, `runs` times, the workers taking turns
-/// so that a slow spell of the machine hits them alike; the last start of
-/// each keeps running. The others (the same bundle) are started untimed.
-fn cold_starts(
-    workerd: &Path,
-    scratch: &Path,
-    ports: &HashMap<Worker, u16>,
-    runs: u32,
-    results: &mut Results,
-) -> HashMap<Worker, Group> {
-    let mut groups: HashMap<Worker, Group> = HashMap::new();
-    for _ in 0..runs {
-        for w in Worker::COLD {
-            drop(groups.remove(&w));
-            let s = workers::start(workerd, &scratch.join(w.dir()), ports[&w]);
-            let cold = results.cold.entry(w).or_default();
-            cold.runs_ms.push(s.cold_ms);
-            cold.first_ms.push(results::round1(s.first_ms));
-            groups.insert(w, s.group);
-        }
-    }
-    for w in Worker::ALL {
-        if let std::collections::hash_map::Entry::Vacant(e) = groups.entry(w) {
-            e.insert(workers::start(workerd, &scratch.join(w.dir()), ports[&w]).group);
-        }
-    }
-    groups
-}
-
 fn sanity(servers: &Servers, nginx_dir: &Path) {
     let small = fs::read(nginx_dir.join("www").join(&origin::SMALL[1..]))
         .unwrap_or_else(|e| die(&format!("the 4 KiB file: {e}")));
@@ -258,13 +231,15 @@ fn sanity(servers: &Servers, nginx_dir: &Path) {
     checks::sanity(&small, &servers.base(Server::Origin), &passes, &fails);
 }
 
-/// 48 MiB downloads, `runs` per server.
+/// 48 MiB downloads, `runs` per server, the servers taking turns.
 fn streams(servers: &Servers, runs: u32, results: &mut Results) {
     crate::say!("48 MiB streaming (x{runs} each)");
-    let all = std::iter::once(Server::Origin).chain(Worker::STREAM.map(Server::Worker));
-    for server in all {
-        let url = format!("{}{}", servers.base(server), origin::BIG);
-        for _ in 0..runs {
+    let all: Vec<Server> = std::iter::once(Server::Origin)
+        .chain(Worker::STREAM.map(Server::Worker))
+        .collect();
+    for _ in 0..runs {
+        for &server in &all {
+            let url = format!("{}{}", servers.base(server), origin::BIG);
             match download::download(&url, Duration::from_secs(60)) {
                 Ok((200, origin::BIG_BYTES, secs)) => {
                     let s = results.stream.entry(server).or_default();

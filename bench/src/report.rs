@@ -3,7 +3,8 @@
 use std::fmt::Write;
 
 use crate::knobs::Knobs;
-use crate::results::{ratio, Results};
+use crate::load::Run;
+use crate::results::{median, paired, Results, Spread};
 use crate::rows::{Row, Server, Worker, STALE_VARS};
 use crate::targets::{bytes, kib, num, TARGETS};
 use crate::wrangler::Binding;
@@ -40,8 +41,9 @@ fn header(out: &mut String, s: &Setting, k: &Knobs) {
     let _ = writeln!(out, "## error-shield benchmark — {}\n", s.date);
     let _ = writeln!(
         out,
-        "workerd {}, compat {}; {} CPUs, load {} → {}; wrk -t{} -c{}, {}s per run after {}s warm-up, \
-         runs interleaved A B A B over all targets; nginx 1 worker; error-shield = the \
+        "workerd {}, compat {}; {} CPUs, load {} → {}; wrk -t{} -c{}, {} runs of {}s per row after {}s warm-up, \
+         runs interleaved (every row's run 1, then every row's run 2, …); {} cold starts and {} 48 MiB \
+         downloads per worker, interleaved likewise; nginx 1 worker; error-shield = the \
          `wrangler deploy --dry-run` bundle; vars: {} (stale+retries row adds {})\n",
         s.workerd,
         s.compat,
@@ -50,41 +52,54 @@ fn header(out: &mut String, s: &Setting, k: &Knobs) {
         s.load.1,
         k.threads,
         k.connections,
+        k.runs,
         k.duration,
         k.warmup,
+        k.cold_runs,
+        k.stream_runs,
         vars.join(" "),
         stale.join(" ")
     );
 }
 
+/// The median of run i of `a` over run i of `b`, or "–".
+fn paired_median(a: &[f64], b: &[f64]) -> String {
+    let ratios = paired(a, b);
+    if ratios.is_empty() {
+        return "–".into();
+    }
+    format!("{:.2}", median(&ratios))
+}
+
 fn load_table(out: &mut String, r: &Results) {
-    out.push_str("| target | req/s run 1 | req/s run 2 | req/s mean | vs JS worker | vs equal JS | p50 ms (1/2) | p99 ms (1/2) | server CPU µs/req (1/2) | requests | non-2xx | socket errors |\n");
-    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    let js = r.mean_rps(Row::Pass(Worker::Js));
+    out.push_str("| target | req/s median (min–max) | vs minimal JS | vs JS peer | p50 ms | p99 ms | server CPU µs/req median (min–max) | CPU vs JS peer | requests | non-2xx | socket errors |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    let js = r.rps(Row::Pass(Worker::Js));
     for row in Row::ALL {
         let runs = r.runs(row);
-        let each = |f: &dyn Fn(&crate::load::Run) -> String| -> String {
-            runs.iter().map(f).collect::<Vec<_>>().join(" / ")
+        let of = |f: fn(&Run) -> f64| Spread::of(&runs.iter().map(f).collect::<Vec<_>>());
+        let sum = |f: fn(&Run) -> u64| -> u64 { runs.iter().map(f).sum() };
+        let peer = |f: fn(&Results, Row) -> Vec<f64>| {
+            row.peer()
+                .map_or("–".into(), |p| paired_median(&f(r, row), &f(r, p)))
         };
-        let sum = |f: &dyn Fn(&crate::load::Run) -> u64| -> u64 { runs.iter().map(f).sum() };
-        let m = r.mean_rps(row);
         let _ = writeln!(
             out,
-            "| {} | {} | {:.1} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {:.3} | {:.3} | {} | {} | {} | {} | {} |",
             row.label(),
-            each(&|x| format!("{:.1}", x.rps)).replace(" / ", " | "),
-            m,
-            ratio(m, js),
-            ratio(m, r.mean_rps(row.peer())),
-            each(&|x| format!("{:.3}", x.p50_ms)),
-            each(&|x| format!("{:.3}", x.p99_ms)),
-            each(&|x| x.cpu_us.map_or("-".into(), |c| format!("{c:.0}"))),
-            sum(&|x| x.requests),
-            sum(&|x| x.non2xx),
-            sum(&|x| x.socket_errors),
+            Spread::show(of(|x| x.rps), 1),
+            paired_median(&r.rps(row), &js),
+            peer(Results::rps),
+            of(|x| x.p50_ms).map_or(0.0, |s| s.median),
+            of(|x| x.p99_ms).map_or(0.0, |s| s.median),
+            Spread::show(Spread::of(&r.cpu(row)), 0),
+            peer(Results::cpu),
+            sum(|x| x.requests),
+            sum(|x| x.non2xx),
+            sum(|x| x.socket_errors),
         );
     }
-    out.push_str("\nvs JS worker: against the minimal JS pass-through; vs equal JS: against the equal-function worker's row of the same kind (failure rows against its failure path). Server CPU = user+system time of the serving process group (workerd, or nginx for the origin) per request, from /proc: steadier than req/s on a busy machine.\n\n");
+    out.push_str("\nMedians of the interleaved runs, their spread (min–max) in brackets. Ratios are the median of run i of the row over run i of the other (req/s, except the CPU column). vs minimal JS: against the minimal JS pass-through. vs JS peer: against the JS worker doing the same job — error-shield's rows with bodies watched (the default, stale+retries, routes, fallback + breaker) against the JS watching peer (bench/watching.js: equal.js with its body piped natively and one log line when the pipe fails); WATCH_BODIES=off against the plain equal-function worker (bench/equal.js); failure rows against the equal-function worker's failure path. Server CPU = user+system time of the serving process group (workerd, or nginx for the origin) per request, from /proc: steadier than req/s on a busy machine.\n\n");
 }
 
 /// Every pass-through answer a 2xx, every failure-path answer a 500, and no
@@ -125,7 +140,7 @@ fn row_check(out: &mut String, r: &Results) {
 fn other_tables(out: &mut String, r: &Results, stream_runs: u32) {
     let _ = writeln!(
         out,
-        "| 48 MiB streamed | best MB/s | median MB/s (of {stream_runs}) |\n|---|---:|---:|"
+        "| 48 MiB streamed | best MB/s | median MB/s (of {stream_runs}) | runs MB/s |\n|---|---:|---:|---:|"
     );
     let servers = std::iter::once(Server::Origin).chain(Worker::STREAM.map(Server::Worker));
     for server in servers {
@@ -134,24 +149,26 @@ fn other_tables(out: &mut String, r: &Results, stream_runs: u32) {
             Server::Worker(w) => w.label(),
         };
         let s = &r.stream[&server];
+        let runs: Vec<String> = r.stream_mb_s(server).iter().map(|v| num(*v)).collect();
         let _ = writeln!(
             out,
-            "| {label} | {:.0} | {:.0} |",
+            "| {label} | {:.0} | {:.0} | {} |",
             s.best_mb_s(),
-            s.median_mb_s()
+            s.median_mb_s(),
+            runs.join("/")
         );
     }
-    out.push_str("\n| cold start (workerd start → first 200) | median ms | runs ms | first request ms (median) |\n|---|---:|---:|---:|\n");
+    out.push_str("\n| cold start (workerd start → first 200) | median ms | runs ms | first request ms median (min–max) |\n|---|---:|---:|---:|\n");
     for w in Worker::COLD {
         let c = &r.cold[&w];
         let runs: Vec<String> = c.runs_ms.iter().map(u64::to_string).collect();
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.1} |",
+            "| {} | {} | {} | {} |",
             w.label(),
             num(c.median_ms()),
             runs.join("/"),
-            c.first_median_ms()
+            Spread::show(Spread::of(&c.first_ms), 1)
         );
     }
     out.push_str("\n| size (deploy bundle) | raw | gzip -9 |\n|---|---:|---:|\n");
@@ -173,6 +190,7 @@ fn other_tables(out: &mut String, r: &Results, stream_runs: u32) {
 }
 
 fn targets(out: &mut String, r: &Results) {
+    out.push_str("Targets: the median of the per-run ratios (run i over run i of the interleaved runs), their spread and each side's median in brackets.\n\n");
     out.push_str("| target | bound | measured | holds/missed |\n|---|---:|---|---|\n");
     for t in TARGETS {
         let v = t.judge(r);
@@ -182,7 +200,7 @@ fn targets(out: &mut String, r: &Results) {
             t.label(),
             v.bound,
             v.measured,
-            verdict(v.holds)
+            v.verdict
         );
     }
     out.push_str("\nThe CPU targets by req/s (higher = faster; a CPU bound of k× asks for at least 1/k× the req/s), noisier:\n\n");
@@ -190,24 +208,15 @@ fn targets(out: &mut String, r: &Results) {
         "| same pairs, req/s | measured | bound (1/k) | holds/missed |\n|---|---|---:|---|\n",
     );
     for t in TARGETS {
-        if let Some((measured, bound, holds)) = t.as_rps(r) {
+        if let Some(v) = t.as_rps(r) {
             let _ = writeln!(
                 out,
-                "| {} | {measured} | ≥ {bound:.2} | {} |",
-                t.what,
-                verdict(holds)
+                "| {} | {} | {} | {} |",
+                t.what, v.measured, v.bound, v.verdict
             );
         }
     }
     out.push('\n');
-}
-
-fn verdict(holds: bool) -> &'static str {
-    if holds {
-        "holds"
-    } else {
-        "missed"
-    }
 }
 
 /// "YYYY-MM-DD HH:MM UTC", now.

@@ -1,4 +1,4 @@
-//! What is measured: the servers (nginx and seven workerd configs) and the
+//! What is measured: the servers (nginx and ten workerd configs) and the
 //! rows of the load table, each a URL on one of them.
 
 use crate::origin::{FAIL, SMALL};
@@ -11,6 +11,9 @@ pub enum Worker {
     Js,
     /// bench/equal.js: error-shield's job written in JavaScript.
     Equal,
+    /// bench/watching.js: equal.js with its bodies watched through a native
+    /// pipe, one log line when one breaks (the default's peer).
+    Watching,
     /// error-shield's deploy bundle with wrangler.toml's vars.
     Shield,
     /// The bundle with stale-if-error and retries on.
@@ -30,9 +33,10 @@ pub enum Worker {
 }
 
 impl Worker {
-    pub const ALL: [Worker; 9] = [
+    pub const ALL: [Worker; 10] = [
         Worker::Js,
         Worker::Equal,
+        Worker::Watching,
         Worker::Shield,
         Worker::Stale,
         Worker::Route1,
@@ -42,9 +46,11 @@ impl Worker {
         Worker::Open,
     ];
     /// Timed at cold start; the others are the same bundle as `Shield`.
-    pub const COLD: [Worker; 3] = [Worker::Js, Worker::Equal, Worker::Shield];
+    pub const COLD: [Worker; 4] = [Worker::Js, Worker::Equal, Worker::Watching, Worker::Shield];
     /// Timed streaming 48 MiB (after the origin itself).
-    pub const STREAM: [Worker; 4] = [Worker::Js, Worker::Equal, Worker::Shield, Worker::Unwatched];
+    #[rustfmt::skip]
+    pub const STREAM: [Worker; 5] =
+        [Worker::Js, Worker::Equal, Worker::Watching, Worker::Shield, Worker::Unwatched];
 
     /// Its directory in the run's scratch directory, its port's offset from
     /// `BENCH_PORT_BASE` (the origin's is 0; taken, the next free port) and
@@ -61,6 +67,7 @@ impl Worker {
             Worker::Unwatched => ("unwatched", 7, "error-shield, WATCH_BODIES=off"),
             Worker::Resilient => ("resilient", 8, "error-shield, fallback origin + circuit breaker on"),
             Worker::Open => ("open", 9, "error-shield, circuit open"),
+            Worker::Watching => ("watching", 10, "JS watching peer (equal-function + native body watch)"),
         }
     }
 
@@ -115,7 +122,7 @@ impl Worker {
                 Binding::text("CIRCUIT_FAILURES", "1"),
                 Binding::text("CIRCUIT_OPEN_SECONDS", "86400"),
             ],
-            Worker::Js | Worker::Equal | Worker::Shield => Vec::new(),
+            Worker::Js | Worker::Equal | Worker::Watching | Worker::Shield => Vec::new(),
         }
     }
 }
@@ -141,10 +148,11 @@ pub enum Row {
 
 impl Row {
     /// In the order they are loaded (A B A B) and reported.
-    pub const ALL: [Row; 12] = [
+    pub const ALL: [Row; 13] = [
         Row::Origin,
         Row::Pass(Worker::Js),
         Row::Pass(Worker::Equal),
+        Row::Pass(Worker::Watching),
         Row::Pass(Worker::Shield),
         Row::Pass(Worker::Unwatched),
         Row::Pass(Worker::Stale),
@@ -175,11 +183,18 @@ impl Row {
         !matches!(self, Row::Fail(_))
     }
 
-    /// The equal-function worker's row of the same kind ("vs equal JS").
-    pub fn peer(self) -> Row {
+    /// The JS peer an error-shield row is compared with ("vs JS peer"):
+    /// one that does the same job. Bodies watched (the default and every
+    /// feature on top of it): the watching peer; `WATCH_BODIES=off`: the
+    /// equal-function worker; a failure row: the equal-function worker's
+    /// failure path. The origin and the JS workers have none.
+    pub fn peer(self) -> Option<Row> {
         match self {
-            Row::Fail(_) => Row::Fail(Worker::Equal),
-            _ => Row::Pass(Worker::Equal),
+            Row::Origin | Row::Pass(Worker::Js | Worker::Equal | Worker::Watching) => None,
+            Row::Fail(Worker::Js | Worker::Equal | Worker::Watching) => None,
+            Row::Fail(_) => Some(Row::Fail(Worker::Equal)),
+            Row::Pass(Worker::Unwatched) => Some(Row::Pass(Worker::Equal)),
+            Row::Pass(_) => Some(Row::Pass(Worker::Watching)),
         }
     }
 
@@ -188,6 +203,7 @@ impl Row {
             Row::Origin => "origin direct (nginx, 4 KiB)",
             Row::Pass(Worker::Js) => "JS pass-through worker (minimal)",
             Row::Pass(Worker::Equal) => "JS equal-function worker",
+            Row::Pass(Worker::Watching) => "JS watching peer (equal-function + native pipe watching the body)",
             Row::Pass(Worker::Shield) => "error-shield pass-through",
             Row::Pass(Worker::Unwatched) => "error-shield, WATCH_BODIES=off, pass-through",
             Row::Pass(Worker::Stale) => "error-shield, stale-if-error + retries on, pass-through (tee + rejected cache put: no cache service)",
@@ -199,5 +215,69 @@ impl Row {
             Row::Fail(Worker::Equal) => "JS equal-function worker, failure path (origin 500)",
             Row::Fail(_) => "error-shield failure path (origin 500)",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watched_rows_meet_the_watching_peer_and_the_rest_the_equal_one() {
+        for w in [
+            Worker::Shield,
+            Worker::Stale,
+            Worker::Route1,
+            Worker::Route64,
+            Worker::Resilient,
+        ] {
+            assert_eq!(
+                Row::Pass(w).peer(),
+                Some(Row::Pass(Worker::Watching)),
+                "{w:?}"
+            );
+        }
+        assert_eq!(
+            Row::Pass(Worker::Unwatched).peer(),
+            Some(Row::Pass(Worker::Equal))
+        );
+        for w in [Worker::Shield, Worker::Open] {
+            assert_eq!(Row::Fail(w).peer(), Some(Row::Fail(Worker::Equal)), "{w:?}");
+        }
+        for r in [
+            Row::Origin,
+            Row::Pass(Worker::Js),
+            Row::Pass(Worker::Equal),
+            Row::Pass(Worker::Watching),
+        ] {
+            assert_eq!(r.peer(), None, "{r:?}");
+        }
+    }
+
+    #[test]
+    fn every_peer_is_a_measured_row_of_the_same_kind() {
+        for row in Row::ALL {
+            if let Some(peer) = row.peer() {
+                assert!(Row::ALL.contains(&peer), "{row:?}");
+                assert_eq!(peer.passes(), row.passes(), "{row:?}");
+            }
+        }
+        assert!(Row::ALL
+            .iter()
+            .any(|r| r.peer() == Some(Row::Pass(Worker::Watching))));
+    }
+
+    #[test]
+    fn the_watching_peer_is_timed_everywhere_and_ports_differ() {
+        assert!(Worker::COLD.contains(&Worker::Watching));
+        assert!(Worker::STREAM.contains(&Worker::Watching));
+        assert!(
+            Row::ALL.contains(&Row::Pass(Worker::Watching)) && Row::Pass(Worker::Watching).passes()
+        );
+        let mut offsets: Vec<u16> = Worker::ALL.iter().map(|w| w.port_offset()).collect();
+        offsets.sort_unstable();
+        offsets.dedup();
+        assert_eq!(offsets.len(), Worker::ALL.len());
+        assert!(!offsets.contains(&0), "0 is the origin's");
     }
 }

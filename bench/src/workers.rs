@@ -107,6 +107,11 @@ pub fn prepare(
                 vec![root.join("bench/equal.js")],
                 vec![Module::Es("equal.js")],
             ),
+            // The first module is the main one; it imports ./equal.js.
+            Worker::Watching => (
+                vec![root.join("bench/watching.js"), root.join("bench/equal.js")],
+                vec![Module::Es("watching.js"), Module::Es("equal.js")],
+            ),
             _ => (
                 vec![bundle.dir.join("index.js"), bundle.dir.join(&bundle.wasm)],
                 vec![Module::Es("index.js"), Module::Wasm(&bundle.wasm)],

@@ -50,7 +50,7 @@ const KIB: f64 = 1024.0;
 pub const TARGETS: &[Target] = &[
     cpu("error-shield pass-through (bodies watched) / JS watching peer", Pass(Shield), Pass(Watching), AtMost(1.00)),
     cpu("error-shield WATCH_BODIES=off pass-through / JS equal-function peer", Pass(Unwatched), Pass(Equal), AtMost(1.00)),
-    cpu("error-shield pass-through / minimal JS (the stretch)", Pass(Shield), Pass(Js), AtMost(1.10)),
+    cpu("error-shield pass-through / minimal JS, the stretch", Pass(Shield), Pass(Js), AtMost(1.10)),
     cpu("error-shield failure path / JS equal-function failure path", Fail(Shield), Fail(Equal), AtMost(1.00)),
     cpu("stale+retries pass-through / error-shield pass-through", Pass(Stale), Pass(Shield), AtMost(1.03)),
     cpu("1 rule pass-through / no rules", Pass(Route1), Pass(Shield), AtMost(1.03)),

@@ -18,8 +18,10 @@ impl Stream {
         (self.speeds.iter().copied().fold(0.0, f64::max) / 1e6).round()
     }
 
+    /// The median of the rounded runs, as the targets take it.
     pub fn median_mb_s(&self) -> f64 {
-        (median(&self.speeds) / 1e6).round()
+        let runs: Vec<f64> = self.speeds.iter().map(|b| (b / 1e6).round()).collect();
+        median(&runs)
     }
 }
 
@@ -68,7 +70,7 @@ impl Results {
         runs.map(|r| r.cpu_us.unwrap_or(0.0)).collect()
     }
 
-    /// MB/s of each 48 MiB download, in order (run i of every server
+    /// MB/s of each 48 MiB download, rounded, in order (run i of every server
     /// taken in the same turn).
     pub fn stream_mb_s(&self, server: Server) -> Vec<f64> {
         let speeds = self.stream.get(&server).map_or(&[][..], |s| &s.speeds[..]);

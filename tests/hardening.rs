@@ -314,3 +314,42 @@ fn a_body_that_breaks_after_the_headers_is_recorded_once_and_a_length_ends_short
         e.worker("main").assert_no_records(&[&id]);
     }
 }
+
+#[test]
+fn a_client_that_leaves_mid_body_writes_no_record_while_a_cut_origin_body_does() {
+    use std::io::{Read, Write};
+    let e = env();
+    let w = e.worker("main");
+    for chunked in [false, true] {
+        let (key, id) = (unique_id("leaver"), unique_id("leaves"));
+        // 256 MiB: far more than any buffer between the origin and the
+        // client holds, so the worker is mid-body when the client goes.
+        let path = format!("/bytes?n=268435456&key={key}&chunked={}", chunked as u8);
+        let addr = w.base.trim_start_matches("http://");
+        let mut conn = std::net::TcpStream::connect(addr).expect("connect");
+        conn.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let head = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nX-Request-Id: {id}\r\n\r\n");
+        conn.write_all(head.as_bytes()).unwrap();
+        let (mut got, mut buf) = (0, vec![0u8; 65536]);
+        while got < 1 << 20 {
+            match conn.read(&mut buf) {
+                Ok(0) | Err(_) => panic!("{path}: the body ended after {got} bytes"),
+                Ok(n) => got += n,
+            }
+        }
+        drop(conn);
+        let ended = poll(
+            "the origin's body cancelled",
+            Duration::from_secs(30),
+            || e.origin().ended(&format!("bytes:{key}")),
+        );
+        assert_ne!(ended, "complete", "{path}: the whole body went out");
+        // The positive control: an origin that cuts its body is recorded.
+        let cut = unique_id("cut");
+        let target = format!("/truncated?n=5000&chunked={}", chunked as u8);
+        let _ = read_until_closed(&w.base, &target, &cut);
+        assert_eq!(w.record_for(&cut)["after_headers"], true);
+        w.assert_no_records(&[&id]);
+    }
+}

@@ -3,14 +3,14 @@
 //! record, with what the proxy adds (the rule's status policy and default
 //! format, a kept or circuit `Retry-After`, the rule's prefix).
 
+use error_shield::parts::status::INTERNAL_SERVER_ERROR;
 use error_shield::parts::{respond, write, Incoming};
 use error_shield::{Failure, Format};
 use web_sys::Response;
 
 use crate::constants::HOP;
-use crate::context::Context;
 use crate::isolate::{Isolate, Selected};
-use crate::settings::StatusPolicy;
+use crate::rescue::journey::{Failed, RetryAfter};
 use crate::{plan, retry_after, verdict};
 
 /// The one record of a failure of the proxy: the guard's record, with the
@@ -29,34 +29,34 @@ pub fn record(chosen: Option<&Selected<'_>>, incoming: &Incoming, failure: &Fail
 
 /// The one answer to a failure: records it and answers with the status its
 /// cause gets under the rule's policy, in the rule's default format (an
-/// origin's `Retry-After` kept with its status when the policy says so).
+/// origin's `Retry-After` kept with its status when the policy says so; an
+/// open circuit's with its 503).
 pub fn fail(
     isolate: &Isolate,
     selected: &Result<Selected<'_>, Failure>,
     incoming: &Incoming,
-    failure: &Failure,
-    ctx: Option<&Context>,
+    failed: &Failed,
 ) -> Response {
     let shield = &isolate.shield;
+    let failure = &failed.failure;
     let Ok(chosen) = selected else {
         let response = shield.fail(incoming, failure);
         crate::pages::mark(&response, &incoming.request, false);
         return response;
     };
     let policy = chosen.settings.response_status;
-    let open_for = ctx.map_or(0, Context::open_for);
-    let (status, retry_after) = if open_for > 0 {
-        (verdict::open_status(policy), Some(open_for.to_string()))
-    } else {
-        // A carried failure's own Retry-After, not a later attempt's.
-        let origin = match (policy, ctx) {
-            (StatusPolicy::Origin, Some(ctx)) => {
-                ctx.kept_retry_after().or_else(|| ctx.retry_after())
-            }
-            _ => None,
-        };
-        let kept = retry_after::kept(policy, failure, origin.as_deref()).map(str::to_owned);
-        (verdict::status_for(policy, failure), kept)
+    let (status, retry_after) = match &failed.retry_after {
+        Some(RetryAfter::Circuit(open_for)) => {
+            (verdict::open_status(policy), Some(open_for.to_string()))
+        }
+        origin => {
+            let origin = match origin {
+                Some(RetryAfter::Origin(v)) => Some(v.as_str()),
+                _ => None,
+            };
+            let kept = retry_after::kept(policy, failure, origin).map(str::to_owned);
+            (verdict::status_for(policy, failure), kept)
+        }
     };
     let renderer = shield.answer(status);
     record(Some(chosen), incoming, failure, renderer.status());
@@ -69,6 +69,17 @@ pub fn fail(
     response
 }
 
+/// The uniform 500 with no record: a client's upload ended the request
+/// (the operator gets a warn line instead).
+pub fn quiet(isolate: &Isolate, chosen: &Selected<'_>, incoming: &Incoming) -> Response {
+    let format = default_format(isolate, chosen);
+    isolate
+        .shield
+        .respond(incoming, INTERNAL_SERVER_ERROR, format)
+}
+
+/// The format an answer takes when `Accept` names none: the rule's, else
+/// the top level's.
 pub fn default_format(isolate: &Isolate, chosen: &Selected<'_>) -> Format {
     chosen
         .route

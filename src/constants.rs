@@ -7,7 +7,7 @@ use error_shield::parts::{header, last_resort_halves, status, Renderer};
 use error_shield::{Format, Page};
 use wasm_bindgen::JsValue;
 
-use crate::context::Kind;
+use crate::corridor::came::Kind;
 use crate::{coding, status as statuses};
 
 /// Carries the hop markers ([`crate::hop`]) to the origin, so a request

@@ -8,11 +8,11 @@ use error_shield::parts::{catch, Incoming};
 use error_shield::{Cause, Failure};
 use wasm_bindgen::JsValue;
 
-use crate::context;
+use crate::corridor;
 use crate::hop::Chain;
 use crate::isolate::Selected;
 use crate::plan::Plan;
-use crate::runtime;
+use crate::rescue::journey::{Journey, Stage};
 use crate::settings::OnWorkerFailure;
 
 /// The promise of the origin's answer, or `None`: the uniform error stays.
@@ -35,16 +35,24 @@ pub fn start(
     // Planned afresh and minimally; should even that fail, the uniform error.
     catch(|| {
         let plan = Plan::as_it_came(s, &incoming.url);
-        let trace_id = incoming.trace_id.as_deref();
-        let ctx = context::create(url, chosen.index, &incoming.id, trace_id, &plan, hop);
-        context::carry_failure(&ctx, &failure.clone().with_field("failed_open", true));
-        ctx.set_failed_open(true);
-        ctx.set_keep(true);
         // The bypass token is a secret: it never reaches the origin.
-        if s.maintenance.bypass_token.is_some() {
-            ctx.set_strip(true);
-        }
-        Ok(runtime::execute(&incoming.request, &ctx).into())
+        let strip = s.maintenance.bypass_token.is_some();
+        let io = corridor::io(&plan, url, &incoming.id, chosen.index, hop, strip);
+        let journey = Journey {
+            id: incoming.id.clone(),
+            nonces: hop.nonces.clone(),
+            rule: chosen.index,
+            trace_id: incoming.trace_id.clone(),
+            started: incoming.started.unwrap_or_else(js_sys::Date::now),
+            attempts: 1,
+            rescue: plan.rescue,
+            copy: None,
+            breaker: None,
+            stage: Stage::FailedOpen {
+                failure: failure.clone().with_field("failed_open", true),
+            },
+        };
+        Ok(io.start(&incoming.request, &journey, None, 0.0).into())
     })
     .ok()
 }

@@ -8,11 +8,12 @@ use error_shield::{Failure, Shield};
 use wasm_bindgen::JsValue;
 
 use crate::breaker::Breakers;
+use crate::constants;
+use crate::corridor::executor;
 use crate::hop::{self, Chain, Hop};
 use crate::routes::{Route, Routes};
 use crate::settings::Settings;
 use crate::stale::{Collecting, Ledger};
-use crate::{constants, runtime};
 
 /// What every request of this isolate shares.
 pub struct Isolate {
@@ -71,7 +72,7 @@ impl Isolate {
             .get_or_init(|| notice(&self.shield, self.settings.as_ref().ok()))
     }
 
-    /// The settings `decide` selected, by their index in its context.
+    /// The settings `decide` selected, by their index in its journey.
     pub fn rule(&self, index: u32) -> Result<Selected<'_>, Failure> {
         let top = self.settings.as_ref().map_err(Clone::clone)?;
         let route = index
@@ -121,13 +122,7 @@ impl Isolate {
             }
         }
         let hop = Hop::of(&deployment(env));
-        runtime::configure(
-            &constants::names(),
-            &bitmaps,
-            excerpt_max,
-            watch_bodies,
-            hop.marker(),
-        );
+        executor::configure(&constants::names(), &bitmaps, excerpt_max, watch_bodies);
         Isolate {
             shield,
             settings,

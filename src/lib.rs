@@ -5,27 +5,25 @@
 //!
 //! Rust decides, JS carries out. The JS entry (`js/entry.js`) calls
 //! [`decide`] once per request; Rust plans it and starts the executor
-//! (`js/runtime.js`) with the request's context ([`context`]), whose promise
-//! resolves to the origin's response (sent as is) or to the context with
-//! what came back, which the entry hands to [`conclude`]: it answers or
-//! starts the next step (a retry, a cache look-up). A trap is
+//! (`js/runtime.js`) with the request's journey ([`rescue::journey`]),
+//! whose promise resolves to the origin's response (sent as is) or to the
+//! context with what came back, which the entry hands to [`conclude`]: the
+//! rescue decides the next step ([`rescue::next`]) and the corridor
+//! carries it out (a retry, the fallback, a cache look-up, an answer). A trap is
 //! answered by [`trap`] on the re-instantiated module.
 #![warn(missing_docs)]
 
 mod answer;
 mod breaker;
-mod carry;
-mod circuit;
 pub mod coding;
 pub mod constants;
-mod context;
+mod corridor;
 pub mod credentials;
 pub mod excerpt;
 mod fail_open;
 mod fault;
 pub mod hop;
 mod isolate;
-mod judge;
 pub mod maintenance;
 pub mod origin;
 mod outcome;
@@ -33,9 +31,9 @@ mod pages;
 pub mod path;
 mod pipeline;
 pub mod plan;
+pub mod rescue;
 mod retry_after;
 pub mod routes;
-mod runtime;
 mod secret;
 pub mod settings;
 mod shim;
@@ -92,7 +90,7 @@ pub fn conclude(
     request: web_sys::Request,
     env: JsValue,
     exec: JsValue,
-    ctx: context::Context,
+    ctx: corridor::executor::Context,
     span: JsValue,
 ) -> JsValue {
     let out = pipeline::conclude(&env, request, &exec, &ctx, span);
@@ -102,31 +100,41 @@ pub fn conclude(
 /// The record of a body that broke after its headers reached the client
 /// (the executor's watch saw the origin's stream fail).
 #[wasm_bindgen]
-pub fn broken(request: web_sys::Request, env: JsValue, ctx: context::Context, span: JsValue) {
+pub fn broken(
+    request: web_sys::Request,
+    env: JsValue,
+    ctx: corridor::executor::Context,
+    span: JsValue,
+) {
     pipeline::broken(&env, request, &ctx, span)
 }
 
 /// The uniform 500 and the record for a request whose instance trapped
 /// (called on the re-instantiated module), or whose promise the entry saw
 /// rejected (`trapped` false: a `worker_error`); with fail-open, before the
-/// request was sent (`id` undefined), the promise of the origin's answer.
+/// request was sent (`journey` undefined), the promise of the origin's
+/// answer. `journey` is the one the executor carried (null: on its way,
+/// none known).
 /// `span` is the request's root span as the entry took it (every export
 /// gets it: `undefined` when the runtime has no tracing).
-/// `message` and `id` stay JS values: Rust strings would be copied into the
+/// `message` and `journey` stay JS values: Rust strings would be copied into the
 /// dead instance's memory before the glue re-instantiates the module.
 #[wasm_bindgen]
 pub fn trap(
     request: web_sys::Request,
     env: JsValue,
     message: JsValue,
-    id: JsValue,
+    journey: JsValue,
     trapped: bool,
     span: JsValue,
 ) -> JsValue {
     let message = message.as_string().unwrap_or_else(|| "Wasm trap".into());
-    let sent = !id.is_undefined();
+    let sent = !journey.is_undefined();
     let at = pipeline::At {
-        id: id.as_string(),
+        id: journey
+            .as_string()
+            .and_then(|text| rescue::journey::Journey::from_text(&text))
+            .map(|j| j.id),
         trapped,
         sent,
         span,

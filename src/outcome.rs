@@ -9,11 +9,10 @@ use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Headers, Response};
 
-use crate::context::Outcome;
+use crate::corridor::came::Outcome;
+use crate::corridor::executor::{self as runtime, Context};
 use crate::credentials::Secrets;
 use crate::isolate::Isolate;
-use crate::judge::Step;
-use crate::runtime;
 use crate::settings::Settings;
 use crate::stored::{self, Edits, Stored};
 use crate::verdict::{self, Attempt};
@@ -29,7 +28,9 @@ pub fn failure_of(
     secrets: impl FnOnce() -> Secrets,
 ) -> Failure {
     let attempt = match outcome {
-        Outcome::FailingStatus { status, excerpt } => {
+        Outcome::FailingStatus {
+            status, excerpt, ..
+        } => {
             let secrets = if settings.log_origin_body_bytes > 0 && !excerpt.is_empty() {
                 secrets()
             } else {
@@ -70,29 +71,17 @@ pub fn failure_of(
     verdict::classify(settings, attempt, attempts)
 }
 
-/// A good response, unless its status is one no response can carry (the
-/// runtime's fetch takes a 600): that is the origin's failure, judged
-/// before anything builds a response from it.
-pub fn answerable(response: Response) -> Outcome {
-    let status = js_sys::Reflect::get(&response, &JsValue::from_str("status"))
-        .ok()
-        .and_then(|s| s.as_f64())
-        .unwrap_or(f64::NAN);
-    match crate::status::unanswerable(status) {
-        None => Outcome::Good(response),
-        Some(message) => {
-            if let Some(body) = response.body() {
-                let _ = body.cancel();
-            }
-            Outcome::FetchError(message)
-        }
-    }
-}
-
-/// A good response to a stale-if-error candidate: stored under the
-/// context's key when it may be, and when the isolate has room to collect
-/// it.
-pub fn keep(s: &Step<'_>, response: Response, exec: &JsValue) -> JsValue {
+/// A good response to a stale-if-error candidate: stored under `key` when
+/// it may be, and when the isolate has room to collect it.
+pub fn keep(
+    isolate: &'static Isolate,
+    settings: &Settings,
+    incoming: &Incoming,
+    ctx: &Context,
+    exec: &JsValue,
+    response: Response,
+    key: &str,
+) -> JsValue {
     let headers = response.headers();
     let get = |name: &str| headers.get(name).ok().flatten();
     let (cache_control, content_type, vary, coding) = (
@@ -112,13 +101,12 @@ pub fn keep(s: &Step<'_>, response: Response, exec: &JsValue) -> JsValue {
         content_type: content_type.as_deref(),
         content_length: content_length.as_deref(),
     };
-    let settings = s.chosen.settings;
     let max = settings.stale_max_bytes;
     let window = stale::window(&candidate, settings.stale_if_error_seconds, max);
     // `Vary: *` is never stored.
-    let varied = stale_key::varied(vary.as_deref(), |n| s.incoming.header(n));
+    let varied = stale_key::varied(vary.as_deref(), |n| incoming.header(n));
     let (Some(window), Some(varied)) = (window, varied) else {
-        return runtime::pass(&response, s.ctx);
+        return runtime::pass(&response, ctx);
     };
     // The window check refused a length that is no number.
     let length = content_length.and_then(|n| n.trim().parse::<u64>().ok());
@@ -133,15 +121,15 @@ pub fn keep(s: &Step<'_>, response: Response, exec: &JsValue) -> JsValue {
     // At most what it may grow to: its length, else the bound.
     let size = length.unwrap_or(u64::from(max));
     let stored = edited(&headers, &edits);
-    match stored.filter(|_| s.isolate.collecting.borrow_mut().reserve(size)) {
+    match stored.filter(|_| isolate.collecting.borrow_mut().reserve(size)) {
         Some(stored) => {
             // A panic cannot leave the count half-changed: one subtraction.
-            let isolate = AssertUnwindSafe(s.isolate);
+            let isolate = AssertUnwindSafe(isolate);
             let release = Closure::once_into_js(move || release(isolate, size));
             let within = stale::COLLECT_MS;
-            runtime::stash(&response, exec, &stored, max, within, &release, s.ctx)
+            runtime::stash(&response, ctx, exec, key, &stored, max, within, &release)
         }
-        None => runtime::pass(&response, s.ctx),
+        None => runtime::pass(&response, ctx),
     }
 }
 

@@ -14,15 +14,16 @@ use wasm_bindgen::JsValue;
 use web_sys::{Request, Response};
 
 use crate::answer::{default_format, fail, looped, record};
-use crate::context::{self, Carried, Context, Outcome};
+use crate::corridor::came::Outcome;
+use crate::corridor::carry_out::{self, Corridor, Underway};
+use crate::corridor::executor::Context;
 use crate::hop::{Arrival as Marked, Chain};
 use crate::isolate::{Isolate, Selected};
-use crate::judge::{self, Step};
 use crate::maintenance::{self, BYPASS_HEADER};
 use crate::outcome;
 use crate::plan::{self, Plan, Traits};
-use crate::runtime;
-use crate::{circuit, constants, fail_open, fault};
+use crate::rescue::journey::{Failed, Journey, Stage};
+use crate::{constants, corridor, fail_open, fault};
 
 /// The request as the entry read it.
 pub struct Arrival {
@@ -108,13 +109,13 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
             if let Some(step) = fail_open::start(&selected, &incoming, &a.url, &failure, &hop) {
                 return step;
             }
-            fail(isolate, &selected, &incoming, &failure, None).into()
+            fail(isolate, &selected, &incoming, &Failed::bare(failure)).into()
         }
     })
 }
 
-/// The plan, the context and the first step: the breaker's (when it holds
-/// the request off) or the executor's first attempt.
+/// The plan, the journey and the first step: the executor's first attempt,
+/// or the rescue's when the breaker holds the request off.
 fn start(
     isolate: &'static Isolate,
     chosen: &Selected<'_>,
@@ -125,34 +126,47 @@ fn start(
 ) -> JsValue {
     let settings = chosen.settings;
     let plan = Plan::new(settings, &incoming.url, || traits(&incoming.request));
-    let trace_id = incoming.trace_id.as_deref();
-    let ctx = context::create(url, chosen.index, &incoming.id, trace_id, &plan, hop);
-    if let Some(length) = upload(&incoming.request) {
-        ctx.set_upload(length);
-    }
+    let io = corridor::io(&plan, url, &incoming.id, chosen.index, hop, strip);
     // A stale-if-error candidate's copy is keyed by who asked; its good
     // response goes back to Rust for storing only when the key's copy is
     // due for a refresh.
-    if plan.rescue.stale {
-        let key = outcome::key_of(incoming);
-        ctx.set_cache_key(&key);
-        let now = js_sys::Date::now();
-        let window = settings.stale_if_error_seconds;
-        if isolate.ledger.borrow().due(&key, now, window) {
-            ctx.set_store(true);
-            ctx.set_keep(true);
+    let copy = plan.rescue.stale.then(|| outcome::key_of(incoming));
+    let now = js_sys::Date::now();
+    let window = settings.stale_if_error_seconds;
+    let store = copy
+        .as_ref()
+        .is_some_and(|key| isolate.ledger.borrow().due(key, now, window));
+    let mut journey = Journey {
+        id: incoming.id.clone(),
+        nonces: hop.nonces.clone(),
+        rule: chosen.index,
+        trace_id: incoming.trace_id.clone(),
+        started: now,
+        attempts: 1,
+        rescue: plan.rescue,
+        copy,
+        breaker: None,
+        stage: Stage::Origin { store },
+    };
+    if let Some(origin) = plan.circuit {
+        let admission = carry_out::admit(isolate, settings, &origin);
+        match carry_out::admitted(origin, admission) {
+            Ok(breaker) => journey.breaker = Some(breaker),
+            Err(held) => {
+                journey.attempts = 0;
+                journey.stage = held;
+                let u = Underway {
+                    isolate,
+                    chosen,
+                    incoming,
+                    corridor: Corridor::Before(&io),
+                };
+                return carry_out::held(&u, journey);
+            }
         }
     }
-    if strip {
-        ctx.set_strip(true);
-    }
-    let step = Step {
-        isolate,
-        chosen,
-        incoming,
-        ctx: &ctx,
-    };
-    circuit::admit(&step, &plan).unwrap_or_else(|| runtime::execute(&incoming.request, &ctx).into())
+    let upload = upload(&incoming.request).unwrap_or(0.0);
+    io.start(&incoming.request, &journey, None, upload).into()
 }
 
 /// The next step after the executor handed back the request's context
@@ -166,47 +180,59 @@ pub fn conclude(
     span: JsValue,
 ) -> JsValue {
     let isolate = Isolate::get(env);
-    let carried = Carried::read(ctx);
-    let mut incoming = resume(request, &carried);
+    let journey = read(ctx);
+    let mut incoming = resume(request, journey.as_ref().ok());
     incoming.span = Span::new(span);
-    let selected = isolate.rule(carried.rule);
+    let selected = journey
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|j| isolate.rule(j.rule));
     let step = catch(|| {
         let chosen = selected.as_ref().map_err(Clone::clone)?;
-        let outcome = Outcome::read(ctx)?;
-        let step = Step {
+        let journey = journey.clone()?;
+        let outcome = Outcome::read(&ctx.came())?;
+        let u = Underway {
             isolate,
             chosen,
             incoming: &incoming,
-            ctx,
+            corridor: Corridor::Started(ctx),
         };
-        Ok(judge::judge(&step, exec, &carried, outcome))
+        Ok(carry_out::conclude(&u, exec, journey, outcome))
     });
-    step.unwrap_or_else(|failure| fail(isolate, &selected, &incoming, &failure, None).into())
+    step.unwrap_or_else(|failure| {
+        fail(isolate, &selected, &incoming, &Failed::bare(failure)).into()
+    })
 }
 
 /// The one record of a body that broke after its headers went to the
 /// client: no answer, the client already has the origin's status.
 pub fn broken(env: &JsValue, request: Request, ctx: &Context, span: JsValue) {
     let isolate = Isolate::get(env);
-    let carried = Carried::read(ctx);
-    let mut incoming = resume(request, &carried);
+    let journey = read(ctx);
+    let mut incoming = resume(request, journey.as_ref().ok());
     // Under way, the body keeps the root span open: the failure goes on it.
     // Should the span have ended, the runtime ignores what is set on it:
     // the record alone tells (and still names the trace).
     incoming.span = Span::new(span);
-    let selected = isolate.rule(carried.rule);
+    let selected = journey
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|j| isolate.rule(j.rule));
+    let came = ctx.came();
     let recorded = catch(|| {
         let chosen = selected.as_ref().map_err(Clone::clone)?;
-        let outcome = Outcome::read(ctx)?;
+        let journey = journey.clone()?;
+        let outcome = Outcome::read(&came)?;
         let status = match outcome {
             Outcome::BodyBroken { status, .. } => status,
             _ => 0,
         };
         // A broken body has no excerpt: no credentials to read.
         let failure =
-            outcome::failure_of(chosen.settings, outcome, carried.attempts, Default::default);
+            outcome::failure_of(chosen.settings, outcome, journey.attempts, Default::default);
         // The fallback's body: a second failure, naming the origin that failed.
-        let failure = match (carried.fallen, &chosen.settings.fallback) {
+        let fallen = matches!(journey.stage, Stage::Fallback { .. });
+        let failure = match (fallen, &chosen.settings.fallback) {
             (true, Some(url)) => failure.with_field("origin", redact::configured(url)),
             _ => failure,
         };
@@ -214,7 +240,11 @@ pub fn broken(env: &JsValue, request: Request, ctx: &Context, span: JsValue) {
         Ok(())
     });
     if let Err(failure) = recorded {
-        record(None, &incoming, &failure, ctx.status());
+        let status = js_sys::Reflect::get(&came, &JsValue::from_str("status"))
+            .ok()
+            .and_then(|s| s.as_f64())
+            .unwrap_or(0.0);
+        record(None, &incoming, &failure, status as u16);
     }
 }
 
@@ -254,16 +284,31 @@ pub fn trap(env: &JsValue, request: Request, message: &str, at: At) -> JsValue {
             return step;
         }
     }
-    fail(isolate, &selected, &incoming, &failure, None).into()
+    fail(isolate, &selected, &incoming, &Failed::bare(failure)).into()
 }
 
-/// The request of a context: the URL and ids `decide` gave it, its arrival.
-fn resume(request: Request, c: &Carried) -> Incoming {
-    let ids = Ids {
-        id: c.id.clone(),
-        trace_id: c.trace_id.clone(),
-    };
-    Incoming::known(request, c.url.clone(), ids, Some(c.started))
+/// The journey the executor carried back; one it cannot have carried (the
+/// executor and Rust out of step) is the worker's own failure.
+fn read(ctx: &Context) -> Result<Journey, Failure> {
+    ctx.journey()
+        .as_deref()
+        .and_then(Journey::from_text)
+        .ok_or_else(|| Failure::new(Cause::WorkerError, "the executor carried back no journey"))
+}
+
+/// The request of a journey: the ids `decide` gave it, its arrival.
+fn resume(request: Request, j: Option<&Journey>) -> Incoming {
+    let url = request.url();
+    match j {
+        Some(j) => {
+            let ids = Ids {
+                id: j.id.clone(),
+                trace_id: j.trace_id.clone(),
+            };
+            Incoming::known(request, url, ids, Some(j.started))
+        }
+        None => Incoming::new(request),
+    }
 }
 
 thread_local! {

@@ -35,8 +35,8 @@ pub struct Plan {
 }
 
 /// What may be done for a request whose attempt failed: carried in its
-/// context from `decide` to every `conclude`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// journey from `decide` to every `conclude`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rescue {
     /// Time allowed until the response headers arrive, retries included.
     pub timeout_ms: u32,

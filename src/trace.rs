@@ -9,7 +9,7 @@ use std::cell::OnceCell;
 use error_shield::parts::trace::{Span, PREFIX};
 use wasm_bindgen::prelude::*;
 
-use crate::context::Kind;
+use crate::corridor::came::Kind;
 
 #[wasm_bindgen(module = "/src/js/trace.js")]
 extern "C" {

@@ -6,42 +6,31 @@
 //! operator one `warn` line.
 
 use error_shield::parts::redact;
-use error_shield::parts::status::INTERNAL_SERVER_ERROR;
 use wasm_bindgen::JsValue;
 
-use crate::answer::default_format;
-use crate::context::{self, Carried};
-use crate::judge::Step;
+use error_shield::parts::Incoming;
+
+use crate::rescue::journey::Journey;
 
 /// No progress for the timeout.
 pub const STALLED: &str = "upload_stalled";
 /// The client's body broke.
 pub const BROKEN: &str = "upload_broken";
 
-/// The warn line and the uniform error (a fail-open request keeps the one
-/// record of the worker's failure that sent it).
-pub fn ended(s: &Step<'_>, carried: &Carried, event: &'static str, sent: u64) -> JsValue {
+/// The warn line (the answer is the rescue's: the uniform error, and for a
+/// fail-open request the one record of the worker's failure that sent it).
+pub fn warn(incoming: &Incoming, route: Option<&str>, j: &Journey, event: &'static str, sent: u64) {
     let text = line(&Line {
         level: "warn",
         event,
-        request_id: &carried.id,
-        method: &s.incoming.request.method(),
-        url: &redact::url(&carried.url),
-        route: s.chosen.route.map(|r| r.prefix.as_str()),
+        request_id: &j.id,
+        method: &incoming.request.method(),
+        url: &redact::url(&incoming.url),
+        route,
         bytes: sent,
-        timeout_ms: carried.rescue.timeout_ms,
+        timeout_ms: j.rescue.timeout_ms,
     });
     web_sys::console::warn_1(&JsValue::from_str(&text));
-    if carried.failed_open {
-        if let Some(failure) = context::carried_failure(s.ctx) {
-            return s.fail(&failure);
-        }
-    }
-    let format = default_format(s.isolate, s.chosen);
-    let shield = &s.isolate.shield;
-    shield
-        .respond(s.incoming, INTERNAL_SERVER_ERROR, format)
-        .into()
 }
 
 /// The warn line's fields, in this order.

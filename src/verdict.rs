@@ -1,11 +1,11 @@
-//! After an attempt failed: what the failure is, and what to do next (try
-//! again, look for a stored copy, or answer). Pure: tested natively.
+//! After an attempt failed: what the failure is, and the status of its
+//! answer. (What to do next is the rescue's: `rescue::next`.) Pure: tested
+//! natively.
 
 use error_shield::parts::status;
 use error_shield::{Cause, Failure};
 
 use crate::credentials::Secrets;
-use crate::plan::Rescue;
 use crate::settings::{Settings, StatusPolicy};
 
 /// How an attempt at the origin failed.
@@ -71,66 +71,6 @@ pub fn classify(s: &Settings, attempt: Attempt<'_>, attempts: u32) -> Failure {
         failure.set_field("attempts", attempts);
     }
     failure
-}
-
-/// What to do after a failed attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Next {
-    /// Try again after `delay_ms`, with `timeout_ms` left for the headers.
-    Retry {
-        /// The backoff.
-        delay_ms: u32,
-        /// What is left of the timeout after the backoff.
-        timeout_ms: u32,
-    },
-    /// Send it once to the fallback origin, with its own timeout.
-    Fallback,
-    /// Look for a stored copy to serve instead of the error.
-    LookUp,
-    /// Answer with the error.
-    Fail,
-}
-
-/// The next step after `failure` on the `attempts`-th try, `elapsed_ms`
-/// after the first began (`fallen`: that try was the fallback's); `jitter`
-/// is a random byte. The order of rescue: retries, the fallback, a stale
-/// copy, the error.
-pub fn next(
-    plan: &Rescue,
-    failure: &Failure,
-    attempts: u32,
-    elapsed_ms: f64,
-    jitter: u8,
-    fallen: bool,
-) -> Next {
-    if fallen {
-        return if plan.stale { Next::LookUp } else { Next::Fail };
-    }
-    if failure.cause == Cause::OriginUnreachable && attempts <= plan.retries {
-        let delay_ms = backoff_ms(attempts, jitter);
-        let left = f64::from(plan.timeout_ms) - elapsed_ms - f64::from(delay_ms);
-        if left >= 1.0 {
-            return Next::Retry {
-                delay_ms,
-                timeout_ms: left as u32,
-            };
-        }
-    }
-    if !failure.cause.is_origin() {
-        return Next::Fail;
-    }
-    if plan.fallback.is_some() {
-        return Next::Fallback;
-    }
-    if plan.stale {
-        return Next::LookUp;
-    }
-    Next::Fail
-}
-
-/// 25 ms, 50 ms, 100 ms, … (capped at 1.6 s) plus 0–25 ms of jitter.
-pub fn backoff_ms(attempt: u32, jitter: u8) -> u32 {
-    25 * (1 << attempt.saturating_sub(1).min(6)) + u32::from(jitter) % 26
 }
 
 /// The status of the uniform error for `failure` under `policy`: with

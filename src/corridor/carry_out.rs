@@ -1,0 +1,388 @@
+//! Carrying decisions out: what came back is read into what the decision
+//! needs ([`Came`]), [`next`] decides, and this module does what it
+//! says — another attempt, the fallback, a look-up, an answer — through
+//! the executor. It decides nothing itself.
+
+use error_shield::parts::{redact, Incoming};
+use error_shield::{Cause, Failure};
+use wasm_bindgen::JsValue;
+use web_sys::{Request, Response};
+
+use super::came::Outcome;
+use super::executor::{self, Context};
+use crate::answer::{self, record};
+use crate::breaker::{Admission, Limits, Transition};
+use crate::credentials::Secrets;
+use crate::hop::Answered;
+use crate::isolate::{Isolate, Selected};
+use crate::outcome;
+use crate::rescue::journey::{Breaker, Failed, Hears, Journey, RetryAfter, Stage};
+use crate::rescue::next::{next, Came, Decision, Facts};
+use crate::settings::Settings;
+use crate::{trace, upload};
+
+/// One request under way: the isolate, the request's settings, the
+/// request, and where its executor stands.
+pub struct Underway<'a> {
+    /// The isolate's state.
+    pub isolate: &'static Isolate,
+    /// The request's settings.
+    pub chosen: &'a Selected<'a>,
+    /// The request.
+    pub incoming: &'a Incoming,
+    /// The executor's side of it.
+    pub corridor: Corridor<'a>,
+}
+
+/// The executor's side of a request.
+#[derive(Clone, Copy)]
+pub enum Corridor<'a> {
+    /// Not started yet (the breaker held the request off): what the first
+    /// step needs.
+    Before(&'a Io),
+    /// Under way: its context.
+    Started(&'a Context),
+}
+
+/// What the executor needs for the I/O of one request, set once.
+pub struct Io {
+    /// The URL to fetch.
+    pub url: JsValue,
+    /// Headers set on the origin's request: name, value, … (a null value
+    /// removes the header).
+    pub headers: js_sys::Array,
+    /// Which failing-status bitmap applies.
+    pub rule: u32,
+    /// A fetch that lost its race is aborted, not only let go: a fallback
+    /// attempt keeps the request's I/O alive while its body streams.
+    pub abort: bool,
+}
+
+impl Io {
+    /// The first attempt, at `url` (none: the planned one).
+    pub fn start(
+        &self,
+        request: &Request,
+        j: &Journey,
+        url: Option<&str>,
+        upload: f64,
+    ) -> js_sys::Promise {
+        let url = url.map_or_else(|| self.url.clone(), JsValue::from_str);
+        let text = j.to_text();
+        executor::execute(
+            request,
+            &url,
+            &self.headers,
+            self.rule,
+            j.keeps_good(),
+            self.abort,
+            &text,
+            j.rescue.timeout_ms,
+            upload,
+        )
+    }
+}
+
+impl Underway<'_> {
+    fn request(&self) -> &Request {
+        &self.incoming.request
+    }
+
+    fn ctx(&self) -> Option<&Context> {
+        match self.corridor {
+            Corridor::Started(ctx) => Some(ctx),
+            Corridor::Before(_) => None,
+        }
+    }
+}
+
+/// What came back with the data it brought, once the decision is made.
+#[derive(Default)]
+struct Brought {
+    /// The good answer, or the stored copy as the client gets it.
+    response: Option<Response>,
+    /// Another deployment's loop signal.
+    signal: Option<String>,
+}
+
+/// What comes after `outcome` on `journey`.
+pub fn conclude(u: &Underway<'_>, exec: &JsValue, j: Journey, outcome: Outcome) -> JsValue {
+    let mut brought = Brought::default();
+    let came = match outcome {
+        Outcome::Good(response) => {
+            brought.response = Some(response);
+            Came::Good
+        }
+        Outcome::Signalled { response, signal } => {
+            let answered = u
+                .isolate
+                .hop
+                .answered(&j.nonces, &signal, response.status());
+            match (answered, u.ctx()) {
+                (Answered::Not, Some(ctx)) => return executor::heard(&response, ctx),
+                _ => executor::let_go(&response),
+            }
+            brought.signal = Some(signal);
+            Came::Looped {
+                ours: answered == Answered::Ours,
+            }
+        }
+        Outcome::UploadStalled { sent } => {
+            upload::warn(u.incoming, route(u), &j, upload::STALLED, sent);
+            Came::UploadEnded
+        }
+        Outcome::UploadBroken { sent } => {
+            upload::warn(u.incoming, route(u), &j, upload::BROKEN, sent);
+            Came::UploadEnded
+        }
+        Outcome::CacheHit(hit) => {
+            brought.response = outcome::stale_copy(&hit, u.incoming);
+            Came::CacheHit {
+                servable: brought.response.is_some(),
+            }
+        }
+        Outcome::CacheMiss => Came::CacheMiss,
+        failed => Came::Failed(judged(u, &j, failed)),
+    };
+    decide(u, exec, j, came, brought)
+}
+
+/// The first step of a request the breaker holds off.
+pub fn held(u: &Underway<'_>, j: Journey) -> JsValue {
+    decide(u, &JsValue::UNDEFINED, j, Came::Nothing, Brought::default())
+}
+
+fn decide(u: &Underway<'_>, exec: &JsValue, j: Journey, came: Came, brought: Brought) -> JsValue {
+    let origin = primary_origin(u);
+    let facts = Facts {
+        elapsed_ms: js_sys::Date::now() - j.started,
+        jitter: jitter(),
+        primary_origin: &origin,
+    };
+    let breaker = j.breaker.clone();
+    let decision = next(&j, came, &facts, |good| {
+        breaker.as_ref().is_some_and(|b| tell(u, b, good))
+    });
+    carry_out(u, exec, j, decision, brought)
+}
+
+/// The failure of an attempt, as the record shows it, with the origin's
+/// `Retry-After` on it.
+fn judged(u: &Underway<'_>, j: &Journey, outcome: Outcome) -> Failed {
+    let settings = u.chosen.settings;
+    let retry_after = match &outcome {
+        Outcome::FailingStatus { retry_after, .. } => retry_after.clone(),
+        _ => None,
+    };
+    let secrets = || {
+        let token = settings.maintenance.bypass_token.as_deref();
+        Secrets::of(|name| u.incoming.header(name), token)
+    };
+    Failed {
+        failure: outcome::failure_of(settings, outcome, j.attempts, secrets),
+        retry_after: retry_after.map(RetryAfter::Origin),
+    }
+}
+
+fn carry_out(
+    u: &Underway<'_>,
+    exec: &JsValue,
+    mut j: Journey,
+    d: Decision,
+    brought: Brought,
+) -> JsValue {
+    let span = &u.incoming.span;
+    match d {
+        Decision::Retry {
+            delay_ms,
+            timeout_ms,
+        } => {
+            j.attempts += 1;
+            let step = match u.corridor {
+                Corridor::Started(ctx) => executor::retry(
+                    u.request(),
+                    ctx,
+                    &j.to_text(),
+                    j.keeps_good(),
+                    delay_ms,
+                    timeout_ms,
+                    None,
+                ),
+                Corridor::Before(_) => return lost(u),
+            };
+            trace::step(span, trace::Rescue::Retry, j.attempts, step)
+        }
+        Decision::Fallback { primary } => {
+            let Some(url) = j.rescue.fallback.clone() else {
+                return answer(u, &primary);
+            };
+            j.attempts += 1;
+            j.stage = Stage::Fallback { primary };
+            let timeout_ms = j.rescue.timeout_ms;
+            let step = match u.corridor {
+                Corridor::Started(ctx) => executor::retry(
+                    u.request(),
+                    ctx,
+                    &j.to_text(),
+                    j.keeps_good(),
+                    0,
+                    timeout_ms,
+                    Some(&url),
+                ),
+                // A request with a fallback carries no body.
+                Corridor::Before(io) => io.start(u.request(), &j, Some(&url), 0.0),
+            };
+            trace::step(span, trace::Rescue::Fallback, j.attempts, step)
+        }
+        Decision::LookUp { failure } => {
+            let Some(key) = j.copy.clone() else {
+                return answer(u, &failure);
+            };
+            j.stage = Stage::LookingUp { failure };
+            let step = executor::look_up(u.ctx(), &j.to_text(), &key);
+            trace::step(span, trace::Rescue::Stale, j.attempts, step)
+        }
+        Decision::Fail(failed) => answer(u, &failed),
+        Decision::Pass { record: failure } => {
+            let (Some(response), Some(ctx)) = (brought.response, u.ctx()) else {
+                return lost(u);
+            };
+            if let Some(f) = failure {
+                record(Some(u.chosen), u.incoming, &f, response.status());
+            }
+            executor::pass(&response, ctx)
+        }
+        Decision::Store => {
+            let (Some(response), Some(ctx), Some(key)) =
+                (brought.response, u.ctx(), j.copy.as_deref())
+            else {
+                return lost(u);
+            };
+            u.isolate.ledger.borrow_mut().mark(key, js_sys::Date::now());
+            outcome::keep(
+                u.isolate,
+                u.chosen.settings,
+                u.incoming,
+                ctx,
+                exec,
+                response,
+                key,
+            )
+        }
+        Decision::Stale(failure) => {
+            let Some(copy) = brought.response else {
+                return lost(u);
+            };
+            record(Some(u.chosen), u.incoming, &failure, copy.status());
+            copy.into()
+        }
+        Decision::PassBack => {
+            let signal = brought.signal.unwrap_or_default();
+            answer::looped(u.isolate, Some(u.chosen), u.incoming, &signal).into()
+        }
+        Decision::Quiet => answer::quiet(u.isolate, u.chosen, u.incoming).into(),
+    }
+}
+
+/// The uniform error for `failed`, with its one record.
+pub fn answer(u: &Underway<'_>, failed: &Failed) -> JsValue {
+    answer::fail(u.isolate, &Ok(*u.chosen), u.incoming, failed).into()
+}
+
+/// A step that found nothing to carry out (the executor and Rust out of
+/// step): the worker's own failure.
+fn lost(u: &Underway<'_>) -> JsValue {
+    let f = Failure::new(Cause::WorkerError, "a step found nothing to carry out");
+    answer(u, &Failed::bare(f))
+}
+
+/// The prefix of the rule the request matched.
+fn route<'a>(u: &'a Underway<'_>) -> Option<&'a str> {
+    u.chosen.route.map(|r| r.prefix.as_str())
+}
+
+/// The primary origin, as a record names it when the fallback was tried
+/// too (redacted): the configured one, or the incoming host on a zone route.
+fn primary_origin(u: &Underway<'_>) -> String {
+    match &u.chosen.settings.origin {
+        Some(base) => redact::configured(base),
+        None => crate::origin::host(&u.incoming.url).to_owned(),
+    }
+}
+
+/// A random byte for the backoff's jitter.
+fn jitter() -> u8 {
+    let mut b = [0u8; 1];
+    let _ = getrandom::fill(&mut b);
+    b[0]
+}
+
+fn limits(s: &Settings) -> Limits {
+    Limits {
+        failures: s.circuit_failures,
+        open_seconds: s.circuit_open_seconds,
+        probe_ms: s.timeout_ms.saturating_add(1000),
+    }
+}
+
+/// The breaker's admission for a request to `origin`.
+pub fn admit(isolate: &Isolate, s: &Settings, origin: &str) -> Admission {
+    let now = js_sys::Date::now();
+    isolate
+        .breakers
+        .borrow_mut()
+        .of(origin, now)
+        .admit(&limits(s), now)
+}
+
+/// What an admission makes of the journey's breaker and stage: the
+/// request goes (heard as the breaker asked) or is held off.
+pub fn admitted(origin: String, admission: Admission) -> Result<Breaker, Stage> {
+    let hears = match admission {
+        Admission::Pass { report: false } => Hears::Failures,
+        Admission::Pass { report: true } => Hears::Answers,
+        Admission::Probe { token } => Hears::Probe(token),
+        Admission::Reject { retry_after } => {
+            return Err(Stage::Held {
+                open_for: retry_after,
+            })
+        }
+    };
+    Ok(Breaker { origin, hears })
+}
+
+/// Tells the breaker of the request's origin how its answer went; one warn
+/// line when that opens or closes the circuit. Whether it is open now.
+fn tell(u: &Underway<'_>, b: &Breaker, good: bool) -> bool {
+    let now = js_sys::Date::now();
+    let probe = match b.hears {
+        Hears::Probe(token) => Some(token),
+        Hears::Failures | Hears::Answers => None,
+    };
+    let mut breakers = u.isolate.breakers.borrow_mut();
+    let circuit = breakers.of(&b.origin, now);
+    let t = circuit.report(&limits(u.chosen.settings), good, now, probe);
+    let open = circuit.is_open();
+    drop(breakers);
+    let event = match t {
+        Transition::Opened => "circuit_open",
+        Transition::Closed => "circuit_closed",
+        Transition::None => return open,
+    };
+    // A struct, not a map: serde writes its fields in this order.
+    #[derive(serde::Serialize)]
+    struct Line<'a> {
+        level: &'static str,
+        event: &'static str,
+        origin: &'a str,
+    }
+    let origin = redact::configured(&b.origin);
+    let line = Line {
+        level: "warn",
+        event,
+        origin: &origin,
+    };
+    let text = serde_json::to_string(&line).unwrap_or_default();
+    web_sys::console::warn_1(&JsValue::from_str(&text));
+    open
+}

@@ -17,9 +17,9 @@ use error_shield::parts::{
 };
 use error_shield::{Cause, Failure, Format, Page};
 use error_shield_harness::props::over;
-use error_shield_proxy::excerpt::text as excerpt;
-use error_shield_proxy::settings::Settings;
-use error_shield_proxy::status::StatusSet;
+use error_shield_proxy::answer::excerpt::text as excerpt;
+use error_shield_proxy::config::failure_statuses::StatusSet;
+use error_shield_proxy::config::settings::Settings;
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::RngAlgorithm;

@@ -4,6 +4,10 @@
 //! are numbered here and handed to JS by name ([`Kind::ALL`]).
 
 use error_shield::{Cause, Failure};
+
+use crate::answer::credentials::Secrets;
+use crate::config::settings::Settings;
+use crate::rescue::classify::{self, Attempt};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Response;
 
@@ -163,6 +167,59 @@ impl Outcome {
     }
 }
 
+/// The failure of the `attempts`-th attempt, as the executor saw it;
+/// `secrets` (read only for a failing body to log) are the client's
+/// credentials, cut out of its excerpt.
+pub fn failure_of(
+    settings: &Settings,
+    outcome: Outcome,
+    attempts: u32,
+    secrets: impl FnOnce() -> Secrets,
+) -> Failure {
+    let attempt = match outcome {
+        Outcome::FailingStatus {
+            status, excerpt, ..
+        } => {
+            let secrets = if settings.log_origin_body_bytes > 0 && !excerpt.is_empty() {
+                secrets()
+            } else {
+                Secrets::default()
+            };
+            return classify::classify(
+                settings,
+                Attempt::Status {
+                    status,
+                    excerpt: &excerpt,
+                    secrets: &secrets,
+                },
+                attempts,
+            );
+        }
+        Outcome::TimedOut => Attempt::TimedOut,
+        Outcome::FetchError(message) => Attempt::Unreachable(message),
+        Outcome::BodyBroken { sent, message, .. } => Attempt::BrokenBody { message, sent },
+        // Our executor failed to build the request: not the origin's fault.
+        Outcome::BrokenRequest(message) => {
+            return Failure::new(
+                Cause::WorkerError,
+                format!("building the origin request: {message}"),
+            );
+        }
+        Outcome::Good(_)
+        | Outcome::Signalled { .. }
+        | Outcome::CacheHit(_)
+        | Outcome::CacheMiss
+        | Outcome::UploadStalled { .. }
+        | Outcome::UploadBroken { .. } => {
+            return Failure::new(
+                Cause::WorkerError,
+                "an outcome that is no failure was judged as one",
+            );
+        }
+    };
+    classify::classify(settings, attempt, attempts)
+}
+
 /// A good response, unless its status is one no response can carry (the
 /// runtime's fetch takes a 600): that is the origin's failure, judged
 /// before anything builds a response from it.
@@ -171,7 +228,7 @@ fn answerable(response: Response) -> Outcome {
         .ok()
         .and_then(|s| s.as_f64())
         .unwrap_or(f64::NAN);
-    match crate::status::unanswerable(status) {
+    match crate::config::failure_statuses::unanswerable(status) {
         None => Outcome::Good(response),
         Some(message) => {
             if let Some(body) = response.body() {

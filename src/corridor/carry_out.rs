@@ -8,18 +8,20 @@ use error_shield::{Cause, Failure};
 use wasm_bindgen::JsValue;
 use web_sys::{Request, Response};
 
-use super::came::Outcome;
+use super::breakers;
+use super::came::{self, Outcome};
 use super::executor::{self, Context};
-use crate::answer::{self, record};
-use crate::breaker::{Admission, Limits, Transition};
-use crate::credentials::Secrets;
-use crate::hop::Answered;
-use crate::isolate::{Isolate, Selected};
-use crate::outcome;
-use crate::rescue::journey::{Breaker, Failed, Hears, Journey, RetryAfter, Stage};
+use super::Io;
+use crate::answer::credentials::Secrets;
+use crate::answer::uniform::{self as answer, record};
+use crate::answer::upload;
+use crate::config::hop::Answered;
+use crate::config::routes::Selected;
+use crate::corridor::copies;
+use crate::corridor::isolate::Isolate;
+use crate::corridor::trace;
+use crate::rescue::journey::{Failed, Journey, RetryAfter, Stage};
 use crate::rescue::next::{next, Came, Decision, Facts};
-use crate::settings::Settings;
-use crate::{trace, upload};
 
 /// One request under way: the isolate, the request's settings, the
 /// request, and where its executor stands.
@@ -42,45 +44,6 @@ pub enum Corridor<'a> {
     Before(&'a Io),
     /// Under way: its context.
     Started(&'a Context),
-}
-
-/// What the executor needs for the I/O of one request, set once.
-pub struct Io {
-    /// The URL to fetch.
-    pub url: JsValue,
-    /// Headers set on the origin's request: name, value, … (a null value
-    /// removes the header).
-    pub headers: js_sys::Array,
-    /// Which failing-status bitmap applies.
-    pub rule: u32,
-    /// A fetch that lost its race is aborted, not only let go: a fallback
-    /// attempt keeps the request's I/O alive while its body streams.
-    pub abort: bool,
-}
-
-impl Io {
-    /// The first attempt, at `url` (none: the planned one).
-    pub fn start(
-        &self,
-        request: &Request,
-        j: &Journey,
-        url: Option<&str>,
-        upload: f64,
-    ) -> js_sys::Promise {
-        let url = url.map_or_else(|| self.url.clone(), JsValue::from_str);
-        let text = j.to_text();
-        executor::execute(
-            request,
-            &url,
-            &self.headers,
-            self.rule,
-            j.keeps_good(),
-            self.abort,
-            &text,
-            j.rescue.timeout_ms,
-            upload,
-        )
-    }
 }
 
 impl Underway<'_> {
@@ -128,15 +91,27 @@ pub fn conclude(u: &Underway<'_>, exec: &JsValue, j: Journey, outcome: Outcome) 
             }
         }
         Outcome::UploadStalled { sent } => {
-            upload::warn(u.incoming, route(u), &j, upload::STALLED, sent);
+            upload::warn(
+                u.incoming,
+                route(u),
+                upload::STALLED,
+                sent,
+                j.rescue.timeout_ms,
+            );
             Came::UploadEnded
         }
         Outcome::UploadBroken { sent } => {
-            upload::warn(u.incoming, route(u), &j, upload::BROKEN, sent);
+            upload::warn(
+                u.incoming,
+                route(u),
+                upload::BROKEN,
+                sent,
+                j.rescue.timeout_ms,
+            );
             Came::UploadEnded
         }
         Outcome::CacheHit(hit) => {
-            brought.response = outcome::stale_copy(&hit, u.incoming);
+            brought.response = copies::stale_copy(&hit, u.incoming);
             Came::CacheHit {
                 servable: brought.response.is_some(),
             }
@@ -161,7 +136,9 @@ fn decide(u: &Underway<'_>, exec: &JsValue, j: Journey, came: Came, brought: Bro
     };
     let breaker = j.breaker.clone();
     let decision = next(&j, came, &facts, |good| {
-        breaker.as_ref().is_some_and(|b| tell(u, b, good))
+        breaker
+            .as_ref()
+            .is_some_and(|b| breakers::tell(u.isolate, u.chosen.settings, b, good))
     });
     carry_out(u, exec, j, decision, brought)
 }
@@ -179,7 +156,7 @@ fn judged(u: &Underway<'_>, j: &Journey, outcome: Outcome) -> Failed {
         Secrets::of(|name| u.incoming.header(name), token)
     };
     Failed {
-        failure: outcome::failure_of(settings, outcome, j.attempts, secrets),
+        failure: came::failure_of(settings, outcome, j.attempts, secrets),
         retry_after: retry_after.map(RetryAfter::Origin),
     }
 }
@@ -259,7 +236,7 @@ fn carry_out(
                 return lost(u);
             };
             u.isolate.ledger.borrow_mut().mark(key, js_sys::Date::now());
-            outcome::keep(
+            copies::keep(
                 u.isolate,
                 u.chosen.settings,
                 u.incoming,
@@ -278,15 +255,23 @@ fn carry_out(
         }
         Decision::PassBack => {
             let signal = brought.signal.unwrap_or_default();
-            answer::looped(u.isolate, Some(u.chosen), u.incoming, &signal).into()
+            answer::looped(&u.isolate.shield, Some(u.chosen), u.incoming, &signal).into()
         }
-        Decision::Quiet => answer::quiet(u.isolate, u.chosen, u.incoming).into(),
+        Decision::Quiet => answer::quiet(&u.isolate.shield, u.chosen, u.incoming).into(),
     }
 }
 
 /// The uniform error for `failed`, with its one record.
 pub fn answer(u: &Underway<'_>, failed: &Failed) -> JsValue {
-    answer::fail(u.isolate, &Ok(*u.chosen), u.incoming, failed).into()
+    let retry_after = failed.retry_after.as_ref();
+    answer::fail(
+        &u.isolate.shield,
+        &Ok(*u.chosen),
+        u.incoming,
+        &failed.failure,
+        retry_after,
+    )
+    .into()
 }
 
 /// A step that found nothing to carry out (the executor and Rust out of
@@ -306,7 +291,7 @@ fn route<'a>(u: &'a Underway<'_>) -> Option<&'a str> {
 fn primary_origin(u: &Underway<'_>) -> String {
     match &u.chosen.settings.origin {
         Some(base) => redact::configured(base),
-        None => crate::origin::host(&u.incoming.url).to_owned(),
+        None => crate::config::origin::host(&u.incoming.url).to_owned(),
     }
 }
 
@@ -315,74 +300,4 @@ fn jitter() -> u8 {
     let mut b = [0u8; 1];
     let _ = getrandom::fill(&mut b);
     b[0]
-}
-
-fn limits(s: &Settings) -> Limits {
-    Limits {
-        failures: s.circuit_failures,
-        open_seconds: s.circuit_open_seconds,
-        probe_ms: s.timeout_ms.saturating_add(1000),
-    }
-}
-
-/// The breaker's admission for a request to `origin`.
-pub fn admit(isolate: &Isolate, s: &Settings, origin: &str) -> Admission {
-    let now = js_sys::Date::now();
-    isolate
-        .breakers
-        .borrow_mut()
-        .of(origin, now)
-        .admit(&limits(s), now)
-}
-
-/// What an admission makes of the journey's breaker and stage: the
-/// request goes (heard as the breaker asked) or is held off.
-pub fn admitted(origin: String, admission: Admission) -> Result<Breaker, Stage> {
-    let hears = match admission {
-        Admission::Pass { report: false } => Hears::Failures,
-        Admission::Pass { report: true } => Hears::Answers,
-        Admission::Probe { token } => Hears::Probe(token),
-        Admission::Reject { retry_after } => {
-            return Err(Stage::Held {
-                open_for: retry_after,
-            })
-        }
-    };
-    Ok(Breaker { origin, hears })
-}
-
-/// Tells the breaker of the request's origin how its answer went; one warn
-/// line when that opens or closes the circuit. Whether it is open now.
-fn tell(u: &Underway<'_>, b: &Breaker, good: bool) -> bool {
-    let now = js_sys::Date::now();
-    let probe = match b.hears {
-        Hears::Probe(token) => Some(token),
-        Hears::Failures | Hears::Answers => None,
-    };
-    let mut breakers = u.isolate.breakers.borrow_mut();
-    let circuit = breakers.of(&b.origin, now);
-    let t = circuit.report(&limits(u.chosen.settings), good, now, probe);
-    let open = circuit.is_open();
-    drop(breakers);
-    let event = match t {
-        Transition::Opened => "circuit_open",
-        Transition::Closed => "circuit_closed",
-        Transition::None => return open,
-    };
-    // A struct, not a map: serde writes its fields in this order.
-    #[derive(serde::Serialize)]
-    struct Line<'a> {
-        level: &'static str,
-        event: &'static str,
-        origin: &'a str,
-    }
-    let origin = redact::configured(&b.origin);
-    let line = Line {
-        level: "warn",
-        event,
-        origin: &origin,
-    };
-    let text = serde_json::to_string(&line).unwrap_or_default();
-    web_sys::console::warn_1(&JsValue::from_str(&text));
-    open
 }

@@ -6,7 +6,8 @@
 use error_shield::Failure;
 use serde::{Deserialize, Serialize};
 
-use crate::plan::Rescue;
+pub use crate::answer::retry_after::RetryAfter;
+use crate::rescue::plan::Rescue;
 
 /// One request's journey from `decide` to its answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -94,16 +95,6 @@ pub struct Failed {
     pub failure: Failure,
     /// The `Retry-After` its answer may carry.
     pub retry_after: Option<RetryAfter>,
-}
-
-/// Where an answer's `Retry-After` comes from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum RetryAfter {
-    /// The origin's, on its failing answer (kept under
-    /// `RESPONSE_STATUS=origin` when valid).
-    Origin(String),
-    /// The open circuit's: seconds until its probe.
-    Circuit(u32),
 }
 
 impl Failed {

@@ -7,7 +7,8 @@
 use error_shield::{Cause, Failure};
 
 use super::journey::{Failed, Hears, Journey, RetryAfter, Stage};
-use crate::plan::{loop_failure, Rescue};
+use crate::config::hop::loop_failure;
+use crate::rescue::plan::Rescue;
 
 /// What came back, as the decision needs it (the response itself stays
 /// with the one who carries the decision out).

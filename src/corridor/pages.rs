@@ -1,5 +1,5 @@
 //! Pages per status and language for the proxy: an answer
-//! of ours is [`mark`]ed where it is built, and on its way out [`dress`]
+//! of ours is marked where it is built (`answer::mark`), and on its way out [`dress`]
 //! gives it the page and words of the pages folder (the `ERROR_PAGES`
 //! binding). The guard decides which files, in which order, and remembers
 //! what it found; `js/pages.js` only fetches. Without the binding, or for
@@ -12,9 +12,10 @@ use error_shield::parts::header;
 use error_shield::parts::pages::{self, Pages, BASE, BINDING, MAX_FILE};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
-use web_sys::{Request, Response};
+use web_sys::Response;
 
-use crate::isolate::Isolate;
+use crate::answer::mark::{self, Mark};
+use crate::corridor::isolate::Isolate;
 
 #[wasm_bindgen(module = "/src/js/pages.js")]
 extern "C" {
@@ -28,34 +29,14 @@ extern "C" {
     ) -> js_sys::Promise;
 }
 
-/// An answer of ours on its way out, and its request.
-struct Mark {
-    response: Response,
-    request: Request,
-    maintenance: bool,
-}
-
 thread_local! {
-    static OURS: RefCell<Option<Mark>> = const { RefCell::new(None) };
     static FOUND: RefCell<Pages> = RefCell::new(Pages::default());
-}
-
-/// Marks `response` as the answer of `request` (the maintenance 503 or a
-/// failure's), for [`dress`] to find: two handles, nothing more, so an
-/// answer without the binding costs what it did.
-pub fn mark(response: &Response, request: &Request, maintenance: bool) {
-    let mark = Mark {
-        response: Clone::clone(response),
-        request: Clone::clone(request),
-        maintenance,
-    };
-    OURS.with(|o| *o.borrow_mut() = Some(mark));
 }
 
 /// `out` as it goes to the client: the marked answer dressed from the pages
 /// folder (or the promise of its files), anything else untouched.
 pub fn dress(env: &JsValue, out: JsValue) -> JsValue {
-    let Some(mark) = OURS.with(|o| o.borrow_mut().take()) else {
+    let Some(mark) = mark::take() else {
         return out;
     };
     if !Object::is(&out, &mark.response) {

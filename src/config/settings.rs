@@ -5,8 +5,12 @@
 use error_shield::parts::vars::{self, Vars};
 use error_shield::Failure;
 
-use crate::maintenance::Maintenance;
-use crate::status::StatusSet;
+use crate::config::failure_statuses::StatusSet;
+use crate::config::maintenance::Maintenance;
+
+/// The largest `STALE_MAX_BYTES`: one copy is collected whole before it is
+/// stored, and an isolate has 128 MB in all.
+pub const MAX_BYTES_LIMIT: u32 = 16 * 1024 * 1024;
 
 /// How the proxy reaches the origin and judges its answers.
 #[derive(Debug, Clone, PartialEq)]
@@ -132,13 +136,8 @@ impl Settings {
             )?
             .unwrap_or(d.stale_if_error_seconds),
             // One copy is collected whole: at most 16 MiB (of 128 MB).
-            stale_max_bytes: vars::number(
-                v,
-                "STALE_MAX_BYTES",
-                0..=crate::stale::MAX_BYTES_LIMIT,
-                "bytes",
-            )?
-            .unwrap_or(d.stale_max_bytes),
+            stale_max_bytes: vars::number(v, "STALE_MAX_BYTES", 0..=MAX_BYTES_LIMIT, "bytes")?
+                .unwrap_or(d.stale_max_bytes),
             retries: vars::number(v, "ORIGIN_RETRIES", 0..=5, "retries")?.unwrap_or(d.retries),
             response_status: vars::parsed(
                 v,

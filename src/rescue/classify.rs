@@ -1,12 +1,11 @@
-//! After an attempt failed: what the failure is, and the status of its
-//! answer. (What to do next is the rescue's: `rescue::next`.) Pure: tested
+//! After an attempt failed: what the failure is (its cause and what the
+//! record shows of it). What comes next is [`super::next`]'s. Pure: tested
 //! natively.
 
-use error_shield::parts::status;
 use error_shield::{Cause, Failure};
 
-use crate::credentials::Secrets;
-use crate::settings::{Settings, StatusPolicy};
+use crate::answer::credentials::Secrets;
+use crate::config::settings::Settings;
 
 /// How an attempt at the origin failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +48,7 @@ pub fn classify(s: &Settings, attempt: Attempt<'_>, attempts: u32) -> Failure {
             .with_origin_status(status);
             let max = s.log_origin_body_bytes as usize;
             if max > 0 {
-                f.with_origin_body(crate::excerpt::logged(excerpt, max, secrets))
+                f.with_origin_body(crate::answer::excerpt::logged(excerpt, max, secrets))
             } else {
                 f
             }
@@ -73,30 +72,6 @@ pub fn classify(s: &Settings, attempt: Attempt<'_>, attempts: u32) -> Failure {
     failure
 }
 
-/// The status of the uniform error for `failure` under `policy`: with
-/// `by-cause`, the cause's gateway status (502, 504, 500); with `origin`,
-/// the same except that an origin's failing status is kept.
-pub fn status_for(policy: StatusPolicy, failure: &Failure) -> u16 {
-    match (policy, failure.origin_status) {
-        (StatusPolicy::Always500, _) => status::INTERNAL_SERVER_ERROR,
-        (StatusPolicy::Origin, Some(origin))
-            if failure.cause == Cause::OriginErrorStatus && status::RANGE.contains(&origin) =>
-        {
-            origin
-        }
-        _ => failure.cause.gateway_status(),
-    }
-}
-
-/// The status of the uniform error while the circuit is open: 503 ("come
-/// back later", with `Retry-After`) unless every failure is a 500.
-pub fn open_status(policy: StatusPolicy) -> u16 {
-    match policy {
-        StatusPolicy::Always500 => status::INTERNAL_SERVER_ERROR,
-        StatusPolicy::ByCause | StatusPolicy::Origin => status::SERVICE_UNAVAILABLE,
-    }
-}
-
 #[cfg(test)]
-#[path = "verdict_tests.rs"]
+#[path = "classify_tests.rs"]
 mod tests;

@@ -17,6 +17,24 @@
 
 use std::hash::{Hash, Hasher};
 
+use error_shield::{Cause, Failure};
+
+/// Carries the hop markers to the origin, so a request that comes back to
+/// the worker fails fast instead of looping, and a loop's signal back on
+/// the answer.
+pub const HOP: &str = "x-error-shield-hop";
+/// The nonces beside the hop markers, one each.
+pub const NONCE: &str = "x-error-shield-nonce";
+
+/// The failure of a request that came back to the worker.
+pub fn loop_failure() -> Failure {
+    Failure::new(
+        Cause::ConfigError,
+        "request came back to the worker (ORIGIN_URL unset without a zone origin, or pointing at this worker)",
+    )
+    .with_context("variable", "ORIGIN_URL")
+}
+
 /// The binding that carries the deployment's version id.
 pub const VERSION_BINDING: &str = "CF_VERSION_METADATA";
 
@@ -25,7 +43,7 @@ pub const VERSION_BINDING: &str = "CF_VERSION_METADATA";
 pub const MAX_MARKERS: usize = 8;
 
 /// A nonce's length in hex digits, and a marker's or signal's.
-const NONCE: usize = 16;
+const NONCE_LEN: usize = 16;
 const MARKER: usize = 32;
 
 /// One deployment's secret, from which its marker and signals come.
@@ -92,12 +110,12 @@ impl Hop {
         for marker in markers.split(',').map(str::trim) {
             // A marker without its nonce (a client's replay of the one
             // header, an older deployment) is still a marker.
-            let nonce = nonces.next().filter(|n| is_hex(n, NONCE));
+            let nonce = nonces.next().filter(|n| is_hex(n, NONCE_LEN));
             let nonce = nonce.unwrap_or("0000000000000000");
             if !is_hex(marker, MARKER) {
                 continue;
             }
-            if crate::secret::same(self.marker.as_bytes(), marker.as_bytes()) {
+            if crate::config::secret::same(self.marker.as_bytes(), marker.as_bytes()) {
                 return Arrival::Back(self.signal(nonce));
             }
             if kept.0.len() == MAX_MARKERS - 1 {
@@ -131,10 +149,10 @@ impl Hop {
     /// with the nonces `sent`, says.
     pub fn answered(&self, sent: &str, signal: &str, status: u16) -> Answered {
         let mut nonces = sent.rsplit(',');
-        let Some(nonce) = nonces.next().filter(|n| is_hex(n, NONCE)) else {
+        let Some(nonce) = nonces.next().filter(|n| is_hex(n, NONCE_LEN)) else {
             return Answered::Not;
         };
-        if crate::secret::same(self.signal(nonce).as_bytes(), signal.as_bytes()) {
+        if crate::config::secret::same(self.signal(nonce).as_bytes(), signal.as_bytes()) {
             return Answered::Ours;
         }
         // Only a deployment before us in the chain can have sent a signal

@@ -4,26 +4,23 @@
 //! starts the next step. Both are synchronous and run under the guard's
 //! `catch`: a panic is a `worker_panic` like any failure.
 
-use std::cell::Cell;
-
 use error_shield::parts::redact;
 use error_shield::parts::trace::Span;
-use error_shield::parts::{catch, respond, Ids, Incoming};
+use error_shield::parts::{catch, Ids, Incoming};
 use error_shield::{Cause, Failure};
 use wasm_bindgen::JsValue;
-use web_sys::{Request, Response};
+use web_sys::Request;
 
-use crate::answer::{default_format, fail, looped, record};
-use crate::corridor::came::Outcome;
-use crate::corridor::carry_out::{self, Corridor, Underway};
-use crate::corridor::executor::Context;
-use crate::hop::{Arrival as Marked, Chain};
-use crate::isolate::{Isolate, Selected};
-use crate::maintenance::{self, BYPASS_HEADER};
-use crate::outcome;
-use crate::plan::{self, Plan, Traits};
-use crate::rescue::journey::{Failed, Journey, Stage};
-use crate::{constants, corridor, fail_open, fault};
+use super::came::{self, Outcome};
+use super::carry_out::{self, Corridor, Underway};
+use super::executor::Context;
+use super::isolate::Isolate;
+use super::{constants, start};
+use crate::answer::uniform::{fail, looped, record};
+use crate::config::hop::{loop_failure, Arrival as Marked};
+use crate::config::maintenance::BYPASS_HEADER;
+use crate::fault;
+use crate::rescue::journey::{Journey, Stage};
 
 /// The request as the entry read it.
 pub struct Arrival {
@@ -75,7 +72,7 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
         let chosen = selected.as_ref().map_err(Clone::clone)?;
         let settings = chosen.settings;
         let Marked::Ordinary(before) = &arrival else {
-            return Err(plan::loop_failure());
+            return Err(loop_failure());
         };
         // The bypass token, read only when one is configured.
         let bypass = settings
@@ -83,14 +80,14 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
             .bypass_token
             .as_ref()
             .and_then(|_| incoming.header(BYPASS_HEADER));
-        if let Some(answer) = maintenance_answer(isolate, chosen, &incoming, bypass.as_deref()) {
+        if let Some(answer) = start::maintenance(isolate, chosen, &incoming, bypass.as_deref()) {
             return Ok(answer.into());
         }
         if settings.fault_injection {
             fault::inject(incoming.header("x-fault-inject").as_deref())?;
         }
         let hop = isolate.onward(before);
-        Ok(start(
+        Ok(start::first(
             isolate,
             chosen,
             &incoming,
@@ -103,70 +100,17 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
         // Our marker came back: maybe a loop, maybe a client replaying
         // it. Nothing is written here; the signal tells the hop that sent
         // it, the only one that knows.
-        Marked::Back(signal) => looped(isolate, selected.as_ref().ok(), &incoming, signal).into(),
+        Marked::Back(signal) => {
+            looped(&isolate.shield, selected.as_ref().ok(), &incoming, signal).into()
+        }
         Marked::Ordinary(before) => {
             let hop = isolate.onward(before);
-            if let Some(step) = fail_open::start(&selected, &incoming, &a.url, &failure, &hop) {
+            if let Some(step) = start::fail_open(&selected, &incoming, &a.url, &failure, &hop) {
                 return step;
             }
-            fail(isolate, &selected, &incoming, &Failed::bare(failure)).into()
+            fail(&isolate.shield, &selected, &incoming, &failure, None).into()
         }
     })
-}
-
-/// The plan, the journey and the first step: the executor's first attempt,
-/// or the rescue's when the breaker holds the request off.
-fn start(
-    isolate: &'static Isolate,
-    chosen: &Selected<'_>,
-    incoming: &Incoming,
-    url: &JsValue,
-    strip: bool,
-    hop: &Chain,
-) -> JsValue {
-    let settings = chosen.settings;
-    let plan = Plan::new(settings, &incoming.url, || traits(&incoming.request));
-    let io = corridor::io(&plan, url, &incoming.id, chosen.index, hop, strip);
-    // A stale-if-error candidate's copy is keyed by who asked; its good
-    // response goes back to Rust for storing only when the key's copy is
-    // due for a refresh.
-    let copy = plan.rescue.stale.then(|| outcome::key_of(incoming));
-    let now = js_sys::Date::now();
-    let window = settings.stale_if_error_seconds;
-    let store = copy
-        .as_ref()
-        .is_some_and(|key| isolate.ledger.borrow().due(key, now, window));
-    let mut journey = Journey {
-        id: incoming.id.clone(),
-        nonces: hop.nonces.clone(),
-        rule: chosen.index,
-        trace_id: incoming.trace_id.clone(),
-        started: now,
-        attempts: 1,
-        rescue: plan.rescue,
-        copy,
-        breaker: None,
-        stage: Stage::Origin { store },
-    };
-    if let Some(origin) = plan.circuit {
-        let admission = carry_out::admit(isolate, settings, &origin);
-        match carry_out::admitted(origin, admission) {
-            Ok(breaker) => journey.breaker = Some(breaker),
-            Err(held) => {
-                journey.attempts = 0;
-                journey.stage = held;
-                let u = Underway {
-                    isolate,
-                    chosen,
-                    incoming,
-                    corridor: Corridor::Before(&io),
-                };
-                return carry_out::held(&u, journey);
-            }
-        }
-    }
-    let upload = upload(&incoming.request).unwrap_or(0.0);
-    io.start(&incoming.request, &journey, None, upload).into()
 }
 
 /// The next step after the executor handed back the request's context
@@ -200,7 +144,7 @@ pub fn conclude(
         Ok(carry_out::conclude(&u, exec, journey, outcome))
     });
     step.unwrap_or_else(|failure| {
-        fail(isolate, &selected, &incoming, &Failed::bare(failure)).into()
+        fail(&isolate.shield, &selected, &incoming, &failure, None).into()
     })
 }
 
@@ -229,7 +173,7 @@ pub fn broken(env: &JsValue, request: Request, ctx: &Context, span: JsValue) {
         };
         // A broken body has no excerpt: no credentials to read.
         let failure =
-            outcome::failure_of(chosen.settings, outcome, journey.attempts, Default::default);
+            came::failure_of(chosen.settings, outcome, journey.attempts, Default::default);
         // The fallback's body: a second failure, naming the origin that failed.
         let fallen = matches!(journey.stage, Stage::Fallback { .. });
         let failure = match (fallen, &chosen.settings.fallback) {
@@ -280,11 +224,11 @@ pub fn trap(env: &JsValue, request: Request, message: &str, at: At) -> JsValue {
     if let (false, Marked::Ordinary(before)) = (sent, &arrival) {
         let url = JsValue::from_str(&incoming.url);
         let hop = isolate.onward(before);
-        if let Some(step) = fail_open::start(&selected, &incoming, &url, &failure, &hop) {
+        if let Some(step) = start::fail_open(&selected, &incoming, &url, &failure, &hop) {
             return step;
         }
     }
-    fail(isolate, &selected, &incoming, &Failed::bare(failure)).into()
+    fail(&isolate.shield, &selected, &incoming, &failure, None).into()
 }
 
 /// The journey the executor carried back; one it cannot have carried (the
@@ -311,82 +255,9 @@ fn resume(request: Request, j: Option<&Journey>) -> Incoming {
     }
 }
 
-thread_local! {
-    static NOTICED: Cell<bool> = const { Cell::new(false) };
-}
-
-/// The 503 while maintenance is on and the request is not bypassed; one
-/// info line per isolate, never an error record.
-fn maintenance_answer(
-    isolate: &Isolate,
-    chosen: &Selected<'_>,
-    incoming: &Incoming,
-    token: Option<&str>,
-) -> Option<Response> {
-    let top = isolate
-        .settings
-        .as_ref()
-        .map_or(&chosen.settings.maintenance, |s| &s.maintenance);
-    let rule = chosen.route.map(|_| &chosen.settings.maintenance);
-    let m = maintenance::governing(top, rule, &incoming.url);
-    if !m.on {
-        return None;
-    }
-    if maintenance::bypassed(m, &incoming.url, token) {
-        return None;
-    }
-    if !NOTICED.replace(true) {
-        web_sys::console::info_1(&JsValue::from_str(&maintenance::notice(m)));
-    }
-    let notice = isolate.notice();
-    let response = respond(
-        &notice.renderer,
-        &notice.headers,
-        default_format(isolate, chosen),
-        incoming,
-    );
-    crate::pages::mark(&response, &incoming.request, true);
-    Some(response)
-}
-
 /// The error and its first frames: enough to find the trap, short enough
 /// to read.
 fn first_frames(message: &str) -> String {
     let head: Vec<&str> = message.lines().take(6).collect();
     head.join("\n").chars().take(1000).collect()
-}
-
-/// The length of a body to send on watched (-1: chunked), when the
-/// request's framing carries one ([`plan::upload`]); read only when the
-/// runtime gave the request a body stream, so a GET pays nothing.
-fn upload(request: &Request) -> Option<f64> {
-    request.body()?;
-    let headers = request.headers();
-    let header = |name: &str| headers.get(name).ok().flatten();
-    let length = header("content-length");
-    let framing = plan::Framing {
-        method: &request.method(),
-        content_length: length.as_deref(),
-        chunked: header("transfer-encoding").is_some(),
-    };
-    plan::upload(&framing).map(|u| match u {
-        plan::Upload::Length(n) => n as f64,
-        plan::Upload::Chunked => -1.0,
-    })
-}
-
-/// Method, body and credentials: read only when a feature needs them. A
-/// body is what the request's framing says (workerd gives every method but
-/// GET and HEAD a body stream, empty or not).
-fn traits(request: &Request) -> Traits {
-    let headers = request.headers();
-    let header = |name: &str| headers.get(name).ok().flatten();
-    Traits {
-        method: request.method(),
-        has_body: header("transfer-encoding").is_some()
-            || header("content-length").is_some_and(|n| n.trim() != "0"),
-        personal: ["authorization", "proxy-authorization", "cookie"]
-            .iter()
-            .any(|h| headers.has(h).unwrap_or(true)),
-    }
 }

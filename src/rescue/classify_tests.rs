@@ -1,4 +1,4 @@
-//! The unit tests of `verdict.rs`.
+//! The unit tests of `classify.rs`.
 
 use super::*;
 
@@ -52,40 +52,4 @@ fn each_attempt_becomes_its_cause_with_the_details_for_the_log() {
         (f.cause, f.message.as_str(), f.field("attempts")),
         (Cause::OriginUnreachable, "reset", Some(&2.into()))
     );
-}
-
-#[test]
-fn statuses_follow_the_cause_only_when_asked() {
-    let by_cause = [
-        (Cause::OriginUnreachable, 502),
-        (Cause::OriginErrorStatus, 502),
-        (Cause::OriginTimeout, 504),
-        (Cause::WorkerError, 500),
-        (Cause::WorkerPanic, 500),
-        (Cause::WorkerTrap, 500),
-        (Cause::ConfigError, 500),
-    ];
-    for (cause, status) in by_cause {
-        let f = Failure::new(cause, "m");
-        assert_eq!(status_for(StatusPolicy::ByCause, &f), status, "{cause}");
-        assert_eq!(status_for(StatusPolicy::Origin, &f), status, "{cause}");
-        assert_eq!(status_for(StatusPolicy::Always500, &f), 500, "{cause}");
-    }
-}
-
-#[test]
-fn the_origin_policy_keeps_the_origins_failing_status_and_only_that() {
-    let answered = |s| Failure::new(Cause::OriginErrorStatus, "m").with_origin_status(s);
-    for (origin, want) in [(503, 503), (500, 500), (599, 599), (429, 429), (302, 502)] {
-        assert_eq!(
-            status_for(StatusPolicy::Origin, &answered(origin)),
-            want,
-            "{origin}"
-        );
-        assert_eq!(
-            status_for(StatusPolicy::ByCause, &answered(origin)),
-            502,
-            "{origin}"
-        );
-    }
 }

@@ -163,3 +163,10 @@ fn a_chain_is_bounded_and_a_longer_one_is_a_loop() {
     };
     assert_eq!(chain_of(back_at(&a, &padded)), chain);
 }
+
+#[test]
+fn a_loop_is_a_config_error_naming_origin_url() {
+    let f = loop_failure();
+    assert_eq!(f.cause, Cause::ConfigError);
+    assert_eq!(f.context, vec![("variable".into(), "ORIGIN_URL".into())]);
+}

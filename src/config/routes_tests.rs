@@ -1,7 +1,7 @@
 //! `ROUTES`: each key, longest-prefix selection, each kind of bad rule.
 
 use super::*;
-use crate::settings::{OnWorkerFailure, StatusPolicy};
+use crate::config::settings::{OnWorkerFailure, StatusPolicy};
 use error_shield::parts::vars::pairs;
 use error_shield::Cause;
 

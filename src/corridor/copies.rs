@@ -1,75 +1,20 @@
-//! Reading what the executor brought back: the failure of an attempt, a good
-//! response to store for stale-if-error, a stored copy to serve.
+//! Stored copies (stale-if-error) as the runtime holds them: a good
+//! response stored, a stored copy served, the key they go under. What may
+//! be stored and served is `rescue::stale`'s, `rescue::stale_key`'s and
+//! `rescue::stored`'s.
 
 use std::panic::AssertUnwindSafe;
 
 use error_shield::parts::Incoming;
-use error_shield::{Cause, Failure};
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Headers, Response};
 
-use crate::corridor::came::Outcome;
+use crate::config::settings::Settings;
 use crate::corridor::executor::{self as runtime, Context};
-use crate::credentials::Secrets;
-use crate::isolate::Isolate;
-use crate::settings::Settings;
-use crate::stored::{self, Edits, Stored};
-use crate::verdict::{self, Attempt};
-use crate::{stale, stale_key};
-
-/// The failure of the `attempts`-th attempt, as the executor saw it;
-/// `secrets` (read only for a failing body to log) are the client's
-/// credentials, cut out of its excerpt.
-pub fn failure_of(
-    settings: &Settings,
-    outcome: Outcome,
-    attempts: u32,
-    secrets: impl FnOnce() -> Secrets,
-) -> Failure {
-    let attempt = match outcome {
-        Outcome::FailingStatus {
-            status, excerpt, ..
-        } => {
-            let secrets = if settings.log_origin_body_bytes > 0 && !excerpt.is_empty() {
-                secrets()
-            } else {
-                Secrets::default()
-            };
-            return verdict::classify(
-                settings,
-                Attempt::Status {
-                    status,
-                    excerpt: &excerpt,
-                    secrets: &secrets,
-                },
-                attempts,
-            );
-        }
-        Outcome::TimedOut => Attempt::TimedOut,
-        Outcome::FetchError(message) => Attempt::Unreachable(message),
-        Outcome::BodyBroken { sent, message, .. } => Attempt::BrokenBody { message, sent },
-        // Our executor failed to build the request: not the origin's fault.
-        Outcome::BrokenRequest(message) => {
-            return Failure::new(
-                Cause::WorkerError,
-                format!("building the origin request: {message}"),
-            );
-        }
-        Outcome::Good(_)
-        | Outcome::Signalled { .. }
-        | Outcome::CacheHit(_)
-        | Outcome::CacheMiss
-        | Outcome::UploadStalled { .. }
-        | Outcome::UploadBroken { .. } => {
-            return Failure::new(
-                Cause::WorkerError,
-                "an outcome that is no failure was judged as one",
-            );
-        }
-    };
-    verdict::classify(settings, attempt, attempts)
-}
+use crate::corridor::isolate::Isolate;
+use crate::rescue::stored::{self, Edits, Stored};
+use crate::rescue::{stale, stale_key};
 
 /// A good response to a stale-if-error candidate: stored under `key` when
 /// it may be, and when the isolate has room to collect it.

@@ -60,7 +60,7 @@ pub struct Origin<'a> {
     /// Whether its `Content-Length` is the one the runtime framed it by
     /// (else the header goes: the stored copy gets its true length).
     pub framed: bool,
-    /// [`crate::stale_key::varied`] of the request it answered.
+    /// [`crate::rescue::stale_key::varied`] of the request it answered.
     pub varied: &'a str,
 }
 

@@ -7,17 +7,13 @@ use error_shield::parts::{header, last_resort_halves, status, Renderer};
 use error_shield::{Format, Page};
 use wasm_bindgen::JsValue;
 
+use crate::answer::coding;
+use crate::config::failure_statuses as statuses;
 use crate::corridor::came::Kind;
-use crate::{coding, status as statuses};
 
-/// Carries the hop markers ([`crate::hop`]) to the origin, so a request
-/// that comes back to the worker fails fast instead of looping, and a
-/// loop's signal back on the answer.
-pub const HOP: &str = "x-error-shield-hop";
-/// The nonces beside the hop markers, one each ([`crate::hop`]).
-pub const NONCE: &str = "x-error-shield-nonce";
-/// The client-facing host, sent to the origin.
-pub const FORWARDED_HOST: &str = "x-forwarded-host";
+pub use crate::config::hop::{HOP, NONCE};
+pub use crate::config::origin::FORWARDED_HOST;
+
 /// The Cache API cache that holds stale-if-error copies.
 pub const CACHE_NAME: &str = "error-shield-stale";
 /// How long a failing body's excerpt is read, from its headers' arrival:
@@ -46,7 +42,7 @@ fn names_object() -> js_sys::Object {
         ("requestId", header::REQUEST_ID),
         ("cfRay", header::CF_RAY),
         ("traceparent", header::TRACEPARENT),
-        ("bypass", crate::maintenance::BYPASS_HEADER),
+        ("bypass", crate::config::maintenance::BYPASS_HEADER),
         ("hop", HOP),
         ("nonce", NONCE),
         ("forwardedHost", FORWARDED_HOST),

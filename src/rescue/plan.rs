@@ -1,10 +1,8 @@
 //! Before the fetch: where the request goes, with what, for how long, and
 //! what may happen after (retries, stale copies). Pure: tested natively.
 
-use error_shield::{Cause, Failure};
-
-use crate::origin;
-use crate::settings::Settings;
+use crate::config::origin;
+use crate::config::settings::Settings;
 
 /// What the plan needs to know of the request beyond its URL, read only
 /// when a feature that needs it is on.
@@ -85,15 +83,6 @@ pub fn upload(f: &Framing<'_>) -> Option<Upload> {
         Ok(0) | Err(_) => None,
         Ok(n) => Some(Upload::Length(n)),
     }
-}
-
-/// The failure of a request that came back to the worker.
-pub fn loop_failure() -> Failure {
-    Failure::new(
-        Cause::ConfigError,
-        "request came back to the worker (ORIGIN_URL unset without a zone origin, or pointing at this worker)",
-    )
-    .with_context("variable", "ORIGIN_URL")
 }
 
 impl Plan {
@@ -275,12 +264,5 @@ mod tests {
         for (framing, want) in table {
             assert_eq!(upload(&framing), want, "{framing:?}");
         }
-    }
-
-    #[test]
-    fn a_loop_is_a_config_error_naming_origin_url() {
-        let f = loop_failure();
-        assert_eq!(f.cause, Cause::ConfigError);
-        assert_eq!(f.context, vec![("variable".into(), "ORIGIN_URL".into())]);
     }
 }

@@ -9,8 +9,8 @@ use error_shield::Failure;
 use error_shield::Format;
 use serde_json::{Map, Value};
 
-use crate::settings::Settings;
-use crate::{origin, path};
+use crate::config::settings::Settings;
+use crate::config::{origin, path};
 
 /// At most this many rules.
 pub const MAX_RULES: usize = 64;
@@ -43,6 +43,17 @@ pub struct Route {
 /// The rules of `ROUTES`, in the order given.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Routes(pub Vec<Route>);
+
+/// The settings that apply to one request.
+#[derive(Clone, Copy)]
+pub struct Selected<'a> {
+    /// The settings: the top level's, or those of the matching rule.
+    pub settings: &'a Settings,
+    /// The matching rule.
+    pub route: Option<&'a Route>,
+    /// Which failing-status bitmap the executor uses (0: the top level's).
+    pub index: u32,
+}
 
 impl Routes {
     /// Parses `ROUTES` (a JSON array, given as a string or as structured

@@ -3,17 +3,18 @@
 
 use std::cell::{Cell, OnceCell, RefCell};
 
-use error_shield::parts::{per_isolate, request_id, status, vars, Renderer, Words};
+use error_shield::parts::{per_isolate, request_id, vars, Renderer, Words};
 use error_shield::{Failure, Shield};
 use wasm_bindgen::JsValue;
 
-use crate::breaker::Breakers;
-use crate::constants;
+use crate::answer::status::{status, Of};
+use crate::config::hop::{self, Chain, Hop};
+use crate::config::routes::{Routes, Selected};
+use crate::config::settings::Settings;
+use crate::corridor::constants;
 use crate::corridor::executor;
-use crate::hop::{self, Chain, Hop};
-use crate::routes::{Route, Routes};
-use crate::settings::Settings;
-use crate::stale::{Collecting, Ledger};
+use crate::rescue::breaker::Breakers;
+use crate::rescue::stale::{Collecting, Ledger};
 
 /// What every request of this isolate shares.
 pub struct Isolate {
@@ -46,17 +47,6 @@ pub struct Notice {
     pub headers: Vec<(&'static str, String)>,
     /// What it says.
     pub words: Words,
-}
-
-/// The settings that apply to one request.
-#[derive(Clone, Copy)]
-pub struct Selected<'a> {
-    /// The settings: the top level's, or those of the matching rule.
-    pub settings: &'a Settings,
-    /// The matching rule.
-    pub route: Option<&'a Route>,
-    /// Which failing-status bitmap the executor uses (0: the top level's).
-    pub index: u32,
 }
 
 impl Isolate {
@@ -188,7 +178,7 @@ fn deployment(env: &JsValue) -> String {
 fn notice(shield: &Shield, s: Option<&Settings>) -> Notice {
     let m = s.map(|s| s.maintenance.clone()).unwrap_or_default();
     let words = Words {
-        status: status::SERVICE_UNAVAILABLE,
+        status: status(s.map(|s| s.response_status), Of::Maintenance),
         title: m.title,
         message: m.message,
     };

@@ -4,7 +4,7 @@
 
 use error_shield::parts::fit;
 
-use crate::credentials::Secrets;
+use crate::answer::credentials::Secrets;
 
 /// The start of a failing body as text for the log, at most `max` bytes
 /// as the record writes it (after JSON escaping: a control byte takes six,

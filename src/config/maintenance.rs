@@ -4,7 +4,7 @@
 use error_shield::parts::vars::{self, Vars};
 use error_shield::Failure;
 
-use crate::{origin, path, secret};
+use crate::config::{origin, path, secret};
 
 /// Maintenance mode: every request that is not bypassed gets the 503.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,7 +149,7 @@ pub fn notice(m: &Maintenance) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::{Settings, StatusPolicy};
+    use crate::config::settings::{Settings, StatusPolicy};
     use error_shield::parts::vars::pairs;
 
     fn on(paths: &[&str], token: Option<&str>) -> Maintenance {

@@ -14,6 +14,9 @@ fn path_and_query(v: &str) -> &str {
     }
 }
 
+/// The client-facing host, sent to the origin.
+pub const FORWARDED_HOST: &str = "x-forwarded-host";
+
 /// The path of an absolute URL, without query or fragment.
 pub fn path(url: &str) -> &str {
     let tail = path_and_query(url);

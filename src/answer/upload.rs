@@ -10,8 +10,6 @@ use wasm_bindgen::JsValue;
 
 use error_shield::parts::Incoming;
 
-use crate::rescue::journey::Journey;
-
 /// No progress for the timeout.
 pub const STALLED: &str = "upload_stalled";
 /// The client's body broke.
@@ -19,16 +17,22 @@ pub const BROKEN: &str = "upload_broken";
 
 /// The warn line (the answer is the rescue's: the uniform error, and for a
 /// fail-open request the one record of the worker's failure that sent it).
-pub fn warn(incoming: &Incoming, route: Option<&str>, j: &Journey, event: &'static str, sent: u64) {
+pub fn warn(
+    incoming: &Incoming,
+    route: Option<&str>,
+    event: &'static str,
+    sent: u64,
+    timeout_ms: u32,
+) {
     let text = line(&Line {
         level: "warn",
         event,
-        request_id: &j.id,
+        request_id: &incoming.id,
         method: &incoming.request.method(),
         url: &redact::url(&incoming.url),
         route,
         bytes: sent,
-        timeout_ms: j.rescue.timeout_ms,
+        timeout_ms,
     });
     web_sys::console::warn_1(&JsValue::from_str(&text));
 }

@@ -1,7 +1,7 @@
 //! Stale-if-error (RFC 5861): which responses may be kept, for how long, and
 //! whether a kept copy may still be served, how often a key's copy is
 //! refreshed and how much an isolate collects at once (whose copy it is:
-//! [`crate::stale_key`]). Pure: tested natively; the Cache API calls live in
+//! [`crate::rescue::stale_key`]). Pure: tested natively; the Cache API calls live in
 //! `js/runtime.js`.
 
 use std::collections::HashMap;
@@ -121,9 +121,7 @@ impl Ledger {
     }
 }
 
-/// The largest `STALE_MAX_BYTES`: one copy is collected whole before it is
-/// stored, and an isolate has 128 MB in all.
-pub const MAX_BYTES_LIMIT: u32 = 16 * 1024 * 1024;
+pub use crate::config::settings::MAX_BYTES_LIMIT;
 
 /// Most bytes an isolate holds of copies being collected at once; past it
 /// a response is simply not stored.

@@ -4,9 +4,33 @@
 //! tested natively.
 
 use error_shield::{Cause, Failure};
+use serde::{Deserialize, Serialize};
 
-use crate::settings::StatusPolicy;
-use crate::verdict;
+use super::status::{status, Of};
+use crate::config::settings::StatusPolicy;
+
+/// Where an answer's `Retry-After` comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum RetryAfter {
+    /// The origin's, on its failing answer (kept under
+    /// `RESPONSE_STATUS=origin` when valid).
+    Origin(String),
+    /// The open circuit's: seconds until its probe.
+    Circuit(u32),
+}
+
+/// The `Retry-After` of the answer to `failure`, from where it came: an
+/// open circuit's always, an origin's only when [`kept`].
+pub fn header(
+    policy: StatusPolicy,
+    failure: &Failure,
+    from: Option<&RetryAfter>,
+) -> Option<String> {
+    match from? {
+        RetryAfter::Circuit(seconds) => Some(seconds.to_string()),
+        RetryAfter::Origin(v) => kept(policy, failure, Some(v)).map(str::to_owned),
+    }
+}
 
 /// The origin's `Retry-After` to pass on with its kept status (policy
 /// `origin`), when it is a valid delta-seconds or HTTP-date; nothing else
@@ -19,7 +43,7 @@ pub fn kept<'a>(
 ) -> Option<&'a str> {
     let kept = policy == StatusPolicy::Origin
         && failure.cause == Cause::OriginErrorStatus
-        && failure.origin_status == Some(verdict::status_for(policy, failure));
+        && failure.origin_status == Some(status(Some(policy), Of::Failure(failure)));
     value
         .map(str::trim)
         .filter(|v| kept && (is_delta_seconds(v) || is_http_date(v)))
@@ -79,6 +103,26 @@ fn is_http_date(v: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_open_circuits_retry_after_is_always_sent_an_origins_only_when_kept() {
+        let f = Failure::new(Cause::OriginErrorStatus, "m").with_origin_status(503);
+        let circuit = RetryAfter::Circuit(7);
+        let origin = RetryAfter::Origin(" 120 ".into());
+        for policy in [
+            StatusPolicy::Always500,
+            StatusPolicy::ByCause,
+            StatusPolicy::Origin,
+        ] {
+            assert_eq!(header(policy, &f, Some(&circuit)).as_deref(), Some("7"));
+            assert_eq!(header(policy, &f, None), None);
+        }
+        assert_eq!(
+            header(StatusPolicy::Origin, &f, Some(&origin)).as_deref(),
+            Some("120")
+        );
+        assert_eq!(header(StatusPolicy::ByCause, &f, Some(&origin)), None);
+    }
 
     #[test]
     fn only_a_valid_retry_after_is_kept_and_only_with_the_origins_status() {

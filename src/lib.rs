@@ -91,10 +91,10 @@ pub fn broken(
 
 /// The uniform 500 and the record for a request whose instance trapped
 /// (called on the re-instantiated module), or whose promise the entry saw
-/// rejected (`trapped` false: a `worker_error`); with fail-open, before the
-/// request was sent (`journey` undefined), the promise of the origin's
-/// answer. `journey` is the one the executor carried (null: on its way,
-/// none known).
+/// rejected (`trapped` false: a `worker_error`); with fail-open, when the
+/// request was not `sent` yet, the promise of the origin's answer (never a
+/// second send). `journey` is the one the executor carried, when the entry
+/// has one (it names the request's id).
 /// `span` is the request's root span as the entry took it (every export
 /// gets it: `undefined` when the runtime has no tracing).
 /// `message` and `journey` stay JS values: Rust strings would be copied into the
@@ -105,11 +105,11 @@ pub fn trap(
     env: JsValue,
     message: JsValue,
     journey: JsValue,
+    sent: bool,
     trapped: bool,
     span: JsValue,
 ) -> JsValue {
     let message = message.as_string().unwrap_or_else(|| "Wasm trap".into());
-    let sent = !journey.is_undefined();
     let at = pipeline::At {
         id: journey
             .as_string()

@@ -145,7 +145,7 @@ function late(res) {
   res.body?.cancel().catch(ignore);
   try {
     res.webSocket?.accept();
-    res.webSocket?.close(1001);
+    res.webSocket?.close(K.goingAway);
   } catch {
     // Already gone.
   }
@@ -253,8 +253,9 @@ const DIGITS = /^[0-9]+$/;
 // Moves the body on chunk by chunk, counting; resolves to `ctx` when the
 // origin's stream fails, to null when it ends or the client goes away.
 // Reads into buffers of its own (BYOB): the body's length when it is small,
-// else growing to 1 MiB, so a long stream takes few turns of this loop; a
-// buffer the client's side is done with is read into again. Each chunk is
+// else growing from K.readFirst to K.readMax, so a long stream takes few
+// turns of this loop; a buffer the client's side is done with is read into
+// again. Each chunk is
 // one read and one write, chained by callbacks that return nothing (so a
 // stream of any length holds no chain of promises), and a body of known
 // length ends at its last byte without a read for the end.
@@ -262,7 +263,8 @@ function pump(body, writer, length, status, ctx) {
   return new Promise((done) => {
     let reader;
     let byob = true;
-    let size = length > 0 ? Math.min(length, MAX_READ) : 16384;
+    const max = K.readMax;
+    let size = length > 0 ? Math.min(length, max) : K.readFirst;
     let spare = null; // a buffer of `size` bytes the writer has finished with
     let sent = 0;
     const read = () => {
@@ -294,7 +296,7 @@ function pump(body, writer, length, status, ctx) {
         wrote.then(end, gone);
         return;
       }
-      if (n === size && size < MAX_READ) size *= 2;
+      if (n === size && size < max) size *= 2;
       wrote.then(() => {
         spare = value.buffer;
         read();
@@ -333,8 +335,6 @@ function pump(body, writer, length, status, ctx) {
     read();
   });
 }
-
-const MAX_READ = 1 << 20;
 
 const short = (sent, length) => `the body ended after ${sent} of its ${length} bytes`;
 

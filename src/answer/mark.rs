@@ -12,7 +12,7 @@ pub struct Mark {
     pub response: Response,
     /// Its request.
     pub request: Request,
-    /// It is the maintenance notice (else a failure's).
+    /// It is the maintenance 503 (else a failure's).
     pub maintenance: bool,
 }
 

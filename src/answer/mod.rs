@@ -8,6 +8,6 @@ pub mod credentials;
 pub mod excerpt;
 pub mod mark;
 pub mod retry_after;
-pub mod status;
+pub mod status_of;
 pub mod uniform;
 pub mod upload;

@@ -6,7 +6,7 @@
 use error_shield::{Cause, Failure};
 use serde::{Deserialize, Serialize};
 
-use super::status::{status, Of};
+use super::status_of::{status_of, Of};
 use crate::config::settings::StatusPolicy;
 
 /// Where an answer's `Retry-After` comes from.
@@ -20,7 +20,7 @@ pub enum RetryAfter {
 }
 
 /// The `Retry-After` of the answer to `failure`, from where it came: an
-/// open circuit's always, an origin's only when [`kept`].
+/// open circuit's always, an origin's only when [`passed_on`].
 pub fn header(
     policy: StatusPolicy,
     failure: &Failure,
@@ -28,7 +28,7 @@ pub fn header(
 ) -> Option<String> {
     match from? {
         RetryAfter::Circuit(seconds) => Some(seconds.to_string()),
-        RetryAfter::Origin(v) => kept(policy, failure, Some(v)).map(str::to_owned),
+        RetryAfter::Origin(v) => passed_on(policy, failure, Some(v)).map(str::to_owned),
     }
 }
 
@@ -36,14 +36,14 @@ pub fn header(
 /// `origin`), when it is a valid delta-seconds or HTTP-date; nothing else
 /// of the origin's response is kept. A status that is not kept (a failing
 /// 3xx becomes 502) keeps no `Retry-After` either: it spoke of that status.
-pub fn kept<'a>(
+pub fn passed_on<'a>(
     policy: StatusPolicy,
     failure: &Failure,
     value: Option<&'a str>,
 ) -> Option<&'a str> {
     let kept = policy == StatusPolicy::Origin
         && failure.cause == Cause::OriginErrorStatus
-        && failure.origin_status == Some(status(Some(policy), Of::Failure(failure)));
+        && failure.origin_status == Some(status_of(Some(policy), Of::Failure(failure)));
     value
         .map(str::trim)
         .filter(|v| kept && (is_delta_seconds(v) || is_http_date(v)))
@@ -138,11 +138,11 @@ mod tests {
         ];
         for v in valid {
             assert_eq!(
-                kept(StatusPolicy::Origin, &f, Some(v)),
+                passed_on(StatusPolicy::Origin, &f, Some(v)),
                 Some(v.trim()),
                 "{v}"
             );
-            assert_eq!(kept(StatusPolicy::ByCause, &f, Some(v)), None, "{v}");
+            assert_eq!(passed_on(StatusPolicy::ByCause, &f, Some(v)), None, "{v}");
         }
         let invalid = [
             "",
@@ -164,21 +164,21 @@ mod tests {
             "<script>",
         ];
         for v in invalid {
-            assert_eq!(kept(StatusPolicy::Origin, &f, Some(v)), None, "{v:?}");
+            assert_eq!(passed_on(StatusPolicy::Origin, &f, Some(v)), None, "{v:?}");
         }
         // A failing status that is not kept takes its Retry-After with it.
         for status in [302, 399, 600] {
             let f = Failure::new(Cause::OriginErrorStatus, "m").with_origin_status(status);
             assert_eq!(
-                kept(StatusPolicy::Origin, &f, Some("86400")),
+                passed_on(StatusPolicy::Origin, &f, Some("86400")),
                 None,
                 "{status}"
             );
         }
         let f429 = Failure::new(Cause::OriginErrorStatus, "m").with_origin_status(429);
-        assert_eq!(kept(StatusPolicy::Origin, &f429, Some("7")), Some("7"));
+        assert_eq!(passed_on(StatusPolicy::Origin, &f429, Some("7")), Some("7"));
         let timeout = Failure::new(Cause::OriginTimeout, "m");
-        assert_eq!(kept(StatusPolicy::Origin, &timeout, Some("5")), None);
-        assert_eq!(kept(StatusPolicy::Origin, &f, None), None);
+        assert_eq!(passed_on(StatusPolicy::Origin, &timeout, Some("5")), None);
+        assert_eq!(passed_on(StatusPolicy::Origin, &f, None), None);
     }
 }

@@ -10,18 +10,15 @@ use web_sys::Response;
 
 use super::mark::mark;
 use super::retry_after::{self, RetryAfter};
-use super::status::{status, Of};
+use super::status_of::{status_of, Of};
 use crate::config::hop::{loop_failure, HOP};
-use crate::config::routes::Selected;
+use crate::config::routes::Rule;
 
 /// The failure as its record shows it: with the prefix of the rule the
-/// request matched (`chosen` is `None` when the settings could not be read:
+/// request matched (`rule` is `None` when the settings could not be read:
 /// no rule either).
-fn recorded<'a>(
-    chosen: Option<&Selected<'_>>,
-    failure: &'a Failure,
-) -> std::borrow::Cow<'a, Failure> {
-    match chosen.and_then(|c| c.route) {
+fn recorded<'a>(rule: Option<&Rule<'_>>, failure: &'a Failure) -> std::borrow::Cow<'a, Failure> {
+    match rule.and_then(|c| c.route) {
         Some(r) => std::borrow::Cow::Owned(failure.clone().with_field("route", r.prefix.as_str())),
         None => std::borrow::Cow::Borrowed(failure),
     }
@@ -29,8 +26,8 @@ fn recorded<'a>(
 
 /// The one record of a failure of the proxy answered otherwise (a stale
 /// copy, the fallback's or a fail-open answer, a body that broke).
-pub fn record(chosen: Option<&Selected<'_>>, incoming: &Incoming, failure: &Failure, status: u16) {
-    write(incoming, &recorded(chosen, failure), status);
+pub fn record(rule: Option<&Rule<'_>>, incoming: &Incoming, failure: &Failure, status: u16) {
+    write(incoming, &recorded(rule, failure), status);
 }
 
 /// The one answer to a failure: records it and answers with its status
@@ -39,13 +36,13 @@ pub fn record(chosen: Option<&Selected<'_>>, incoming: &Incoming, failure: &Fail
 /// circuit's with its 503).
 pub fn fail(
     shield: &Shield,
-    selected: &Result<Selected<'_>, Failure>,
+    found: &Result<Rule<'_>, Failure>,
     incoming: &Incoming,
     failure: &Failure,
     from: Option<&RetryAfter>,
 ) -> Response {
-    let chosen = selected.as_ref().ok();
-    let policy = chosen.map(|c| c.settings.response_status);
+    let rule = found.as_ref().ok();
+    let policy = rule.map(|c| c.settings.response_status);
     let of = match from {
         Some(RetryAfter::Circuit(_)) => Of::Held,
         _ => Of::Failure(failure),
@@ -55,25 +52,24 @@ pub fn fail(
         .map(|v| ("retry-after", v))
         .into_iter()
         .collect();
-    let format = default_format(shield, chosen);
-    let failure = recorded(chosen, failure);
-    let response = shield.fail_with(incoming, &failure, status(policy, of), format, &extra);
+    let format = default_format(shield, rule);
+    let failure = recorded(rule, failure);
+    let response = shield.fail_with(incoming, &failure, status_of(policy, of), format, &extra);
     mark(&response, &incoming.request, false);
     response
 }
 
 /// The uniform 500 with no record: a client's upload ended the request
 /// (the operator gets a warn line instead).
-pub fn quiet(shield: &Shield, chosen: &Selected<'_>, incoming: &Incoming) -> Response {
-    let status = status(Some(chosen.settings.response_status), Of::UploadEnded);
-    shield.respond(incoming, status, default_format(shield, Some(chosen)))
+pub fn quiet(shield: &Shield, rule: &Rule<'_>, incoming: &Incoming) -> Response {
+    let status = status_of(Some(rule.settings.response_status), Of::UploadEnded);
+    shield.respond(incoming, status, default_format(shield, Some(rule)))
 }
 
 /// The format an answer takes when `Accept` names none: the rule's, else
 /// the top level's.
-pub fn default_format(shield: &Shield, chosen: Option<&Selected<'_>>) -> Format {
-    chosen
-        .and_then(|c| c.route)
+pub fn default_format(shield: &Shield, rule: Option<&Rule<'_>>) -> Format {
+    rule.and_then(|c| c.route)
         .and_then(|r| r.default_format)
         .unwrap_or_else(|| shield.default_format())
 }
@@ -83,13 +79,13 @@ pub fn default_format(shield: &Shield, chosen: Option<&Selected<'_>>) -> Format 
 /// the hop that sent it, and no record (the sender writes it).
 pub fn looped(
     shield: &Shield,
-    chosen: Option<&Selected<'_>>,
+    rule: Option<&Rule<'_>>,
     incoming: &Incoming,
     signal: &str,
 ) -> Response {
-    let policy = chosen.map(|c| c.settings.response_status);
-    let status = status(policy, Of::Failure(&loop_failure()));
-    let response = shield.respond(incoming, status, default_format(shield, chosen));
+    let policy = rule.map(|c| c.settings.response_status);
+    let status = status_of(policy, Of::Failure(&loop_failure()));
+    let response = shield.respond(incoming, status, default_format(shield, rule));
     let _ = response.headers().set(HOP, signal);
     response
 }

@@ -1,5 +1,5 @@
-//! Maintenance mode: which requests still pass, and the one notice line per
-//! isolate. Pure but for the notice: tested natively.
+//! Maintenance mode: which requests still pass, and the one info line per
+//! isolate. Pure: tested natively.
 
 use error_shield::parts::vars::{self, Vars};
 use error_shield::Failure;
@@ -126,24 +126,24 @@ pub fn governing<'a>(
 /// The info line written once per isolate while maintenance is on: not an
 /// error record, so no alert fires for it. Its fields in this order:
 /// `{"level":"info","event":"maintenance",…}`.
-pub fn notice(m: &Maintenance) -> String {
+pub fn info_line(m: &Maintenance) -> String {
     // A struct, not a map: serde writes its fields in this order.
     #[derive(serde::Serialize)]
-    struct Notice {
+    struct Line {
         level: &'static str,
         event: &'static str,
         status: u16,
         retry_after: u32,
         message: &'static str,
     }
-    let notice = Notice {
+    let line = Line {
         level: "info",
         event: "maintenance",
         status: 503,
         retry_after: m.retry_after,
         message: "maintenance mode is on: requests that are not bypassed get 503 and the origin is not contacted",
     };
-    serde_json::to_string(&notice).unwrap_or_default()
+    serde_json::to_string(&line).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -298,8 +298,8 @@ mod tests {
     }
 
     #[test]
-    fn the_notice_is_an_info_line_not_an_error() {
-        let line = notice(&on(&[], None));
+    fn maintenance_is_an_info_line_not_an_error() {
+        let line = info_line(&on(&[], None));
         assert!(
             line.starts_with(r#"{"level":"info","event":"maintenance","#),
             "{line}"

@@ -44,15 +44,18 @@ pub struct Route {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Routes(pub Vec<Route>);
 
-/// The settings that apply to one request.
+/// The rule a request goes by: the top level's settings (number 0), or
+/// those of the route it matched (number `i + 1` for `ROUTES[i]`). The
+/// journey carries its number; the executor picks the failing statuses by
+/// it.
 #[derive(Clone, Copy)]
-pub struct Selected<'a> {
-    /// The settings: the top level's, or those of the matching rule.
+pub struct Rule<'a> {
+    /// The settings that apply.
     pub settings: &'a Settings,
-    /// The matching rule.
+    /// The route matched, if any.
     pub route: Option<&'a Route>,
-    /// Which failing-status bitmap the executor uses (0: the top level's).
-    pub index: u32,
+    /// Its number.
+    pub number: u32,
 }
 
 impl Routes {

@@ -16,7 +16,7 @@ use crate::answer::credentials::Secrets;
 use crate::answer::uniform::{self as answer, record};
 use crate::answer::upload;
 use crate::config::hop::Answered;
-use crate::config::routes::Selected;
+use crate::config::routes::Rule;
 use crate::corridor::copies;
 use crate::corridor::isolate::Isolate;
 use crate::corridor::trace;
@@ -28,8 +28,8 @@ use crate::rescue::next::{next, Came, Decision, Facts};
 pub struct Underway<'a> {
     /// The isolate's state.
     pub isolate: &'static Isolate,
-    /// The request's settings.
-    pub chosen: &'a Selected<'a>,
+    /// The rule it goes by.
+    pub rule: &'a Rule<'a>,
     /// The request.
     pub incoming: &'a Incoming,
     /// The executor's side of it.
@@ -138,7 +138,7 @@ fn decide(u: &Underway<'_>, exec: &JsValue, j: Journey, came: Came, brought: Bro
     let decision = next(&j, came, &facts, |good| {
         breaker
             .as_ref()
-            .is_some_and(|b| breakers::tell(u.isolate, u.chosen.settings, b, good))
+            .is_some_and(|b| breakers::tell(u.isolate, u.rule.settings, b, good))
     });
     carry_out(u, exec, j, decision, brought)
 }
@@ -146,7 +146,7 @@ fn decide(u: &Underway<'_>, exec: &JsValue, j: Journey, came: Came, brought: Bro
 /// The failure of an attempt, as the record shows it, with the origin's
 /// `Retry-After` on it.
 fn judged(u: &Underway<'_>, j: &Journey, outcome: Outcome) -> Failed {
-    let settings = u.chosen.settings;
+    let settings = u.rule.settings;
     let retry_after = match &outcome {
         Outcome::FailingStatus { retry_after, .. } => retry_after.clone(),
         _ => None,
@@ -180,7 +180,7 @@ fn carry_out(
                     u.request(),
                     ctx,
                     &j.to_text(),
-                    j.keeps_good(),
+                    j.hands_back(),
                     delay_ms,
                     timeout_ms,
                     None,
@@ -201,7 +201,7 @@ fn carry_out(
                     u.request(),
                     ctx,
                     &j.to_text(),
-                    j.keeps_good(),
+                    j.hands_back(),
                     0,
                     timeout_ms,
                     Some(&url),
@@ -225,7 +225,7 @@ fn carry_out(
                 return lost(u);
             };
             if let Some(f) = failure {
-                record(Some(u.chosen), u.incoming, &f, response.status());
+                record(Some(u.rule), u.incoming, &f, response.status());
             }
             executor::pass(&response, ctx)
         }
@@ -236,9 +236,9 @@ fn carry_out(
                 return lost(u);
             };
             u.isolate.ledger.borrow_mut().mark(key, js_sys::Date::now());
-            copies::keep(
+            copies::store(
                 u.isolate,
-                u.chosen.settings,
+                u.rule.settings,
                 u.incoming,
                 ctx,
                 exec,
@@ -250,14 +250,14 @@ fn carry_out(
             let Some(copy) = brought.response else {
                 return lost(u);
             };
-            record(Some(u.chosen), u.incoming, &failure, copy.status());
+            record(Some(u.rule), u.incoming, &failure, copy.status());
             copy.into()
         }
         Decision::PassBack => {
             let signal = brought.signal.unwrap_or_default();
-            answer::looped(&u.isolate.shield, Some(u.chosen), u.incoming, &signal).into()
+            answer::looped(&u.isolate.shield, Some(u.rule), u.incoming, &signal).into()
         }
-        Decision::Quiet => answer::quiet(&u.isolate.shield, u.chosen, u.incoming).into(),
+        Decision::Quiet => answer::quiet(&u.isolate.shield, u.rule, u.incoming).into(),
     }
 }
 
@@ -266,7 +266,7 @@ pub fn answer(u: &Underway<'_>, failed: &Failed) -> JsValue {
     let retry_after = failed.retry_after.as_ref();
     answer::fail(
         &u.isolate.shield,
-        &Ok(*u.chosen),
+        &Ok(*u.rule),
         u.incoming,
         &failed.failure,
         retry_after,
@@ -283,13 +283,13 @@ fn lost(u: &Underway<'_>) -> JsValue {
 
 /// The prefix of the rule the request matched.
 fn route<'a>(u: &'a Underway<'_>) -> Option<&'a str> {
-    u.chosen.route.map(|r| r.prefix.as_str())
+    u.rule.route.map(|r| r.prefix.as_str())
 }
 
 /// The primary origin, as a record names it when the fallback was tried
 /// too (redacted): the configured one, or the incoming host on a zone route.
 fn primary_origin(u: &Underway<'_>) -> String {
-    match &u.chosen.settings.origin {
+    match &u.rule.settings.origin {
         Some(base) => redact::configured(base),
         None => crate::config::origin::host(&u.incoming.url).to_owned(),
     }

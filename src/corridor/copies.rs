@@ -18,7 +18,7 @@ use crate::rescue::{stale, stale_key};
 
 /// A good response to a stale-if-error candidate: stored under `key` when
 /// it may be, and when the isolate has room to collect it.
-pub fn keep(
+pub fn store(
     isolate: &'static Isolate,
     settings: &Settings,
     incoming: &Incoming,
@@ -72,7 +72,7 @@ pub fn keep(
             let isolate = AssertUnwindSafe(isolate);
             let release = Closure::once_into_js(move || release(isolate, size));
             let within = stale::COLLECT_MS;
-            runtime::stash(&response, ctx, exec, key, &stored, max, within, &release)
+            runtime::store(&response, ctx, exec, key, &stored, max, within, &release)
         }
         None => runtime::pass(&response, ctx),
     }

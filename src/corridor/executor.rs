@@ -21,8 +21,8 @@ extern "C" {
 
     /// Creates the request's context and makes the first attempt: `url`,
     /// with `headers` (name, value, …; a null value removes the header),
-    /// the failing statuses of `rule`, a good answer kept for Rust when
-    /// `keep`, a lost race's fetch aborted when `abort`, `journey` carried;
+    /// the failing statuses of `rule`, a good answer handed back to Rust
+    /// when `hand_back`, a lost race's fetch aborted when `abort`, `journey` carried;
     /// `upload`: the body's length to watch (-1 chunked, 0 none).
     #[allow(clippy::too_many_arguments)]
     pub fn execute(
@@ -30,7 +30,7 @@ extern "C" {
         url: &JsValue,
         headers: &js_sys::Array,
         rule: u32,
-        keep: bool,
+        hand_back: bool,
         abort: bool,
         journey: &str,
         timeout_ms: u32,
@@ -43,7 +43,7 @@ extern "C" {
         request: &Request,
         ctx: &Context,
         journey: &str,
-        keep: bool,
+        hand_back: bool,
         delay_ms: u32,
         timeout_ms: u32,
         url: Option<&str>,
@@ -59,7 +59,7 @@ extern "C" {
     /// `max_bytes` or is still coming after `within_ms`; `release` is
     /// called once the copy is stored or dropped.
     #[allow(clippy::too_many_arguments)]
-    pub fn stash(
+    pub fn store(
         response: &Response,
         ctx: &Context,
         exec: &JsValue,

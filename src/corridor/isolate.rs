@@ -7,9 +7,9 @@ use error_shield::parts::{per_isolate, request_id, vars, Renderer, Words};
 use error_shield::{Failure, Shield};
 use wasm_bindgen::JsValue;
 
-use crate::answer::status::{status, Of};
+use crate::answer::status_of::{status_of, Of};
 use crate::config::hop::{self, Chain, Hop};
-use crate::config::routes::{Routes, Selected};
+use crate::config::routes::{Routes, Rule};
 use crate::config::settings::Settings;
 use crate::corridor::constants;
 use crate::corridor::executor;
@@ -29,7 +29,7 @@ pub struct Isolate {
     /// Where the nonces of this isolate's markers come from.
     nonces: Nonces,
     /// The maintenance 503, built on first use.
-    maintenance: OnceCell<Notice>,
+    maintenance: OnceCell<MaintenanceAnswer>,
     /// When a good response was last offered for storing, per key.
     pub ledger: RefCell<Ledger>,
     /// The bytes of copies being collected now.
@@ -40,7 +40,7 @@ pub struct Isolate {
 
 /// An answer that is no failure (the maintenance 503): its bodies and the
 /// headers it adds.
-pub struct Notice {
+pub struct MaintenanceAnswer {
     /// Its bodies.
     pub renderer: Renderer,
     /// Its headers besides the fixed set.
@@ -50,28 +50,28 @@ pub struct Notice {
 }
 
 impl Isolate {
-    /// The settings for a request to `url`: its rule's, or the top level's.
-    pub fn select(&self, url: &str) -> Result<Selected<'_>, Failure> {
-        let index = self.routes.select(url).map_or(0, |(i, _)| i as u32 + 1);
-        self.rule(index)
+    /// The rule a request to `url` goes by.
+    pub fn rule_for(&self, url: &str) -> Result<Rule<'_>, Failure> {
+        let number = self.routes.select(url).map_or(0, |(i, _)| i as u32 + 1);
+        self.rule(number)
     }
 
     /// The maintenance 503: its own words and `Retry-After`.
-    pub fn notice(&self) -> &Notice {
+    pub fn maintenance_answer(&self) -> &MaintenanceAnswer {
         self.maintenance
-            .get_or_init(|| notice(&self.shield, self.settings.as_ref().ok()))
+            .get_or_init(|| maintenance_answer(&self.shield, self.settings.as_ref().ok()))
     }
 
-    /// The settings `decide` selected, by their index in its journey.
-    pub fn rule(&self, index: u32) -> Result<Selected<'_>, Failure> {
+    /// The rule numbered `number` (its journey carries it).
+    pub fn rule(&self, number: u32) -> Result<Rule<'_>, Failure> {
         let top = self.settings.as_ref().map_err(Clone::clone)?;
-        let route = index
+        let route = number
             .checked_sub(1)
             .and_then(|i| self.routes.0.get(i as usize));
-        Ok(Selected {
+        Ok(Rule {
             settings: route.map_or(top, |r| &r.settings),
             route,
-            index: if route.is_some() { index } else { 0 },
+            number: if route.is_some() { number } else { 0 },
         })
     }
 }
@@ -175,10 +175,10 @@ fn deployment(env: &JsValue) -> String {
 
 /// The maintenance 503, with its own words and `Retry-After`, shaped by
 /// the page (formats, template, support link).
-fn notice(shield: &Shield, s: Option<&Settings>) -> Notice {
+fn maintenance_answer(shield: &Shield, s: Option<&Settings>) -> MaintenanceAnswer {
     let m = s.map(|s| s.maintenance.clone()).unwrap_or_default();
     let words = Words {
-        status: status(s.map(|s| s.response_status), Of::Maintenance),
+        status: status_of(s.map(|s| s.response_status), Of::Maintenance),
         title: m.title,
         message: m.message,
     };
@@ -186,7 +186,7 @@ fn notice(shield: &Shield, s: Option<&Settings>) -> Notice {
         .then(|| ("retry-after", m.retry_after.to_string()))
         .into_iter()
         .collect();
-    Notice {
+    MaintenanceAnswer {
         renderer: Renderer::with_words(shield.page(), &words),
         headers,
         words,

@@ -58,7 +58,7 @@ impl Io {
             &url,
             &self.headers,
             self.rule,
-            j.keeps_good(),
+            j.hands_back(),
             self.abort,
             &text,
             j.rescue.timeout_ms,

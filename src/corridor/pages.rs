@@ -102,10 +102,10 @@ pub fn dressed(env: &JsValue, carrier: &JsValue) -> JsValue {
 fn answer(env: &JsValue, mark: &Mark) -> Response {
     let isolate = Isolate::get(env);
     let page = isolate.shield.page();
-    // What the marked answer says: the maintenance notice's words, or the
+    // What the marked answer says: the maintenance 503's words, or the
     // page's for its status (as `Shield::answer` built it).
     let words = if mark.maintenance {
-        isolate.notice().words.clone()
+        isolate.maintenance_answer().words.clone()
     } else {
         page.words(mark.response.status())
     };

@@ -60,7 +60,7 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
     let url = a.url.as_string().unwrap_or_default();
     let mut incoming = Incoming::known(a.request, url, ids, None);
     incoming.span = Span::new(a.span);
-    let selected = isolate.select(&incoming.url);
+    let found = isolate.rule_for(&incoming.url);
     // Anyone else's marker (a client's, another deployment's) is passed on.
     // Their nonces are read only beside markers: most requests have none.
     let nonce = a
@@ -69,8 +69,8 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
         .and_then(|_| incoming.header(constants::NONCE));
     let arrival = isolate.hop.arrival(a.hop.as_deref(), nonce.as_deref());
     let started = catch(|| {
-        let chosen = selected.as_ref().map_err(Clone::clone)?;
-        let settings = chosen.settings;
+        let rule = found.as_ref().map_err(Clone::clone)?;
+        let settings = rule.settings;
         let Marked::Ordinary(before) = &arrival else {
             return Err(loop_failure());
         };
@@ -80,7 +80,7 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
             .bypass_token
             .as_ref()
             .and_then(|_| incoming.header(BYPASS_HEADER));
-        if let Some(answer) = start::maintenance(isolate, chosen, &incoming, bypass.as_deref()) {
+        if let Some(answer) = start::maintenance(isolate, rule, &incoming, bypass.as_deref()) {
             return Ok(answer.into());
         }
         if settings.fault_injection {
@@ -89,7 +89,7 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
         let hop = isolate.onward(before);
         Ok(start::first(
             isolate,
-            chosen,
+            rule,
             &incoming,
             &a.url,
             bypass.is_some(),
@@ -101,14 +101,14 @@ pub fn decide(env: &JsValue, a: Arrival) -> JsValue {
         // it. Nothing is written here; the signal tells the hop that sent
         // it, the only one that knows.
         Marked::Back(signal) => {
-            looped(&isolate.shield, selected.as_ref().ok(), &incoming, signal).into()
+            looped(&isolate.shield, found.as_ref().ok(), &incoming, signal).into()
         }
         Marked::Ordinary(before) => {
             let hop = isolate.onward(before);
-            if let Some(step) = start::fail_open(&selected, &incoming, &a.url, &failure, &hop) {
+            if let Some(step) = start::fail_open(&found, &incoming, &a.url, &failure, &hop) {
                 return step;
             }
-            fail(&isolate.shield, &selected, &incoming, &failure, None).into()
+            fail(&isolate.shield, &found, &incoming, &failure, None).into()
         }
     })
 }
@@ -127,25 +127,23 @@ pub fn conclude(
     let journey = read(ctx);
     let mut incoming = resume(request, journey.as_ref().ok());
     incoming.span = Span::new(span);
-    let selected = journey
+    let found = journey
         .as_ref()
         .map_err(Clone::clone)
         .and_then(|j| isolate.rule(j.rule));
     let step = catch(|| {
-        let chosen = selected.as_ref().map_err(Clone::clone)?;
+        let rule = found.as_ref().map_err(Clone::clone)?;
         let journey = journey.clone()?;
         let outcome = Outcome::read(&ctx.came())?;
         let u = Underway {
             isolate,
-            chosen,
+            rule,
             incoming: &incoming,
             corridor: Corridor::Started(ctx),
         };
         Ok(carry_out::conclude(&u, exec, journey, outcome))
     });
-    step.unwrap_or_else(|failure| {
-        fail(&isolate.shield, &selected, &incoming, &failure, None).into()
-    })
+    step.unwrap_or_else(|failure| fail(&isolate.shield, &found, &incoming, &failure, None).into())
 }
 
 /// The one record of a body that broke after its headers went to the
@@ -158,13 +156,13 @@ pub fn broken(env: &JsValue, request: Request, ctx: &Context, span: JsValue) {
     // Should the span have ended, the runtime ignores what is set on it:
     // the record alone tells (and still names the trace).
     incoming.span = Span::new(span);
-    let selected = journey
+    let found = journey
         .as_ref()
         .map_err(Clone::clone)
         .and_then(|j| isolate.rule(j.rule));
     let came = ctx.came();
     let recorded = catch(|| {
-        let chosen = selected.as_ref().map_err(Clone::clone)?;
+        let rule = found.as_ref().map_err(Clone::clone)?;
         let journey = journey.clone()?;
         let outcome = Outcome::read(&came)?;
         let status = match outcome {
@@ -172,15 +170,14 @@ pub fn broken(env: &JsValue, request: Request, ctx: &Context, span: JsValue) {
             _ => 0,
         };
         // A broken body has no excerpt: no credentials to read.
-        let failure =
-            came::failure_of(chosen.settings, outcome, journey.attempts, Default::default);
+        let failure = came::failure_of(rule.settings, outcome, journey.attempts, Default::default);
         // The fallback's body: a second failure, naming the origin that failed.
-        let fallen = matches!(journey.stage, Stage::Fallback { .. });
-        let failure = match (fallen, &chosen.settings.fallback) {
+        let at_fallback = matches!(journey.stage, Stage::Fallback { .. });
+        let failure = match (at_fallback, &rule.settings.fallback) {
             (true, Some(url)) => failure.with_field("origin", redact::configured(url)),
             _ => failure,
         };
-        record(Some(chosen), &incoming, &failure, status);
+        record(Some(rule), &incoming, &failure, status);
         Ok(())
     });
     if let Err(failure) = recorded {
@@ -208,7 +205,7 @@ pub fn trap(env: &JsValue, request: Request, message: &str, at: At) -> JsValue {
     if let Some(id) = id {
         incoming.id = id;
     }
-    let selected = isolate.select(&incoming.url);
+    let found = isolate.rule_for(&incoming.url);
     let cause = if trapped {
         Cause::WorkerTrap
     } else {
@@ -224,11 +221,11 @@ pub fn trap(env: &JsValue, request: Request, message: &str, at: At) -> JsValue {
     if let (false, Marked::Ordinary(before)) = (sent, &arrival) {
         let url = JsValue::from_str(&incoming.url);
         let hop = isolate.onward(before);
-        if let Some(step) = start::fail_open(&selected, &incoming, &url, &failure, &hop) {
+        if let Some(step) = start::fail_open(&found, &incoming, &url, &failure, &hop) {
             return step;
         }
     }
-    fail(&isolate.shield, &selected, &incoming, &failure, None).into()
+    fail(&isolate.shield, &found, &incoming, &failure, None).into()
 }
 
 /// The journey the executor carried back; one it cannot have carried (the

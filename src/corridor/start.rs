@@ -1,4 +1,4 @@
-//! The first step of a request: the maintenance notice, the plan and the
+//! The first step of a request: the maintenance 503, the plan and the
 //! journey, the breaker's admission, the executor's first attempt; and,
 //! after the worker failed before sending it, the request sent on as it
 //! came (fail-open).
@@ -18,7 +18,7 @@ use crate::answer::mark::mark;
 use crate::answer::uniform::default_format;
 use crate::config::hop::Chain;
 use crate::config::maintenance;
-use crate::config::routes::Selected;
+use crate::config::routes::Rule;
 use crate::rescue::fail_open::fail_open as failed_open;
 use crate::rescue::journey::{Journey, Stage};
 use crate::rescue::plan::{self, Plan, Traits};
@@ -27,15 +27,15 @@ use crate::rescue::plan::{self, Plan, Traits};
 /// or the rescue's when the breaker holds the request off.
 pub fn first(
     isolate: &'static Isolate,
-    chosen: &Selected<'_>,
+    rule: &Rule<'_>,
     incoming: &Incoming,
     url: &JsValue,
     strip: bool,
     hop: &Chain,
 ) -> JsValue {
-    let settings = chosen.settings;
+    let settings = rule.settings;
     let plan = Plan::new(settings, &incoming.url, || traits(&incoming.request));
-    let io = super::io(&plan, url, &incoming.id, chosen.index, hop, strip);
+    let io = super::io(&plan, url, &incoming.id, rule.number, hop, strip);
     // A stale-if-error candidate's copy is keyed by who asked; its good
     // response goes back to Rust for storing only when the key's copy is
     // due for a refresh.
@@ -48,7 +48,7 @@ pub fn first(
     let mut journey = Journey {
         id: incoming.id.clone(),
         nonces: hop.nonces.clone(),
-        rule: chosen.index,
+        rule: rule.number,
         trace_id: incoming.trace_id.clone(),
         started: now,
         attempts: 1,
@@ -66,7 +66,7 @@ pub fn first(
                 journey.stage = held;
                 let u = Underway {
                     isolate,
-                    chosen,
+                    rule,
                     incoming,
                     corridor: Corridor::Before(&io),
                 };
@@ -82,25 +82,25 @@ pub fn first(
 /// on as it came after the worker's `failure`; `None`: the uniform error
 /// stays.
 pub fn fail_open(
-    selected: &Result<Selected<'_>, Failure>,
+    found: &Result<Rule<'_>, Failure>,
     incoming: &Incoming,
     url: &JsValue,
     failure: &Failure,
     hop: &Chain,
 ) -> Option<JsValue> {
-    let chosen = selected.as_ref().ok()?;
-    let s = chosen.settings;
+    let rule = found.as_ref().ok()?;
+    let s = rule.settings;
     let stage = failed_open(s, failure)?;
     // Planned afresh and minimally; should even that fail, the uniform error.
     catch(|| {
         let plan = Plan::as_it_came(s, &incoming.url);
         // The bypass token is a secret: it never reaches the origin.
         let strip = s.maintenance.bypass_token.is_some();
-        let io = super::io(&plan, url, &incoming.id, chosen.index, hop, strip);
+        let io = super::io(&plan, url, &incoming.id, rule.number, hop, strip);
         let journey = Journey {
             id: incoming.id.clone(),
             nonces: hop.nonces.clone(),
-            rule: chosen.index,
+            rule: rule.number,
             trace_id: incoming.trace_id.clone(),
             started: incoming.started.unwrap_or_else(js_sys::Date::now),
             attempts: 1,
@@ -115,37 +115,37 @@ pub fn fail_open(
 }
 
 thread_local! {
-    static NOTICED: Cell<bool> = const { Cell::new(false) };
+    static INFO_WRITTEN: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The 503 while maintenance is on and the request is not bypassed; one
 /// info line per isolate, never an error record.
 pub fn maintenance(
     isolate: &Isolate,
-    chosen: &Selected<'_>,
+    rule: &Rule<'_>,
     incoming: &Incoming,
     token: Option<&str>,
 ) -> Option<Response> {
     let top = isolate
         .settings
         .as_ref()
-        .map_or(&chosen.settings.maintenance, |s| &s.maintenance);
-    let rule = chosen.route.map(|_| &chosen.settings.maintenance);
-    let m = maintenance::governing(top, rule, &incoming.url);
+        .map_or(&rule.settings.maintenance, |s| &s.maintenance);
+    let own = rule.route.map(|_| &rule.settings.maintenance);
+    let m = maintenance::governing(top, own, &incoming.url);
     if !m.on {
         return None;
     }
     if maintenance::bypassed(m, &incoming.url, token) {
         return None;
     }
-    if !NOTICED.replace(true) {
-        web_sys::console::info_1(&JsValue::from_str(&maintenance::notice(m)));
+    if !INFO_WRITTEN.replace(true) {
+        web_sys::console::info_1(&JsValue::from_str(&maintenance::info_line(m)));
     }
-    let notice = isolate.notice();
+    let answer = isolate.maintenance_answer();
     let response = respond(
-        &notice.renderer,
-        &notice.headers,
-        default_format(&isolate.shield, Some(chosen)),
+        &answer.renderer,
+        &answer.headers,
+        default_format(&isolate.shield, Some(rule)),
         incoming,
     );
     mark(&response, &incoming.request, true);

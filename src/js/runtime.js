@@ -27,11 +27,11 @@ export function configure(constants, bitmaps, max, watch) {
 // owns, carried unread, and what came back: `{ kind, …its data }`, `kind`
 // numbered by Rust (K.kind). Nothing here is decided.
 class Context {
-  constructor(url, headers, rule, keep, abort, journey) {
+  constructor(url, headers, rule, handBack, abort, journey) {
     this.url = url; // the URL to fetch
     this.headers = headers; // set on the origin's request: name, value, … (a null value removes it)
     this.rule = rule; // which failing-status bitmap applies
-    this.keep = keep; // a good response goes back to Rust (to store, record or count)
+    this.handBack = handBack; // a good response goes back to Rust (to store, record or count)
     this.abort = abort; // a fetch that lost its race is aborted, not only let go
     this.journey = journey; // Rust's
     this.came = null; // what came back
@@ -41,15 +41,15 @@ class Context {
 // The request's context and its first attempt, with `ms` until the
 // timeout; `upload`: the length of a body to send on watched (-1 chunked,
 // 0 none or unwatched).
-export function execute(request, url, headers, rule, keep, abort, journey, ms, upload) {
-  return attempt(request, new Context(url, headers, rule, keep, abort, journey), ms, upload);
+export function execute(request, url, headers, rule, handBack, abort, journey, ms, upload) {
+  return attempt(request, new Context(url, headers, rule, handBack, abort, journey), ms, upload);
 }
 
 // Another attempt after `delay` ms, with `ms` left until the timeout; to
 // `url` when Rust gives one.
-export function retry(request, ctx, journey, keep, delay, ms, url) {
+export function retry(request, ctx, journey, handBack, delay, ms, url) {
   ctx.journey = journey;
-  ctx.keep = keep;
+  ctx.handBack = handBack;
   if (url !== undefined) ctx.url = url;
   return new Promise((resolve) => setTimeout(resolve, delay)).then(() => attempt(request, ctx, ms, undefined));
 }
@@ -163,7 +163,7 @@ function arrived(res, ctx) {
 // An answer with no loop signal (or one Rust found to be none).
 export function heard(res, ctx) {
   if (failing[ctx.rule][res.status] === 1) return excerpt(res, ctx);
-  if (!ctx.keep) return watch(res, ctx);
+  if (!ctx.handBack) return watch(res, ctx);
   return came(ctx, K.kind.good, { response: res });
 }
 
@@ -434,7 +434,7 @@ function decoded(raw, first, decoders) {
 // not stored (a cut copy is never served later); the client's half goes on
 // either way, and so is one still coming after `withinMs`. `release` tells
 // Rust the collecting is over.
-export function stash(response, ctx, waitUntil, key, stored, maxBytes, withinMs, release) {
+export function store(response, ctx, waitUntil, key, stored, maxBytes, withinMs, release) {
   const [forClient, forCache] = response.body ? response.body.tee() : [null, null];
   const init = asSent(response);
   const store = collect(forCache, maxBytes, withinMs).then((parts) => {

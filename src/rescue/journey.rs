@@ -110,7 +110,7 @@ impl Failed {
 impl Journey {
     /// Whether a good answer comes back to Rust: to be stored, counted by
     /// the breaker, or recorded as the answer to a failure.
-    pub fn keeps_good(&self) -> bool {
+    pub fn hands_back(&self) -> bool {
         match &self.stage {
             Stage::Origin { store } => {
                 *store
@@ -240,7 +240,7 @@ mod tests {
         ];
         for (stage, hears, want) in table {
             let j = journey(stage, hears);
-            assert_eq!(j.keeps_good(), want, "{j:?}");
+            assert_eq!(j.hands_back(), want, "{j:?}");
         }
     }
 }

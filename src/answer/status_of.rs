@@ -1,6 +1,6 @@
 //! The status of every answer of ours, chosen here once: a failure's
 //! uniform error under the rule's `RESPONSE_STATUS`, an open circuit's, an
-//! upload that ended the request, the maintenance notice. Pure: tested
+//! upload that ended the request, the maintenance 503. Pure: tested
 //! natively.
 
 use error_shield::parts::status::{self as http, INTERNAL_SERVER_ERROR, SERVICE_UNAVAILABLE};
@@ -18,7 +18,7 @@ pub enum Of<'a> {
     /// A client's upload that stalled or broke: no failure of anyone's we
     /// can name.
     UploadEnded,
-    /// The maintenance notice.
+    /// The maintenance 503.
     Maintenance,
 }
 
@@ -28,7 +28,7 @@ pub enum Of<'a> {
 /// the same, except that an origin's failing status is kept. An open
 /// circuit is a 503 ("come back later", with `Retry-After`) unless every
 /// failure is a 500.
-pub fn status(policy: Option<StatusPolicy>, of: Of<'_>) -> u16 {
+pub fn status_of(policy: Option<StatusPolicy>, of: Of<'_>) -> u16 {
     let policy = policy.unwrap_or(StatusPolicy::Always500);
     match (of, policy) {
         (Of::Maintenance, _) => SERVICE_UNAVAILABLE,
@@ -64,17 +64,17 @@ mod tests {
         for (cause, want) in by_cause {
             let f = Failure::new(cause, "m");
             assert_eq!(
-                status(Some(StatusPolicy::ByCause), Of::Failure(&f)),
+                status_of(Some(StatusPolicy::ByCause), Of::Failure(&f)),
                 want,
                 "{cause}"
             );
             assert_eq!(
-                status(Some(StatusPolicy::Origin), Of::Failure(&f)),
+                status_of(Some(StatusPolicy::Origin), Of::Failure(&f)),
                 want,
                 "{cause}"
             );
             assert_eq!(
-                status(Some(StatusPolicy::Always500), Of::Failure(&f)),
+                status_of(Some(StatusPolicy::Always500), Of::Failure(&f)),
                 500,
                 "{cause}"
             );
@@ -86,12 +86,12 @@ mod tests {
         let answered = |s| Failure::new(Cause::OriginErrorStatus, "m").with_origin_status(s);
         for (origin, want) in [(503, 503), (500, 500), (599, 599), (429, 429), (302, 502)] {
             assert_eq!(
-                status(Some(StatusPolicy::Origin), Of::Failure(&answered(origin))),
+                status_of(Some(StatusPolicy::Origin), Of::Failure(&answered(origin))),
                 want,
                 "{origin}"
             );
             assert_eq!(
-                status(Some(StatusPolicy::ByCause), Of::Failure(&answered(origin))),
+                status_of(Some(StatusPolicy::ByCause), Of::Failure(&answered(origin))),
                 502,
                 "{origin}"
             );
@@ -106,12 +106,12 @@ mod tests {
             (Some(StatusPolicy::Always500), 500),
             (None, 500),
         ] {
-            assert_eq!(status(policy, Of::Held), held, "{policy:?}");
-            assert_eq!(status(policy, Of::UploadEnded), 500, "{policy:?}");
-            assert_eq!(status(policy, Of::Maintenance), 503, "{policy:?}");
+            assert_eq!(status_of(policy, Of::Held), held, "{policy:?}");
+            assert_eq!(status_of(policy, Of::UploadEnded), 500, "{policy:?}");
+            assert_eq!(status_of(policy, Of::Maintenance), 503, "{policy:?}");
         }
         // Unreadable settings: every failure is a 500.
         let f = Failure::new(Cause::OriginTimeout, "t");
-        assert_eq!(status(None, Of::Failure(&f)), 500);
+        assert_eq!(status_of(None, Of::Failure(&f)), 500);
     }
 }

@@ -168,48 +168,18 @@ fn carry_out(
     d: Decision,
     brought: Brought,
 ) -> JsValue {
-    let span = &u.incoming.span;
     match d {
         Decision::Retry {
             delay_ms,
             timeout_ms,
-        } => {
-            j.attempts += 1;
-            let step = match u.corridor {
-                Corridor::Started(ctx) => executor::retry(
-                    u.request(),
-                    ctx,
-                    &j.to_text(),
-                    j.hands_back(),
-                    delay_ms,
-                    timeout_ms,
-                    None,
-                ),
-                Corridor::Before(_) => return lost(u),
-            };
-            trace::step(span, trace::Rescue::Retry, j.attempts, step)
-        }
+        } => again(u, j, delay_ms, timeout_ms, None),
         Decision::Fallback { primary } => {
             let Some(url) = j.rescue.fallback.clone() else {
                 return answer(u, &primary);
             };
-            j.attempts += 1;
-            j.stage = Stage::Fallback { primary };
             let timeout_ms = j.rescue.timeout_ms;
-            let step = match u.corridor {
-                Corridor::Started(ctx) => executor::retry(
-                    u.request(),
-                    ctx,
-                    &j.to_text(),
-                    j.hands_back(),
-                    0,
-                    timeout_ms,
-                    Some(&url),
-                ),
-                // A request with a fallback carries no body.
-                Corridor::Before(io) => io.start(u.request(), &j, Some(&url), 0.0),
-            };
-            trace::step(span, trace::Rescue::Fallback, j.attempts, step)
+            j.stage = Stage::Fallback { primary };
+            again(u, j, 0, timeout_ms, Some(&url))
         }
         Decision::LookUp { failure } => {
             let Some(key) = j.copy.clone() else {
@@ -217,7 +187,7 @@ fn carry_out(
             };
             j.stage = Stage::LookingUp { failure };
             let step = executor::look_up(u.ctx(), &j.to_text(), &key);
-            trace::step(span, trace::Rescue::Stale, j.attempts, step)
+            trace::step(&u.incoming.span, trace::Rescue::Stale, j.attempts, step)
         }
         Decision::Fail(failed) => answer(u, &failed),
         Decision::Pass { record: failure } => {
@@ -229,23 +199,7 @@ fn carry_out(
             }
             executor::pass(&response, ctx)
         }
-        Decision::Store => {
-            let (Some(response), Some(ctx), Some(key)) =
-                (brought.response, u.ctx(), j.copy.as_deref())
-            else {
-                return lost(u);
-            };
-            u.isolate.ledger.borrow_mut().mark(key, js_sys::Date::now());
-            copies::store(
-                u.isolate,
-                u.rule.settings,
-                u.incoming,
-                ctx,
-                exec,
-                response,
-                key,
-            )
-        }
+        Decision::Store => store(u, exec, &j, brought),
         Decision::Stale(failure) => {
             let Some(copy) = brought.response else {
                 return lost(u);
@@ -259,6 +213,46 @@ fn carry_out(
         }
         Decision::Quiet => answer::quiet(&u.isolate.shield, u.rule, u.incoming).into(),
     }
+}
+
+/// Another attempt after `delay_ms`, with `timeout_ms` left: at the origin,
+/// or at the fallback's `url`.
+fn again(
+    u: &Underway<'_>,
+    mut j: Journey,
+    delay_ms: u32,
+    timeout_ms: u32,
+    url: Option<&str>,
+) -> JsValue {
+    j.attempts += 1;
+    let step = match u.corridor {
+        Corridor::Started(ctx) => {
+            let text = j.to_text();
+            let back = j.hands_back();
+            executor::retry(u.request(), ctx, &text, back, delay_ms, timeout_ms, url)
+        }
+        // Held before its first attempt: only the fallback goes, and a
+        // request with a fallback carries no body.
+        Corridor::Before(io) if url.is_some() => io.start(u.request(), &j, url, 0.0),
+        Corridor::Before(_) => return lost(u),
+    };
+    let rescue = match url {
+        Some(_) => trace::Rescue::Fallback,
+        None => trace::Rescue::Retry,
+    };
+    trace::step(&u.incoming.span, rescue, j.attempts, step)
+}
+
+/// A good answer due for storing: the ledger marked, the answer passed on
+/// with a copy stored when it may be.
+fn store(u: &Underway<'_>, exec: &JsValue, j: &Journey, brought: Brought) -> JsValue {
+    let (Some(response), Some(ctx), Some(key)) = (brought.response, u.ctx(), j.copy.as_deref())
+    else {
+        return lost(u);
+    };
+    u.isolate.ledger.borrow_mut().mark(key, js_sys::Date::now());
+    let (isolate, settings) = (u.isolate, u.rule.settings);
+    copies::store(isolate, settings, u.incoming, ctx, exec, response, key)
 }
 
 /// The uniform error for `failed`, with its one record.

@@ -243,3 +243,7 @@ pub fn backoff_ms(attempt: u32, jitter: u8) -> u32 {
 #[cfg(test)]
 #[path = "next_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "next_order_tests.rs"]
+mod order_tests;

@@ -1,9 +1,12 @@
+//! The unit tests of `next.rs`, one table per stage; the order of rescue,
+//! retries and the breaker are in `next_order_tests.rs`.
+
 use std::cell::Cell;
 
 use super::*;
 use crate::rescue::journey::Breaker;
 
-fn rescue(retries: u32, stale: bool, fallback: bool) -> Rescue {
+pub(super) fn rescue(retries: u32, stale: bool, fallback: bool) -> Rescue {
     Rescue {
         timeout_ms: 1000,
         retries,
@@ -12,7 +15,7 @@ fn rescue(retries: u32, stale: bool, fallback: bool) -> Rescue {
     }
 }
 
-fn journey(stage: Stage, r: Rescue, attempts: u32, hears: Option<Hears>) -> Journey {
+pub(super) fn journey(stage: Stage, r: Rescue, attempts: u32, hears: Option<Hears>) -> Journey {
     Journey {
         id: "r1".into(),
         nonces: String::new(),
@@ -30,13 +33,13 @@ fn journey(stage: Stage, r: Rescue, attempts: u32, hears: Option<Hears>) -> Jour
     }
 }
 
-const FACTS: Facts<'static> = Facts {
+pub(super) const FACTS: Facts<'static> = Facts {
     elapsed_ms: 0.0,
     jitter: 0,
     primary_origin: "http://o",
 };
 
-fn failed(cause: Cause) -> Failed {
+pub(super) fn failed(cause: Cause) -> Failed {
     Failed {
         failure: Failure::new(cause, "m"),
         retry_after: Some(RetryAfter::Origin("9".into())),
@@ -44,7 +47,7 @@ fn failed(cause: Cause) -> Failed {
 }
 
 /// Every outcome, each failure cause among them.
-fn every_came() -> Vec<Came> {
+pub(super) fn every_came() -> Vec<Came> {
     let mut all = vec![
         Came::Nothing,
         Came::Good,
@@ -60,7 +63,7 @@ fn every_came() -> Vec<Came> {
 }
 
 /// The decision's name, for tables.
-fn name(d: &Decision) -> &'static str {
+pub(super) fn name(d: &Decision) -> &'static str {
     match d {
         Decision::Retry { .. } => "retry",
         Decision::Fallback { .. } => "fallback",
@@ -76,7 +79,7 @@ fn name(d: &Decision) -> &'static str {
 }
 
 /// The decision, and what the breaker heard (`None`: nothing).
-fn decide(j: &Journey, came: Came, open: bool) -> (Decision, Option<bool>) {
+pub(super) fn decide(j: &Journey, came: Came, open: bool) -> (Decision, Option<bool>) {
     let heard = Cell::new(None);
     let d = next(j, came, &FACTS, |good| {
         heard.set(Some(good));
@@ -85,13 +88,12 @@ fn decide(j: &Journey, came: Came, open: bool) -> (Decision, Option<bool>) {
     (d, heard.get())
 }
 
-fn came_name(c: &Came) -> String {
+pub(super) fn came_name(c: &Came) -> String {
     match c {
         Came::Failed(f) => format!("failed {}", f.failure.cause),
         other => format!("{other:?}"),
     }
 }
-
 #[test]
 fn at_the_origin_every_outcome_has_its_one_step() {
     let both = rescue(0, true, true);
@@ -144,154 +146,6 @@ fn a_loop_of_ours_is_a_config_error_and_an_unexpected_outcome_the_workers() {
         assert_eq!(f.failure.cause, Cause::WorkerError);
     }
 }
-
-#[test]
-fn only_unreachable_is_retried_and_only_within_the_timeout() {
-    // retries, attempts, elapsed, jitter, cause → step
-    let retry = |delay_ms, timeout_ms| Decision::Retry {
-        delay_ms,
-        timeout_ms,
-    };
-    let table = [
-        (2, 1, 0.0, 0, Cause::OriginUnreachable, Some(retry(25, 975))),
-        (
-            2,
-            2,
-            100.0,
-            25,
-            Cause::OriginUnreachable,
-            Some(retry(75, 825)),
-        ),
-        (2, 3, 0.0, 0, Cause::OriginUnreachable, None),
-        (2, 1, 975.0, 0, Cause::OriginUnreachable, None),
-        (2, 1, 974.0, 0, Cause::OriginUnreachable, Some(retry(25, 1))),
-        (0, 1, 0.0, 0, Cause::OriginUnreachable, None),
-        (2, 1, 0.0, 0, Cause::OriginTimeout, None),
-        (2, 1, 0.0, 0, Cause::OriginErrorStatus, None),
-        (2, 1, 0.0, 0, Cause::WorkerPanic, None),
-    ];
-    for (retries, attempts, elapsed_ms, jitter, cause, want) in table {
-        let j = journey(
-            Stage::Origin { store: false },
-            rescue(retries, false, false),
-            attempts,
-            None,
-        );
-        let facts = Facts {
-            elapsed_ms,
-            jitter,
-            ..FACTS
-        };
-        let d = next(&j, Came::Failed(failed(cause)), &facts, |_| false);
-        let want = want.unwrap_or_else(|| Decision::Fail(failed(cause)));
-        assert_eq!(d, want, "{retries} {attempts} {elapsed_ms} {cause}");
-    }
-}
-
-#[test]
-fn the_order_of_rescue_is_retries_then_the_fallback_then_a_stale_copy() {
-    // retries, stale, fallback, attempts, cause → step
-    let table = [
-        (1, true, true, 1, Cause::OriginUnreachable, "retry"),
-        (1, true, true, 2, Cause::OriginUnreachable, "fallback"),
-        (1, true, true, 1, Cause::OriginErrorStatus, "fallback"),
-        (1, true, true, 1, Cause::OriginTimeout, "fallback"),
-        (1, true, false, 1, Cause::OriginTimeout, "look up"),
-        (1, false, false, 1, Cause::OriginTimeout, "fail"),
-        (1, true, true, 1, Cause::WorkerError, "fail"),
-        (1, true, true, 1, Cause::ConfigError, "fail"),
-    ];
-    for (retries, stale, fallback, attempts, cause, want) in table {
-        let j = journey(
-            Stage::Origin { store: false },
-            rescue(retries, stale, fallback),
-            attempts,
-            None,
-        );
-        let (d, _) = decide(&j, Came::Failed(failed(cause)), false);
-        assert_eq!(
-            name(&d),
-            want,
-            "{retries} {stale} {fallback} {attempts} {cause}"
-        );
-    }
-}
-
-#[test]
-fn the_breaker_hears_the_last_try_once_and_good_answers_only_when_it_asked() {
-    let r = rescue(1, false, false);
-    let unreachable = || Came::Failed(failed(Cause::OriginUnreachable));
-    // A retry is not heard; the last try is.
-    let j = |attempts, hears| journey(Stage::Origin { store: false }, r.clone(), attempts, hears);
-    assert_eq!(
-        decide(&j(1, Some(Hears::Failures)), unreachable(), true).1,
-        None
-    );
-    let (d, heard) = decide(&j(2, Some(Hears::Failures)), unreachable(), true);
-    assert_eq!(heard, Some(false));
-    let Decision::Fail(f) = d else {
-        panic!("{d:?}")
-    };
-    assert_eq!(f.failure.field("circuit"), Some(&"open".into()));
-    // Still closed: no mark.
-    let (d, _) = decide(&j(2, Some(Hears::Failures)), unreachable(), false);
-    let Decision::Fail(f) = d else {
-        panic!("{d:?}")
-    };
-    assert_eq!(f.failure.field("circuit"), None);
-    // Not the origin's failure: never heard.
-    for cause in [Cause::WorkerError, Cause::ConfigError] {
-        let (_, heard) = decide(
-            &j(2, Some(Hears::Failures)),
-            Came::Failed(failed(cause)),
-            true,
-        );
-        assert_eq!(heard, None, "{cause}");
-    }
-    let (_, heard) = decide(
-        &j(1, Some(Hears::Failures)),
-        Came::Looped { ours: true },
-        true,
-    );
-    assert_eq!(heard, None);
-    // Good answers: only when it asked.
-    for (hears, want) in [
-        (None, None),
-        (Some(Hears::Failures), None),
-        (Some(Hears::Answers), Some(true)),
-        (Some(Hears::Probe(2.0)), Some(true)),
-    ] {
-        assert_eq!(decide(&j(1, hears), Came::Good, false).1, want, "{hears:?}");
-    }
-    // Never at the fallback, a look-up, a held or failed-open request.
-    let primary = failed(Cause::OriginTimeout);
-    for stage in [
-        Stage::Fallback {
-            primary: primary.clone(),
-        },
-        Stage::LookingUp { failure: primary },
-        Stage::Held { open_for: 3 },
-        Stage::FailedOpen {
-            failure: Failure::new(Cause::WorkerPanic, "p"),
-        },
-    ] {
-        for came in every_came() {
-            let j = journey(
-                stage.clone(),
-                rescue(1, true, true),
-                1,
-                Some(Hears::Answers),
-            );
-            assert_eq!(
-                decide(&j, came.clone(), true).1,
-                None,
-                "{stage:?} {}",
-                came_name(&came)
-            );
-        }
-    }
-}
-
 #[test]
 fn a_held_request_goes_to_the_fallback_then_a_stale_copy_then_the_503() {
     for (stale, fallback, want) in [
@@ -411,22 +265,5 @@ fn a_look_up_serves_a_servable_copy_and_else_the_error() {
             _ => Decision::Fail(failure.clone()),
         };
         assert_eq!(d, want, "{}", came_name(&came));
-    }
-}
-
-#[test]
-fn backoff_doubles_from_25_ms_with_up_to_25_ms_of_jitter() {
-    let table = [
-        (1, 0, 25),
-        (2, 0, 50),
-        (3, 0, 100),
-        (7, 0, 1600),
-        (20, 0, 1600),
-        (1, 25, 50),
-        (1, 26, 25),
-        (1, 255, 46),
-    ];
-    for (attempt, jitter, want) in table {
-        assert_eq!(backoff_ms(attempt, jitter), want, "{attempt} {jitter}");
     }
 }

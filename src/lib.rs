@@ -5,48 +5,26 @@
 //!
 //! Rust decides, JS carries out. The JS entry (`js/entry.js`) calls
 //! [`decide`] once per request; Rust plans it and starts the executor
-//! (`js/runtime.js`) with the request's context ([`context`]), whose promise
-//! resolves to the origin's response (sent as is) or to the context with
-//! what came back, which the entry hands to [`conclude`]: it answers or
-//! starts the next step (a retry, a cache look-up). A trap is
+//! (`js/runtime.js`) with the request's journey ([`rescue::journey`]),
+//! whose promise resolves to the origin's response (sent as is) or to the
+//! context with what came back, which the entry hands to [`conclude`]: the
+//! rescue decides the next step ([`rescue::next`]) and the corridor
+//! carries it out (a retry, the fallback, a cache look-up, an answer). A trap is
 //! answered by [`trap`] on the re-instantiated module.
 #![warn(missing_docs)]
 
-mod answer;
-mod breaker;
-mod carry;
-mod circuit;
-pub mod coding;
-pub mod constants;
-mod context;
-pub mod credentials;
-pub mod excerpt;
-mod fail_open;
+// The rooms, imports running one way: `corridor` (the executor, the
+// pipeline, carrying decisions out) uses `rescue` (the plan, the journey,
+// the next step), which uses `answer` (status, uniform error, record),
+// which uses `config` (what the operator set).
+pub mod answer;
+pub mod config;
+mod corridor;
+// Where `X-Fault-Inject` panics: a panic's record names this file.
 mod fault;
-pub mod hop;
-mod isolate;
-mod judge;
-pub mod maintenance;
-pub mod origin;
-mod outcome;
-mod pages;
-pub mod path;
-mod pipeline;
-pub mod plan;
-mod retry_after;
-pub mod routes;
-mod runtime;
-mod secret;
-pub mod settings;
-mod shim;
-pub mod stale;
-pub mod stale_key;
-pub mod status;
-pub mod stored;
-mod trace;
-mod upload;
-pub mod verdict;
+pub mod rescue;
 
+use corridor::{constants, pages, pipeline};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
@@ -92,7 +70,7 @@ pub fn conclude(
     request: web_sys::Request,
     env: JsValue,
     exec: JsValue,
-    ctx: context::Context,
+    ctx: corridor::executor::Context,
     span: JsValue,
 ) -> JsValue {
     let out = pipeline::conclude(&env, request, &exec, &ctx, span);
@@ -102,31 +80,41 @@ pub fn conclude(
 /// The record of a body that broke after its headers reached the client
 /// (the executor's watch saw the origin's stream fail).
 #[wasm_bindgen]
-pub fn broken(request: web_sys::Request, env: JsValue, ctx: context::Context, span: JsValue) {
+pub fn broken(
+    request: web_sys::Request,
+    env: JsValue,
+    ctx: corridor::executor::Context,
+    span: JsValue,
+) {
     pipeline::broken(&env, request, &ctx, span)
 }
 
 /// The uniform 500 and the record for a request whose instance trapped
 /// (called on the re-instantiated module), or whose promise the entry saw
-/// rejected (`trapped` false: a `worker_error`); with fail-open, before the
-/// request was sent (`id` undefined), the promise of the origin's answer.
+/// rejected (`trapped` false: a `worker_error`); with fail-open, when the
+/// request was not `sent` yet, the promise of the origin's answer (never a
+/// second send). `journey` is the one the executor carried, when the entry
+/// has one (it names the request's id).
 /// `span` is the request's root span as the entry took it (every export
 /// gets it: `undefined` when the runtime has no tracing).
-/// `message` and `id` stay JS values: Rust strings would be copied into the
+/// `message` and `journey` stay JS values: Rust strings would be copied into the
 /// dead instance's memory before the glue re-instantiates the module.
 #[wasm_bindgen]
 pub fn trap(
     request: web_sys::Request,
     env: JsValue,
     message: JsValue,
-    id: JsValue,
+    journey: JsValue,
+    sent: bool,
     trapped: bool,
     span: JsValue,
 ) -> JsValue {
     let message = message.as_string().unwrap_or_else(|| "Wasm trap".into());
-    let sent = !id.is_undefined();
     let at = pipeline::At {
-        id: id.as_string(),
+        id: journey
+            .as_string()
+            .and_then(|text| rescue::journey::Journey::from_text(&text))
+            .map(|j| j.id),
         trapped,
         sent,
         span,

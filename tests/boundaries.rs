@@ -9,8 +9,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use error_shield_harness::props::{config, over};
-use error_shield_proxy::path::normalise;
-use error_shield_proxy::routes::Routes;
+use error_shield_proxy::config::path::normalise;
+use error_shield_proxy::config::routes::Routes;
 use proptest::prelude::*;
 use proptest::sample::select;
 

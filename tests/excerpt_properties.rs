@@ -5,7 +5,7 @@
 //! Every property runs `PROPTEST_CASES` cases (default 100 000).
 
 use error_shield_harness::props::{config_of, input};
-use error_shield_proxy::excerpt::text as excerpt;
+use error_shield_proxy::answer::excerpt::text as excerpt;
 use proptest::prelude::*;
 use proptest::sample::select;
 

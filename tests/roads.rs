@@ -11,11 +11,11 @@
 use error_shield::parts::{line, Renderer, RequestInfo};
 use error_shield::{Cause, Failure, Format, Page};
 use error_shield_harness::props::{config, over};
-use error_shield_proxy::credentials::{Secrets, MIN_LEN};
-use error_shield_proxy::excerpt::logged;
-use error_shield_proxy::origin::outbound_url;
-use error_shield_proxy::routes::Routes;
-use error_shield_proxy::settings::Settings;
+use error_shield_proxy::answer::credentials::{Secrets, MIN_LEN};
+use error_shield_proxy::answer::excerpt::logged;
+use error_shield_proxy::config::origin::outbound_url;
+use error_shield_proxy::config::routes::Routes;
+use error_shield_proxy::config::settings::Settings;
 use proptest::prelude::*;
 use proptest::sample::select;
 

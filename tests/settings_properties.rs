@@ -9,8 +9,8 @@
 use error_shield::parts::{line, Renderer, RequestInfo};
 use error_shield::{Cause, Format, Page};
 use error_shield_harness::props::{config_of, input, nasty, over, request_id};
-use error_shield_proxy::settings::Settings;
-use error_shield_proxy::status::StatusSet;
+use error_shield_proxy::config::failure_statuses::StatusSet;
+use error_shield_proxy::config::settings::Settings;
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::Value;

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use error_shield_proxy::stale_key::{identifying, key, varied};
+use error_shield_proxy::rescue::stale_key::{identifying, key, varied};
 use proptest::prelude::*;
 
 type Headers = BTreeMap<String, String>;

@@ -45,11 +45,11 @@ export default class ErrorShield extends WorkerEntrypoint {
         span,
       );
     } catch (error) {
-      return trapped(request, env, exec, span, error, undefined);
+      return trapped(request, env, exec, span, error, undefined, NOT_SENT, TRAP);
     }
-    // From here the request may be on its way: a failure on this path is
-    // answered (null: sent, id unknown), never sent again by fail-open.
-    return follow(request, env, exec, span, step, null);
+    // From here the request may be on its way: Rust hears so of any
+    // failure on this path.
+    return follow(request, env, exec, span, step, undefined);
   }
 }
 
@@ -75,20 +75,20 @@ function settle(request, env, exec, span, out) {
   try {
     step = conclude(request, env, exec, out, span);
   } catch (error) {
-    return trapped(request, env, exec, span, error, out.id);
+    return trapped(request, env, exec, span, error, out.journey, SENT, TRAP);
   }
-  return follow(request, env, exec, span, step, out.id);
+  return follow(request, env, exec, span, step, out.journey);
 }
 
 // A step is the answer (a Response, a watched one) or the promise of the
 // next. The executor never rejects; should a promise reject all the same,
 // the client still gets the uniform 500 and the record a worker_error.
-function follow(request, env, exec, span, step, id) {
+function follow(request, env, exec, span, step, journey) {
   if (typeof step.then !== "function") return settle(request, env, exec, span, step);
   // `.catch` after `.then`: a throw while settling is answered too.
   return step
     .then((out) => settle(request, env, exec, span, out))
-    .catch((error) => trapped(request, env, exec, span, error, id, false));
+    .catch((error) => trapped(request, env, exec, span, error, journey, SENT, REJECTED));
 }
 
 // A body that broke after its headers reached the client: only a record
@@ -102,22 +102,30 @@ function record(request, env, span, context) {
   }
 }
 
-// A trap, answered by the re-instantiated module under the id the request
-// already has: the uniform 500, or (fail-open, before the request was sent)
-// the promise of the origin's answer. If even that fails, the prebuilt
-// last-resort answer.
-function trapped(request, env, exec, span, error, id, wasm = true) {
+// Where a failure caught the request, as the entry knows it: whether the
+// request may be on its way (what follows is Rust's: fail-open only sends
+// what was never sent), and whether the Wasm instance trapped or a promise
+// was rejected.
+const NOT_SENT = false;
+const SENT = true;
+const TRAP = true;
+const REJECTED = false;
+
+// A failure answered by Rust (after a trap, on the re-instantiated module)
+// under the id the request's journey already has: the uniform 500, or
+// (fail-open, before the request was sent) the promise of the origin's
+// answer. If even that fails, the prebuilt last-resort answer.
+function trapped(request, env, exec, span, error, journey, sent, wasm) {
   let step;
   try {
-    step = trap(request, env, describe(error), id, wasm, span);
+    step = trap(request, env, describe(error), journey, sent, wasm, span);
   } catch (again) {
     const r = K.lastResort;
     console.error(r.recordHead + JSON.stringify(`${kind(error)}; then ${kind(again)}`) + r.recordTail);
     return new Response(r.body, { status: r.status, headers: r.headers });
   }
-  // The request is on its way now: a failure on that path (null: sent,
-  // id unknown) gets the uniform error, never a second send.
-  return step instanceof Response ? step : follow(request, env, exec, span, step, id ?? null);
+  // The request is on its way now: a failure on that path is answered too.
+  return step instanceof Response ? step : follow(request, env, exec, span, step, journey);
 }
 
 function describe(error) {

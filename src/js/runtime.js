@@ -11,72 +11,47 @@ let K = null; // names from Rust (`constants`)
 let failing = []; // FAILURE_STATUSES as bitmaps indexed by status: the top level's, then per rule
 let excerptMax = 0; // LOG_ORIGIN_BODY_BYTES
 let watching = true; // WATCH_BODIES
-let marker = null; // this deployment's hop marker
 
 // For a promise whose failure changes nothing (a cancel, a close, a put).
 function ignore() {}
 
-export function configure(constants, bitmaps, max, watch, hopMarker) {
+export function configure(constants, bitmaps, max, watch) {
   K = constants;
   failing = bitmaps;
   excerptMax = max;
   watching = watch;
-  marker = hopMarker;
 }
 
-// One request's context, from decide to conclude: what Rust decided (set
-// through runtime.rs's setters), what the executor did, and what came back:
-// `kind` (K.kind, numbered by Rust) with its data. No field is read here
-// that Rust did not set, and none is decided here.
-export class Context {
-  constructor(incoming, rule, id, target, forwardedHost, timeoutMs, hop, nonce) {
-    this.incoming = incoming; // the request's URL
-    this.rule = rule; // which rule's settings apply (0: the top level's)
-    this.id = id;
-    this.traceId = undefined;
-    this.target = target; // the URL to fetch; undefined: the incoming one
-    this.forwardedHost = forwardedHost;
-    this.timeoutMs = timeoutMs;
-    this.hop = hop; // the loop markers sent to the origin (undefined: ours alone)…
-    this.nonce = nonce; // …and their nonces
-    this.upload = 0; // the body to send on, watched: its length, -1 chunked (0: none, or unwatched)
-    this.retries = 0;
-    this.stale = false; // stale-if-error applies to this request…
-    this.store = false; // …and its good response is due for storing
-    this.keep = false; // a good response goes back to Rust (to store, record or count)
-    this.cacheKey = undefined; // the key of this request's stored copy (stale-if-error)
-    this.strip = false; // remove the maintenance bypass header
-    this.abort = false; // a timed-out attempt is aborted, not only let go
-    this.fallback = undefined; // the fallback origin's URL for this request…
-    this.fallen = false; // …and whether the attempt now goes there
-    this.circuit = undefined; // the origin whose breaker hears of the answer…
-    this.report = false; // …when it asked to…
-    this.probe = undefined; // …and this request is its probe (the token)
-    this.openFor = 0; // the circuit is open: seconds until its probe
-    this.failedOpen = false; // sent as it came after the worker failed
-    this.started = Date.now();
-    this.attempts = 0;
-    this.kind = 0; // what came back…
-    this.status = 0; // FailingStatus, BodyBroken: the origin's status
-    this.excerpt = undefined; // FailingStatus: the first bytes of its body…
-    this.retryAfter = undefined; // …and its Retry-After
-    this.keptRetryAfter = undefined; // the first failure's, carried with it
-    this.error = undefined; // FetchError, BrokenRequest, BodyBroken, UploadBroken
-    this.signal = undefined; // Signalled: the loop signal on the origin's answer
-    this.response = undefined; // Good: the response; CacheHit: the stored copy
-    this.sent = 0; // BodyBroken: body bytes the client had; Upload*: bytes sent on
-    this.failure = undefined; // Rust's judgement, carried through a look-up
+// One request's context, from decide to conclude: what the I/O needs, set
+// by Rust once (the URL changes only for the fallback), the journey Rust
+// owns, carried unread, and what came back: `{ kind, …its data }`, `kind`
+// numbered by Rust (K.kind). Nothing here is decided.
+class Context {
+  constructor(url, headers, rule, handBack, abort, journey) {
+    this.url = url; // the URL to fetch
+    this.headers = headers; // set on the origin's request: name, value, … (a null value removes it)
+    this.rule = rule; // which failing-status bitmap applies
+    this.handBack = handBack; // a good response goes back to Rust (to store, record or count)
+    this.abort = abort; // a fetch that lost its race is aborted, not only let go
+    this.journey = journey; // Rust's
+    this.came = null; // what came back
   }
 }
 
-// The first attempt.
-export function execute(request, ctx) {
-  return attempt(request, ctx, ctx.timeoutMs);
+// The request's context and its first attempt, with `ms` until the
+// timeout; `upload`: the length of a body to send on watched (-1 chunked,
+// 0 none or unwatched).
+export function execute(request, url, headers, rule, handBack, abort, journey, ms, upload) {
+  return attempt(request, new Context(url, headers, rule, handBack, abort, journey), ms, upload);
 }
 
-// Another attempt after `delay` ms, with `ms` left until the timeout.
-export function retry(request, ctx, delay, ms) {
-  return new Promise((resolve) => setTimeout(resolve, delay)).then(() => attempt(request, ctx, ms));
+// Another attempt after `delay` ms, with `ms` left until the timeout; to
+// `url` when Rust gives one.
+export function retry(request, ctx, journey, handBack, delay, ms, url) {
+  ctx.journey = journey;
+  ctx.handBack = handBack;
+  if (url !== undefined) ctx.url = url;
+  return new Promise((resolve) => setTimeout(resolve, delay)).then(() => attempt(request, ctx, ms, undefined));
 }
 
 // Sends the request on with the id and hop markers, redirects not
@@ -90,16 +65,14 @@ export function retry(request, ctx, delay, ms) {
 // cancelled, and the request's I/O lets the fetch go once the answer is
 // done. When something outlives the answer (`ctx.abort`: a fallback
 // attempt; an upload still streaming), the fetch gets a signal and is
-// aborted at once.
-function attempt(request, ctx, ms) {
-  ctx.attempts++;
-  ctx.excerpt = ctx.error = ctx.retryAfter = undefined;
-  ctx.status = 0;
+// aborted at once. `first` (an upload's length, or undefined for a later
+// attempt): only the first attempt has the request's body to send.
+function attempt(request, ctx, ms, first) {
   let out;
   try {
-    out = outbound(request, ctx);
+    out = outbound(request, ctx, first);
   } catch (error) {
-    return Promise.resolve(came(ctx, K.kind.brokenRequest, error));
+    return Promise.resolve(came(ctx, K.kind.brokenRequest, { error }));
   }
   const upload = out[2];
   const ctl = ctx.abort || upload !== undefined ? new AbortController() : null;
@@ -112,7 +85,7 @@ function attempt(request, ctx, ms) {
       over = true;
       clearTimeout(timer);
       ctl?.abort();
-      resolve(came(ctx, kind, error));
+      resolve(came(ctx, kind, { error, sent: upload?.sent ?? 0 }));
     };
     // (Re)starts the clock: `kind` when it runs out.
     const arm = (kind) => {
@@ -120,7 +93,7 @@ function attempt(request, ctx, ms) {
       timer = setTimeout(() => stop(kind), ms);
     };
     if (upload === undefined) arm(K.kind.timedOut);
-    else send(upload, ctx, arm, stop);
+    else send(upload, arm, stop);
     fetch(out[0], out[1])
       .then(
         (res) => {
@@ -139,10 +112,10 @@ function attempt(request, ctx, ms) {
 // write chained by callbacks, so no chain of promises grows): every chunk
 // the origin took re-arms the stall clock, and once the whole body was
 // handed over the origin's timeout starts. A client's body that breaks
-// ends the attempt as UploadBroken.
-function send(upload, ctx, arm, stop) {
+// ends the attempt as UploadBroken. `upload.sent` counts the bytes the
+// origin took.
+function send(upload, arm, stop) {
   const { reader, writer } = upload;
-  ctx.sent = 0;
   arm(K.kind.uploadStalled);
   const next = () => reader.read().then(step, broke).catch(broke);
   const step = (chunk) => {
@@ -152,7 +125,7 @@ function send(upload, ctx, arm, stop) {
     }
     const n = chunk.value.byteLength;
     writer.write(chunk.value).then(() => {
-      ctx.sent += n;
+      upload.sent += n;
       arm(K.kind.uploadStalled);
       next();
     }, gone);
@@ -172,7 +145,7 @@ function late(res) {
   res.body?.cancel().catch(ignore);
   try {
     res.webSocket?.accept();
-    res.webSocket?.close(1001);
+    res.webSocket?.close(K.goingAway);
   } catch {
     // Already gone.
   }
@@ -183,27 +156,21 @@ function late(res) {
 // Rust can tell whose it is.
 function arrived(res, ctx) {
   const signal = res.headers.get(K.hop);
-  if (signal !== null) {
-    ctx.signal = signal;
-    ctx.response = res;
-    return came(ctx, K.kind.signalled);
-  }
+  if (signal !== null) return came(ctx, K.kind.signalled, { response: res, signal });
   return heard(res, ctx);
 }
 
 // An answer with no loop signal (or one Rust found to be none).
 export function heard(res, ctx) {
-  ctx.response = ctx.signal = undefined;
-  if (failing[ctx.rule][res.status] === 1) return excerpt(res, came(ctx, K.kind.failingStatus));
-  if (!ctx.keep) return watch(res, ctx);
-  ctx.response = res;
-  return came(ctx, K.kind.good);
+  if (failing[ctx.rule][res.status] === 1) return excerpt(res, ctx);
+  if (!ctx.handBack) return watch(res, ctx);
+  return came(ctx, K.kind.good, { response: res });
 }
 
-// `ctx` with what came back.
-function came(ctx, kind, error) {
-  ctx.kind = kind;
-  ctx.error = error;
+// `ctx` with what came back: `kind` and its data.
+function came(ctx, kind, data) {
+  data.kind = kind;
+  ctx.came = data;
   return ctx;
 }
 
@@ -217,32 +184,32 @@ function came(ctx, kind, error) {
 // from parts may not have one. A retry is only ever of a request Rust
 // found body-less; the first attempt used up the body stream workerd gives
 // every method but GET and HEAD, even an empty one.
-function outbound(request, ctx) {
-  const url = ctx.target ?? ctx.incoming;
+function outbound(request, ctx, first) {
+  const url = ctx.url;
   const init = { redirect: "manual", encodeResponseBody: "manual" };
   let out = url;
   let headers;
   let upload;
-  if (ctx.attempts === 1 && request.body !== null && ctx.upload === 0) {
+  if (first === 0 && request.body !== null) {
     out = new Request(url, request);
     headers = out.headers;
   } else {
     headers = new Headers(request.headers);
     init.method = request.method;
     init.headers = headers;
-    if (ctx.attempts === 1 && ctx.upload !== 0) {
+    if (first !== undefined && first !== 0) {
       // A pipe of the body's length keeps its Content-Length; a chunked
       // body stays chunked.
-      const pipe = ctx.upload > 0 ? new FixedLengthStream(ctx.upload) : new IdentityTransformStream();
+      const pipe = first > 0 ? new FixedLengthStream(first) : new IdentityTransformStream();
       init.body = pipe.readable;
-      upload = { reader: request.body.getReader(), writer: pipe.writable.getWriter() };
+      upload = { reader: request.body.getReader(), writer: pipe.writable.getWriter(), sent: 0 };
     }
   }
-  headers.set(K.requestId, ctx.id);
-  headers.set(K.hop, ctx.hop ?? marker);
-  headers.set(K.nonce, ctx.nonce);
-  if (ctx.forwardedHost !== undefined) headers.set(K.forwardedHost, ctx.forwardedHost);
-  if (ctx.strip) headers.delete(K.bypass);
+  const set = ctx.headers;
+  for (let i = 0; i < set.length; i += 2) {
+    if (set[i + 1] === null) headers.delete(set[i]);
+    else headers.set(set[i], set[i + 1]);
+  }
   return upload === undefined ? [out, init] : [out, init, upload];
 }
 
@@ -261,17 +228,13 @@ export function letGo(res) {
 // takes a 600, `new Response` refuses it) goes back to Rust to be judged.
 function watch(res, ctx) {
   const status = res.status;
-  if (status < K.lowestStatus || status > K.highestStatus) {
-    ctx.response = res;
-    return came(ctx, K.kind.good);
-  }
+  if (status < K.lowestStatus || status > K.highestStatus) return came(ctx, K.kind.good, { response: res });
   const body = res.body;
   if (!watching || body === null || res.webSocket) return res;
   const length = framedLength(res.headers);
   const known = length >= 0;
   const pipe = known ? new FixedLengthStream(length) : new IdentityTransformStream();
-  ctx.status = status;
-  const tail = pump(body, pipe.writable.getWriter(), known ? length : 0, ctx);
+  const tail = pump(body, pipe.writable.getWriter(), known ? length : 0, status, ctx);
   return { response: new Response(pipe.readable, asSent(res)), tail };
 }
 
@@ -290,16 +253,18 @@ const DIGITS = /^[0-9]+$/;
 // Moves the body on chunk by chunk, counting; resolves to `ctx` when the
 // origin's stream fails, to null when it ends or the client goes away.
 // Reads into buffers of its own (BYOB): the body's length when it is small,
-// else growing to 1 MiB, so a long stream takes few turns of this loop; a
-// buffer the client's side is done with is read into again. Each chunk is
+// else growing from K.readFirst to K.readMax, so a long stream takes few
+// turns of this loop; a buffer the client's side is done with is read into
+// again. Each chunk is
 // one read and one write, chained by callbacks that return nothing (so a
 // stream of any length holds no chain of promises), and a body of known
 // length ends at its last byte without a read for the end.
-function pump(body, writer, length, ctx) {
+function pump(body, writer, length, status, ctx) {
   return new Promise((done) => {
     let reader;
     let byob = true;
-    let size = length > 0 ? Math.min(length, MAX_READ) : 16384;
+    const max = K.readMax;
+    let size = length > 0 ? Math.min(length, max) : K.readFirst;
     let spare = null; // a buffer of `size` bytes the writer has finished with
     let sent = 0;
     const read = () => {
@@ -331,7 +296,7 @@ function pump(body, writer, length, ctx) {
         wrote.then(end, gone);
         return;
       }
-      if (n === size && size < MAX_READ) size *= 2;
+      if (n === size && size < max) size *= 2;
       wrote.then(() => {
         spare = value.buffer;
         read();
@@ -344,8 +309,7 @@ function pump(body, writer, length, ctx) {
     const broke = (error) => {
       reader.cancel().catch(ignore);
       writer.abort(error).catch(ignore);
-      ctx.sent = sent;
-      done(came(ctx, K.kind.bodyBroken, error));
+      done(came(ctx, K.kind.bodyBroken, { status, error, sent }));
     };
     // The client went away: stop reading the origin.
     const gone = () => {
@@ -372,8 +336,6 @@ function pump(body, writer, length, ctx) {
   });
 }
 
-const MAX_READ = 1 << 20;
-
 const short = (sent, length) => `the body ended after ${sent} of its ${length} bytes`;
 
 // Reads at most excerptMax bytes of a failing body for the log, for at
@@ -381,14 +343,12 @@ const short = (sent, length) => `the body ended after ${sent} of its ${length} b
 // and stalls cannot hold the answer), then cancels the rest so a huge body
 // is never read whole. A body that breaks mid-way yields what arrived.
 async function excerpt(res, ctx) {
-  ctx.status = res.status;
-  ctx.retryAfter = res.headers.get(K.retryAfter) ?? undefined;
-  ctx.excerpt = new Uint8Array(0);
+  const got = { status: res.status, retryAfter: res.headers.get(K.retryAfter) ?? undefined };
   const body = res.body;
   const max = excerptMax;
   if (max === 0 || body === null) {
     body?.cancel().catch(ignore);
-    return ctx;
+    return came(ctx, K.kind.failingStatus, got);
   }
   let timer;
   const late = new Promise((resolve) => {
@@ -430,8 +390,8 @@ async function excerpt(res, ctx) {
   clearTimeout(timer);
   reader?.cancel().catch(ignore);
   raw.cancel().catch(ignore);
-  ctx.excerpt = out.subarray(0, len);
-  return ctx;
+  got.excerpt = out.subarray(0, len);
+  return came(ctx, K.kind.failingStatus, got);
 }
 
 const LATE = Symbol("late");
@@ -468,18 +428,18 @@ function decoded(raw, first, decoders) {
 }
 
 // Returns the response for the client (watched); a tee of its body is
-// stored under the context's key with the headers Rust set (`stored`) off
+// stored under `key` with the headers Rust set (`stored`) off
 // the hot path (ctx.waitUntil), never delaying the client. The stored half
 // is collected up to `maxBytes`: a body that grows past it, or breaks, is
 // not stored (a cut copy is never served later); the client's half goes on
 // either way, and so is one still coming after `withinMs`. `release` tells
 // Rust the collecting is over.
-export function stash(response, waitUntil, stored, maxBytes, withinMs, release, ctx) {
+export function store(response, ctx, waitUntil, key, stored, maxBytes, withinMs, release) {
   const [forClient, forCache] = response.body ? response.body.tee() : [null, null];
   const init = asSent(response);
   const store = collect(forCache, maxBytes, withinMs).then((parts) => {
     if (parts === null) return;
-    return caches.open(K.cacheName).then((c) => c.put(ctx.cacheKey, new Response(replay(parts), { ...init, headers: stored })));
+    return caches.open(K.cacheName).then((c) => c.put(key, new Response(replay(parts), { ...init, headers: stored })));
   });
   waitUntil.waitUntil(store.catch(ignore).finally(release));
   return watch(new Response(forClient, init), ctx);
@@ -543,19 +503,18 @@ function asSent(res) {
   return { status: res.status, statusText: res.statusText, headers: res.headers, encodeBody: "manual" };
 }
 
-// Looks up the copy stored under the context's key: CacheHit with it, or
-// CacheMiss.
-export async function lookUp(ctx) {
+// Looks up the copy stored under `key`: CacheHit with it, or CacheMiss. A
+// request held off before its first attempt gets its context here.
+export async function lookUp(ctx, journey, key) {
+  ctx ??= new Context();
+  ctx.journey = journey;
   try {
-    const hit = await (await caches.open(K.cacheName)).match(ctx.cacheKey);
-    if (hit) {
-      ctx.response = hit;
-      return came(ctx, K.kind.cacheHit);
-    }
+    const hit = await (await caches.open(K.cacheName)).match(key);
+    if (hit) return came(ctx, K.kind.cacheHit, { response: hit });
   } catch {
     // No cache here (e.g. *.workers.dev): as if nothing was stored.
   }
-  return came(ctx, K.kind.cacheMiss);
+  return came(ctx, K.kind.cacheMiss, {});
 }
 
 // The stored copy as the client gets it, with the headers Rust gives, its

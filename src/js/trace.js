@@ -37,14 +37,15 @@ export function step(root, name, promise, start, table) {
 // origin's response went to the client.
 function outcome(out, table) {
   const a = {};
+  const came = out?.came;
   if (out === undefined) {
     a[table.outcome] = table.rejected;
-  } else if (out.kind === undefined) {
+  } else if (came === undefined || came === null) {
     // A Response, or a watched one ({ response, tail }).
     a[table.outcome] = table.answered;
   } else {
-    a[table.outcome] = table.kinds[out.kind];
-    if (out.status > 0) a[table.originStatus] = out.status;
+    a[table.outcome] = table.kinds[came.kind];
+    if (came.status > 0) a[table.originStatus] = came.status;
   }
   return a;
 }

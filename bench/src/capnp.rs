@@ -2,7 +2,7 @@
 //! modules embedded from the config's directory, the network open for its
 //! fetches.
 
-use crate::wrangler::{Binding, BindingValue};
+use crate::wrangler::{Binding, BindingValue, Wrangler};
 
 /// A module of the worker, embedded from a file of the config's directory.
 pub enum Module<'a> {
@@ -10,8 +10,9 @@ pub enum Module<'a> {
     Wasm(&'a str),
 }
 
-/// The config of a worker serving `modules` on `127.0.0.1:port`.
-pub fn config(port: u16, modules: &[Module], bindings: &[Binding], compat_date: &str) -> String {
+/// The config of a worker serving `modules` on `127.0.0.1:port`, with
+/// wrangler.toml's compatibility date and flags.
+pub fn config(port: u16, modules: &[Module], bindings: &[Binding], compat: &Wrangler) -> String {
     let modules: Vec<String> = modules
         .iter()
         .map(|m| match m {
@@ -34,12 +35,17 @@ const config :Workerd.Config = (
 const worker :Workerd.Worker = (
   modules = [{modules}],
   compatibilityDate = {date},
+  compatibilityFlags = [{flags}],
   bindings = [{bindings}],
   globalOutbound = "net",
 );
 "#,
         modules = modules.join(", "),
-        date = text(compat_date),
+        date = text(&compat.compatibility_date),
+        flags = (compat.compatibility_flags.iter())
+            .map(|f| text(f))
+            .collect::<Vec<_>>()
+            .join(", "),
         bindings = bindings.join(", "),
     )
 }
@@ -85,13 +91,13 @@ mod tests {
 
     #[test]
     fn a_routes_table_of_wrangler_toml_reaches_the_config() {
-        let toml = "compatibility_date = \"2026-11-24\"\n[vars]\n[[vars.ROUTES]]\nprefix = \"/api/\"\nretries = 2\n";
+        let toml = "compatibility_date = \"2026-11-24\"\ncompatibility_flags = [\"enable_request_signal\"]\n[vars]\n[[vars.ROUTES]]\nprefix = \"/api/\"\nretries = 2\n";
         let w = Wrangler::parse(toml).unwrap();
         let c = config(
             8787,
             &[Module::Es("index.js")],
             &w.bindings("http://o", &[]),
-            &w.compatibility_date,
+            &w,
         );
         assert!(
             c.contains(r#"(name = "ORIGIN_URL", text = "http://o")"#),
@@ -102,6 +108,7 @@ mod tests {
             "{c}"
         );
         assert!(c.contains(r#"compatibilityDate = "2026-11-24""#));
+        assert!(c.contains(r#"compatibilityFlags = ["enable_request_signal"]"#));
         assert!(c.contains(r#"(name = "index.js", esModule = embed "index.js")"#));
     }
 }

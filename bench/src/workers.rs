@@ -122,7 +122,7 @@ pub fn prepare(
             fs::copy(f, &to).unwrap_or_else(|e| die(&format!("{}: {e}", f.display())));
         }
         let bindings: Vec<Binding> = wrangler.bindings(origin, &w.vars());
-        let text = config(ports[&w], &modules, &bindings, &wrangler.compatibility_date);
+        let text = config(ports[&w], &modules, &bindings, wrangler);
         fs::write(dir.join("config.capnp"), text).unwrap_or_else(|e| die(&format!("config: {e}")));
     }
 }

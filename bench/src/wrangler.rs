@@ -42,6 +42,8 @@ impl Binding {
 #[derive(Debug)]
 pub struct Wrangler {
     pub compatibility_date: String,
+    /// `compatibility_flags`, none when absent.
+    pub compatibility_flags: Vec<String>,
     /// `[vars]` in file order.
     pub vars: Vec<Binding>,
 }
@@ -53,6 +55,14 @@ impl Wrangler {
             Some(Value::String(s)) if !s.is_empty() => s.clone(),
             _ => return Err("wrangler.toml: no compatibility_date".into()),
         };
+        let compatibility_flags = match doc.get("compatibility_flags") {
+            None => Vec::new(),
+            Some(Value::Array(a)) => (a.iter())
+                .map(|f| f.as_str().map(str::to_owned))
+                .collect::<Option<_>>()
+                .ok_or("wrangler.toml: a compatibility flag is not a string")?,
+            Some(_) => return Err("wrangler.toml: compatibility_flags is not an array".into()),
+        };
         let vars = match doc.get("vars") {
             None => Vec::new(),
             Some(Value::Table(t)) => t
@@ -63,6 +73,7 @@ impl Wrangler {
         };
         Ok(Wrangler {
             compatibility_date,
+            compatibility_flags,
             vars,
         })
     }

@@ -1,5 +1,6 @@
 //! What came back from the executor: one kind with its data
-//! (`{ kind, response, status, excerpt, retryAfter, error, signal, sent }`,
+//! (`{ kind, response, status, excerpt, retryAfter, error, signal, sent,
+//! expected, left }`,
 //! each only where its kind has it), read into one [`Outcome`]. The kinds
 //! are numbered here and handed to JS by name ([`Kind::ALL`]).
 
@@ -96,10 +97,13 @@ pub enum Outcome {
     BodyBroken {
         /// The status the client got.
         status: u16,
-        /// Body bytes that reached it.
-        sent: u64,
+        /// The length the origin promised, if it framed the body by one.
+        expected: Option<u64>,
         /// The stream's error.
         message: String,
+        /// The client had left by then: its going broke the pipe, which
+        /// is no failure.
+        left: bool,
     },
     /// See [`Kind::UploadStalled`].
     UploadStalled {
@@ -154,8 +158,11 @@ impl Outcome {
             Kind::CacheMiss => Outcome::CacheMiss,
             Kind::BodyBroken => Outcome::BodyBroken {
                 status: number("status") as u16,
-                sent: number("sent") as u64,
+                expected: Some(number("expected"))
+                    .filter(|n| *n >= 0.0)
+                    .map(|n| n as u64),
                 message: message(),
+                left: get("left").is_truthy(),
             },
             Kind::UploadStalled => Outcome::UploadStalled {
                 sent: number("sent") as u64,
@@ -197,7 +204,9 @@ pub fn failure_of(
         }
         Outcome::TimedOut => Attempt::TimedOut,
         Outcome::FetchError(message) => Attempt::Unreachable(message),
-        Outcome::BodyBroken { sent, message, .. } => Attempt::BrokenBody { message, sent },
+        Outcome::BodyBroken {
+            expected, message, ..
+        } => Attempt::BrokenBody { message, expected },
         // Our executor failed to build the request: not the origin's fault.
         Outcome::BrokenRequest(message) => {
             return Failure::new(

@@ -20,12 +20,6 @@ pub const CACHE_NAME: &str = "error-shield-stale";
 /// the uniform error then goes out with what arrived, so an origin that
 /// sends a 500's headers and stalls cannot hold the answer.
 pub const EXCERPT_WAIT_MS: u32 = 1000;
-/// The body watch's first read when the body's length is unknown (a
-/// known length smaller than [`READ_MAX`] is read at once)…
-pub const READ_FIRST: u32 = 16 * 1024;
-/// …doubling while reads fill it, up to this: a long stream takes few
-/// turns of the loop, and no read holds more of it in memory.
-pub const READ_MAX: u32 = 1 << 20;
 /// The close code of a WebSocket nobody will get (an answer that came
 /// after its attempt timed out): "going away" (RFC 6455 §7.4.1).
 pub const GOING_AWAY: u16 = 1001;
@@ -64,8 +58,6 @@ fn names_object() -> js_sys::Object {
         set(k, JsValue::from_str(v));
     }
     set("excerptWaitMs", JsValue::from(EXCERPT_WAIT_MS));
-    set("readFirst", JsValue::from(READ_FIRST));
-    set("readMax", JsValue::from(READ_MAX));
     set("goingAway", JsValue::from(GOING_AWAY));
     set(
         "lowestStatus",

@@ -166,6 +166,8 @@ pub fn broken(env: &JsValue, request: Request, ctx: &Context, span: JsValue) {
         let journey = journey.clone()?;
         let outcome = Outcome::read(&came)?;
         let status = match outcome {
+            // The client's leaving broke the pipe: no failure, no record.
+            Outcome::BodyBroken { left: true, .. } => return Ok(()),
             Outcome::BodyBroken { status, .. } => status,
             _ => 0,
         };

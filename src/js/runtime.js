@@ -27,13 +27,14 @@ export function configure(constants, bitmaps, max, watch) {
 // owns, carried unread, and what came back: `{ kind, …its data }`, `kind`
 // numbered by Rust (K.kind). Nothing here is decided.
 class Context {
-  constructor(url, headers, rule, handBack, abort, journey) {
+  constructor(url, headers, rule, handBack, abort, journey, client) {
     this.url = url; // the URL to fetch
     this.headers = headers; // set on the origin's request: name, value, … (a null value removes it)
     this.rule = rule; // which failing-status bitmap applies
     this.handBack = handBack; // a good response goes back to Rust (to store, record or count)
     this.abort = abort; // a fetch that lost its race is aborted, not only let go
     this.journey = journey; // Rust's
+    this.client = client; // the client's signal, aborted once it has gone (enable_request_signal)
     this.came = null; // what came back
   }
 }
@@ -42,7 +43,8 @@ class Context {
 // timeout; `upload`: the length of a body to send on watched (-1 chunked,
 // 0 none or unwatched).
 export function execute(request, url, headers, rule, handBack, abort, journey, ms, upload) {
-  return attempt(request, new Context(url, headers, rule, handBack, abort, journey), ms, upload);
+  const ctx = new Context(url, headers, rule, handBack, abort, journey, request.signal);
+  return attempt(request, ctx, ms, upload);
 }
 
 // Another attempt after `delay` ms, with `ms` left until the timeout; to
@@ -219,22 +221,31 @@ export function letGo(res) {
 }
 
 // The response for the client, its body watched: the same status, headers,
-// length and bytes, through a native pipe (a FixedLengthStream when the
-// runtime framed the body by its length, so a body that breaks still ends
-// short). Returns { response, tail }: `tail` resolves to `ctx` (BodyBroken)
-// if the origin's stream fails after the headers were sent, for Rust to
-// record. No body (HEAD, 204, 304, a WebSocket's 101), or with WATCH_BODIES
-// off: the response goes as it is. A status no response can carry (fetch
-// takes a 600, `new Response` refuses it) goes back to Rust to be judged.
+// length and bytes, through the runtime's own pipe (`pipeTo`, which moves
+// the bytes natively and counts nothing) into a FixedLengthStream when the
+// runtime framed the body by its length (so a body that breaks still ends
+// short), else an IdentityTransformStream. Returns { response, tail }:
+// `tail` resolves to `ctx` (BodyBroken: the length promised, whether the
+// client had left by then) when the pipe fails, for Rust to judge, or to
+// null when it ends. No body (HEAD, 204, 304, a WebSocket's 101), or with
+// WATCH_BODIES off: the response goes as it is. A status no response can
+// carry (fetch takes a 600, `new Response` refuses it) goes back to Rust
+// to be judged.
 function watch(res, ctx) {
   const status = res.status;
   if (status < K.lowestStatus || status > K.highestStatus) return came(ctx, K.kind.good, { response: res });
   const body = res.body;
   if (!watching || body === null || res.webSocket) return res;
-  const length = framedLength(res.headers);
-  const known = length >= 0;
-  const pipe = known ? new FixedLengthStream(length) : new IdentityTransformStream();
-  const tail = pump(body, pipe.writable.getWriter(), known ? length : 0, status, ctx);
+  const expected = framedLength(res.headers);
+  const pipe = expected >= 0 ? new FixedLengthStream(expected) : new IdentityTransformStream();
+  const tail = body.pipeTo(pipe.writable).then(
+    () => null,
+    // A turn later, so that a client's going has reached its signal.
+    (error) => new Promise((resolve) => setTimeout(resolve, 0)).then(() => {
+      const left = ctx.client?.aborted === true;
+      return came(ctx, K.kind.bodyBroken, { status, error, expected, left });
+    }),
+  );
   return { response: new Response(pipe.readable, asSent(res)), tail };
 }
 
@@ -249,94 +260,6 @@ function framedLength(headers) {
 }
 
 const DIGITS = /^[0-9]+$/;
-
-// Moves the body on chunk by chunk, counting; resolves to `ctx` when the
-// origin's stream fails, to null when it ends or the client goes away.
-// Reads into buffers of its own (BYOB): the body's length when it is small,
-// else growing from K.readFirst to K.readMax, so a long stream takes few
-// turns of this loop; a buffer the client's side is done with is read into
-// again. Each chunk is
-// one read and one write, chained by callbacks that return nothing (so a
-// stream of any length holds no chain of promises), and a body of known
-// length ends at its last byte without a read for the end.
-function pump(body, writer, length, status, ctx) {
-  return new Promise((done) => {
-    let reader;
-    let byob = true;
-    const max = K.readMax;
-    let size = length > 0 ? Math.min(length, max) : K.readFirst;
-    let spare = null; // a buffer of `size` bytes the writer has finished with
-    let sent = 0;
-    const read = () => {
-      let next;
-      try {
-        if (byob) {
-          const into = spare !== null && spare.byteLength === size ? spare : new ArrayBuffer(size);
-          next = reader.read(new Uint8Array(into));
-        } else {
-          next = reader.read();
-        }
-      } catch {
-        return unforeseen();
-      }
-      spare = null;
-      next.then(step, broke).catch(unforeseen);
-    };
-    const step = (chunk) => {
-      if (chunk.done) return length > 0 && sent < length ? broke(new Error(short(sent, length))) : end();
-      const value = chunk.value;
-      const n = value.byteLength;
-      // More than the length it was framed by: the origin's fault, which a
-      // FixedLengthStream would refuse as if the client had left.
-      if (length > 0 && sent + n > length) return broke(new Error(`the body ran past its ${length} bytes`));
-      const wrote = writer.write(value);
-      sent += n;
-      if (length > 0 && sent === length) {
-        reader.releaseLock();
-        wrote.then(end, gone);
-        return;
-      }
-      if (n === size && size < max) size *= 2;
-      wrote.then(() => {
-        spare = value.buffer;
-        read();
-      }, gone);
-    };
-    const end = () => {
-      writer.close().catch(ignore);
-      done(null);
-    };
-    const broke = (error) => {
-      reader.cancel().catch(ignore);
-      writer.abort(error).catch(ignore);
-      done(came(ctx, K.kind.bodyBroken, { status, error, sent }));
-    };
-    // The client went away: stop reading the origin.
-    const gone = () => {
-      reader.cancel().catch(ignore);
-      done(null);
-    };
-    // Anything unforeseen: end the client's body rather than leave it hanging.
-    const unforeseen = () => {
-      writer.abort().catch(ignore);
-      done(null);
-    };
-    try {
-      reader = body.getReader({ mode: "byob" });
-    } catch {
-      // Not a byte stream: chunks as they come.
-      byob = false;
-      try {
-        reader = body.getReader();
-      } catch {
-        return unforeseen();
-      }
-    }
-    read();
-  });
-}
-
-const short = (sent, length) => `the body ended after ${sent} of its ${length} bytes`;
 
 // Reads at most excerptMax bytes of a failing body for the log, for at
 // most K.excerptWaitMs from its headers (an origin that sends a 500's head

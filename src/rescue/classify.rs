@@ -23,13 +23,14 @@ pub enum Attempt<'a> {
     TimedOut,
     /// The fetch failed (DNS, connect, reset, TLS, not HTTP).
     Unreachable(String),
-    /// The body broke after the headers went to the client, which had
-    /// `sent` bytes of it by then.
+    /// The body broke after the headers went to the client. The runtime's
+    /// own pipe moved it, which counts nothing: what the origin promised
+    /// (`Content-Length`, when it framed the body) is what is known.
     BrokenBody {
         /// The stream's error.
         message: String,
-        /// Body bytes that reached the client.
-        sent: u64,
+        /// The length the origin promised, if it framed the body by one.
+        expected: Option<u64>,
     },
 }
 
@@ -69,12 +70,17 @@ pub fn classify(s: &Settings, attempt: Attempt<'_>, attempts: u32) -> Failure {
             format!("no response headers within {} ms", s.timeout_ms),
         ),
         Attempt::Unreachable(message) => Failure::new(Cause::OriginUnreachable, message),
-        Attempt::BrokenBody { message, sent } => Failure::new(
-            Cause::OriginUnreachable,
-            format!("body broke after the headers, {sent} bytes sent: {message}"),
-        )
-        .with_field("after_headers", true)
-        .with_field("bytes", sent),
+        Attempt::BrokenBody { message, expected } => {
+            let f = Failure::new(
+                Cause::OriginUnreachable,
+                format!("body broke after the headers: {message}"),
+            )
+            .with_field("after_headers", true);
+            match expected {
+                Some(n) => f.with_field("expected_bytes", n),
+                None => f,
+            }
+        }
     };
     // With retries configured, every record says how many tries it took.
     if s.retries > 0 {

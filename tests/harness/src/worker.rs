@@ -109,7 +109,7 @@ impl Launch {
     }
 
     /// A wrangler.toml of its own that adds `toml` (e.g. structured
-    /// `[vars]`) to the project's name, entry and date.
+    /// `[vars]`) to the project's name, entry, date and flags.
     pub fn toml(mut self, toml: &str) -> Launch {
         self.toml = Some(toml.into());
         self
@@ -170,7 +170,8 @@ impl Launch {
             let file = persist.with_extension("toml");
             let main = self.project.dir().join("build/index.js");
             let text = format!(
-                "name = \"error-shield-test\"\nmain = {}\ncompatibility_date = \"2026-11-24\"\n{extra}\n",
+                "name = \"error-shield-test\"\nmain = {}\ncompatibility_date = \"2026-11-24\"\n\
+                 compatibility_flags = [\"enable_request_signal\"]\n{extra}\n",
                 serde_json::Value::from(main.display().to_string())
             );
             std::fs::write(&file, text).expect("write the wrangler.toml");

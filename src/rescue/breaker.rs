@@ -265,4 +265,32 @@ mod tests {
             assert!(b.0.len() <= MAX_ORIGINS);
         }
     }
+
+    #[test]
+    fn only_a_closed_circuit_lets_requests_through() {
+        assert!(!closed().is_open());
+        assert!(!Circuit::Closed { failures: 2 }.is_open());
+        assert!(Circuit::Open { until_ms: 1.0 }.is_open());
+        assert!(Circuit::Probing { since_ms: 1.0 }.is_open());
+    }
+
+    #[test]
+    fn a_new_origin_forgets_no_count_until_the_map_is_full() {
+        let mut b = Breakers::default();
+        *b.of("http://a", 0.0) = Circuit::Closed { failures: 2 };
+        b.of("http://b", 0.0);
+        assert_eq!(*b.of("http://a", 0.0), Circuit::Closed { failures: 2 });
+        // Full: the closed ones go first, an open one stays.
+        let mut full = Breakers::default();
+        *full.of("http://open", 0.0) = Circuit::Open { until_ms: 9.0 };
+        for i in 1..MAX_ORIGINS {
+            *full.of(&format!("http://{i}"), 0.0) = Circuit::Closed { failures: 1 };
+        }
+        full.of("http://new", 0.0);
+        assert_eq!(
+            *full.of("http://open", 0.0),
+            Circuit::Open { until_ms: 9.0 }
+        );
+        assert_eq!(*full.of("http://1", 0.0), closed(), "forgotten, new again");
+    }
 }

@@ -34,7 +34,7 @@ class Context {
     this.handBack = handBack; // a good response goes back to Rust (to store, record or count)
     this.abort = abort; // a fetch that lost its race is aborted, not only let go
     this.journey = journey; // Rust's
-    this.client = client; // the client's signal, aborted once it has gone (enable_request_signal)
+    this.client = client; // the client's request: its signal is aborted once it has gone (enable_request_signal), read only on a failure
     this.came = null; // what came back
   }
 }
@@ -43,7 +43,7 @@ class Context {
 // timeout; `upload`: the length of a body to send on watched (-1 chunked,
 // 0 none or unwatched).
 export function execute(request, url, headers, rule, handBack, abort, journey, ms, upload) {
-  const ctx = new Context(url, headers, rule, handBack, abort, journey, request.signal);
+  const ctx = new Context(url, headers, rule, handBack, abort, journey, request);
   return attempt(request, ctx, ms, upload);
 }
 
@@ -242,7 +242,7 @@ function watch(res, ctx) {
     () => null,
     // A turn later, so that a client's going has reached its signal.
     (error) => new Promise((resolve) => setTimeout(resolve, 0)).then(() => {
-      const left = ctx.client?.aborted === true;
+      const left = ctx.client.signal?.aborted === true;
       return came(ctx, K.kind.bodyBroken, { status, error, expected, left });
     }),
   );

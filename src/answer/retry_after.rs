@@ -161,6 +161,20 @@ mod tests {
             "Sun, 06 Nov 1994 24:00:00 GMT",
             "Sun, 06 Nov 1994 08:61:00 GMT",
             "Sun, 00 Nov 1994 08:49:37 GMT",
+            // RFC 850, each field wrong on its own.
+            "Sunxday, 06-Nov-94 08:49:37 GMT",
+            "Sun, 06-Nov-94 08:49:37 GMT",
+            "Sunday, 06-Nov-94-1 08:49:37 GMT",
+            "Sunday, 6-Nov-94 08:49:37 GMT",
+            "Sunday, 06-Foo-94 08:49:37 GMT",
+            "Sunday, 06-Nov-1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 8:49:37 GMT",
+            // asctime, each field wrong on its own.
+            "Xyz Nov  6 08:49:37 1994",
+            "Sun Foo  6 08:49:37 1994",
+            "Sun Nov  0 08:49:37 1994",
+            "Sun Nov  6 8:49:37 1994",
+            "Sun Nov  6 08:49:37 94",
             "<script>",
         ];
         for v in invalid {

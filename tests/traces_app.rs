@@ -58,25 +58,7 @@ fn an_app_failure_is_on_its_root_span_and_its_record_names_that_trace() {
 
 #[test]
 fn a_client_trace_the_platform_did_not_take_puts_the_platforms_in_the_record() {
-    let w = app();
-    let id = unique_id("tp");
-    let client = "4bf92f3577b34da6a3ce929d0e0e4736";
-    let traceparent = format!("00-{client}-00f067aa0ba902b7-01");
-    let r = get(
-        &w.url("/orders/7"),
-        &[("x-request-id", &id), ("traceparent", &traceparent)],
-    );
-    assert_eq!(r.status, 500);
-    let record = w.record_for(&id);
-    let span = w.failed_span(&id);
-    // The local runtime starts its own trace whatever the client sent.
-    assert_ne!(span.trace_id, client);
-    assert_eq!(record["trace_id"], client, "{record}");
-    assert_eq!(
-        record["platform_trace_id"],
-        span.trace_id.as_str(),
-        "{record}"
-    );
+    error_shield_harness::spans::assert_client_trace_kept_beside_the_platforms(app(), "/orders/7");
 }
 
 /// Traps take turns: a trap ends every request in flight.

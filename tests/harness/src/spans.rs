@@ -101,3 +101,27 @@ pub fn ours(attributes: &Value) -> Vec<&String> {
         .filter(|k| *k == "error.type" || k.starts_with("error_shield."))
         .collect()
 }
+
+/// A failing `path` on `w` with a client `traceparent` the platform does
+/// not take: the record keeps the client's trace id and names the
+/// platform's as `platform_trace_id`, the failed span's.
+pub fn assert_client_trace_kept_beside_the_platforms(w: &Worker, path: &str) {
+    let id = crate::unique_id("tp");
+    let client = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let traceparent = format!("00-{client}-00f067aa0ba902b7-01");
+    let r = crate::get(
+        &w.url(path),
+        &[("x-request-id", &id), ("traceparent", &traceparent)],
+    );
+    assert_eq!(r.status, 500);
+    let record = w.record_for(&id);
+    let span = w.failed_span(&id);
+    // The local runtime starts its own trace whatever the client sent.
+    assert_ne!(span.trace_id, client);
+    assert_eq!(record["trace_id"], client, "{record}");
+    assert_eq!(
+        record["platform_trace_id"],
+        span.trace_id.as_str(),
+        "{record}"
+    );
+}

@@ -108,7 +108,11 @@ fn env() -> &'static Env {
             ("SUPPORT_URL", SUPPORT),
             ("DEFAULT_FORMAT", "html"),
         ]);
+        // The control of the shipped configuration's start: a flag its date
+        // already turns on, spelled out.
+        let flagged = Launch::proxy().toml("compatibility_flags = [\"enable_request_signal\"]");
         env.worker("looping", Launch::proxy())
+            .worker("flagged", flagged)
             .worker(
                 "own_address",
                 Launch::proxy().port(port).var("ORIGIN_URL", &own),
@@ -302,4 +306,18 @@ fn log_origin_body_bytes_0_keeps_the_body_out_of_the_record() {
             "{record}"
         );
     }
+}
+
+/// A compatibility flag that the compatibility date already turns on is
+/// refused when the worker is deployed; `wrangler dev` only warns. The
+/// shipped `wrangler.toml` names none; the control spells out one its date
+/// turns on (`enable_request_signal`, the default since 2026-11-17).
+#[test]
+fn the_shipped_configuration_names_no_flag_its_date_already_turns_on() {
+    const REFUSED: &str = "does not need to be specified anymore";
+    let flagged = env().worker("flagged").output();
+    assert!(flagged.contains(REFUSED), "{flagged}");
+    let shipped = env().worker("looping").output();
+    assert!(shipped.contains("Ready on"), "{shipped}");
+    assert!(!shipped.contains(REFUSED), "{shipped}");
 }

@@ -91,7 +91,7 @@ mod tests {
 
     #[test]
     fn a_routes_table_of_wrangler_toml_reaches_the_config() {
-        let toml = "compatibility_date = \"2026-11-24\"\ncompatibility_flags = [\"enable_request_signal\"]\n[vars]\n[[vars.ROUTES]]\nprefix = \"/api/\"\nretries = 2\n";
+        let toml = "compatibility_date = \"2026-11-24\"\ncompatibility_flags = [\"a_flag\"]\n[vars]\n[[vars.ROUTES]]\nprefix = \"/api/\"\nretries = 2\n";
         let w = Wrangler::parse(toml).unwrap();
         let c = config(
             8787,
@@ -108,7 +108,7 @@ mod tests {
             "{c}"
         );
         assert!(c.contains(r#"compatibilityDate = "2026-11-24""#));
-        assert!(c.contains(r#"compatibilityFlags = ["enable_request_signal"]"#));
+        assert!(c.contains(r#"compatibilityFlags = ["a_flag"]"#));
         assert!(c.contains(r#"(name = "index.js", esModule = embed "index.js")"#));
     }
 }

@@ -170,8 +170,7 @@ impl Launch {
             let file = persist.with_extension("toml");
             let main = self.project.dir().join("build/index.js");
             let text = format!(
-                "name = \"error-shield-test\"\nmain = {}\ncompatibility_date = \"2026-11-24\"\n\
-                 compatibility_flags = [\"enable_request_signal\"]\n{extra}\n",
+                "name = \"error-shield-test\"\nmain = {}\ncompatibility_date = \"2026-11-24\"\n{extra}\n",
                 serde_json::Value::from(main.display().to_string())
             );
             std::fs::write(&file, text).expect("write the wrangler.toml");

@@ -116,9 +116,15 @@ impl Span {
         self.handle.is_object().then_some(&self.handle)
     }
 
+    /// The runtime records this span (`isTraced`): a given span that is
+    /// not traced ignores whatever is set on it.
+    fn traced(&self) -> bool {
+        self.handle.is_object() && get(&self.handle, "isTraced").is_truthy()
+    }
+
     /// The platform's trace id, when the request is traced.
     pub fn trace_id(&self) -> Option<String> {
-        if !self.handle.is_object() || !get(&self.handle, "isTraced").is_truthy() {
+        if !self.traced() {
             return None;
         }
         let context = call(&self.handle, "spanContext", &[])?;
@@ -130,7 +136,10 @@ impl Span {
     /// Sets `failure`'s attributes and, for the worker's own failures, its
     /// exception. Nothing on a span that was never given.
     pub fn annotate(&self, failure: &Failure, request_id: &str, url: &str, status: u16) {
-        if !self.handle.is_object() {
+        // A span that records nothing (the request not sampled, tracing
+        // off) drops every attribute: building them would cost the failure
+        // path for nothing.
+        if !self.traced() {
             return;
         }
         let attrs = js_sys::Object::new();

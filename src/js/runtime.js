@@ -34,7 +34,7 @@ class Context {
     this.handBack = handBack; // a good response goes back to Rust (to store, record or count)
     this.abort = abort; // a fetch that lost its race is aborted, not only let go
     this.journey = journey; // Rust's
-    this.client = client; // the client's request: its signal is aborted once it has gone (enable_request_signal), read only on a failure
+    this.client = client; // the client's request: its signal is aborted once it has gone (compatibility date 2026-11-17 or later), read only on a failure
     this.came = null; // what came back
   }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use error_shield_harness::origin::SECRET_BODY;
 use error_shield_harness::{
-    get, ours, poll, read_until_closed, unique_id, until_stale, DeadPort, Env, Launch, Origin,
+    get, poll, read_until_closed, unique_id, until_stale, DeadPort, Env, Launch, Origin,
 };
 
 /// `main` (the fake origin, a retry, fault injection), `falls_back` (a
@@ -41,12 +41,7 @@ fn a_failure_is_on_its_root_span_and_its_record_names_that_trace() {
     let w = env().worker("main");
     // The control, which also shows the store works: a request that
     // passed has its root span, with nothing of ours on it.
-    let passed = unique_id("passed");
-    let r = get(&w.url(&format!("/echo?id={passed}")), &[]);
-    assert_eq!(r.status, 200);
-    let span = w.span_of_url(&passed);
-    assert!(ours(&span.attributes).is_empty(), "{}", span.attributes);
-    assert!(span.error.is_null());
+    error_shield_harness::spans::assert_a_pass_leaves_its_span_alone(w, "/echo");
 
     let id = unique_id("failed");
     let r = get(&w.url("/status/503?page=2"), &[("x-request-id", &id)]);

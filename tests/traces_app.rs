@@ -6,7 +6,7 @@
 
 use std::sync::{Mutex, OnceLock};
 
-use error_shield_harness::{get, ours, unique_id, Env, Launch, Worker};
+use error_shield_harness::{get, unique_id, Env, Launch, Worker};
 
 /// The example app twice: `app`, and `trap` for traps (a trap ends every
 /// request in flight, so traps have an app of their own).
@@ -29,12 +29,7 @@ fn an_app_failure_is_on_its_root_span_and_its_record_names_that_trace() {
     let w = app();
     // The control, which also shows the store works: a request that
     // passed has its root span, with nothing of ours on it.
-    let passed = unique_id("passed");
-    let r = get(&w.url(&format!("/hello?id={passed}")), &[]);
-    assert_eq!(r.status, 200);
-    let span = w.span_of_url(&passed);
-    assert!(ours(&span.attributes).is_empty(), "{}", span.attributes);
-    assert!(span.error.is_null(), "{:?}", span.error);
+    error_shield_harness::spans::assert_a_pass_leaves_its_span_alone(w, "/hello");
 
     let id = unique_id("failed");
     let r = get(&w.url("/upstream"), &[("x-request-id", &id)]);

@@ -102,6 +102,18 @@ pub fn ours(attributes: &Value) -> Vec<&String> {
         .collect()
 }
 
+/// The control of a trace test, which also shows the store works: a
+/// request to `path` that passes has its root span, with nothing of ours
+/// on it.
+pub fn assert_a_pass_leaves_its_span_alone(w: &Worker, path: &str) {
+    let passed = crate::unique_id("passed");
+    let r = crate::get(&w.url(&format!("{path}?id={passed}")), &[]);
+    assert_eq!(r.status, 200);
+    let span = w.span_of_url(&passed);
+    assert!(ours(&span.attributes).is_empty(), "{}", span.attributes);
+    assert!(span.error.is_null(), "{:?}", span.error);
+}
+
 /// A failing `path` on `w` with a client `traceparent` the platform does
 /// not take: the record keeps the client's trace id and names the
 /// platform's as `platform_trace_id`, the failed span's.
